@@ -1,0 +1,14 @@
+# Pinned versions of everything hack/ builds from the Go module proxy.
+# Sourced by hack/build-tools and hack/cluster. Change a version here and the cache key changes with it.
+
+KUBERNETES_VERSION=v1.36.3
+# The etcd version controller-runtime's envtest pairs with Kubernetes 1.36.
+ETCD_VERSION=v3.6.8
+HELM_VERSION=v3.21.4
+# Prometheus 3.x publishes its Go module as v0.3xx.y; this one is Prometheus 3.16.
+PROMETHEUS_MODULE_VERSION=v0.316.0
+# The S3-compatible object server: a small main of ours over gofakes3 (MIT) with a bolt store.
+GOFAKES3_VERSION=v1.2.0
+
+BREWERY_CACHE="${BREWERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/brewery}"
+TOOLS_DIR="$BREWERY_CACHE/tools"
