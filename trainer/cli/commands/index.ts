@@ -1,0 +1,2 @@
+// Every `caffe` subcommand, one file each; importing a file registers it.
+// Add one import line per command.
