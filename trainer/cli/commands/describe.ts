@@ -1,0 +1,131 @@
+// `caffe describe --model=M [--phase=TRAIN|TEST] [--level=N] [--stage=S]... [--data-shape=C,H,W] [--weights=W]`:
+// builds the net spec as Caffe would set the net up, logs Caffe's set-up lines to stderr and prints one
+// row per layer (name, type, bottoms, tops, top shapes, learnable parameters) and the totals to stdout.
+import { glogLine } from '../../backend/glog.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import {
+  buildNetSpec,
+  checkWeightsMatch,
+  count,
+  type DataShapeDefaults,
+  DEFAULT_DATA_SHAPE,
+  type LayerSpec,
+  learnableTotals,
+  type NetSpec,
+  phaseName,
+  setUpLogLines,
+} from '../../net/spec/index.js';
+import { decodeNetParameter, Phase, parseNetPrototxt } from '../../proto/index.js';
+import { readBytes, readText } from '../../proto/io.js';
+import { registerCommand } from '../command.js';
+import { numberFlag, parseFlags } from '../flags.js';
+
+const usage =
+  'caffe describe --model=M [--phase=TRAIN|TEST] [--level=N] [--stage=S]... ' +
+  '[--data-shape=C,H,W (default 3,256,256)] [--weights=W.caffemodel]';
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      model: { type: 'string' },
+      phase: { type: 'string' },
+      level: { type: 'string' },
+      stage: { type: 'string', multiple: true },
+      'data-shape': { type: 'string' },
+      weights: { type: 'string' },
+    },
+    usage,
+  );
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected arguments: ${positionals.join(' ')}\nusage: ${usage}`);
+  if (!values.model) throw new UsageError(`--model is required\nusage: ${usage}`);
+  const phase = parsePhase(values.phase);
+  const level = numberFlag('level', values.level, 0);
+  const net = parseNetPrototxt(await readText(values.model), values.model);
+  const spec = buildNetSpec(net, {
+    phase,
+    level,
+    stages: values.stage ?? [],
+    dataShape: parseDataShape(values['data-shape']),
+    fileName: values.model,
+  });
+  const now = new Date();
+  for (const line of setUpLogLines(spec)) console.error(glogLine('I', 'net.cpp:100', line, now, process.pid));
+  if (values.weights) {
+    const weights = decodeNetParameter(await readBytes(values.weights), values.weights);
+    const match = checkWeightsMatch(spec, weights, values.weights);
+    for (const name of match.ignored)
+      console.error(glogLine('I', 'net.cpp:800', `Ignoring source layer ${name}`, now, process.pid));
+    console.error(
+      glogLine(
+        'I',
+        'net.cpp:800',
+        `Weights match ${match.copied.length} layers of the net`,
+        now,
+        process.pid,
+      ),
+    );
+  }
+  console.log(describeTable(spec).join('\n'));
+  return ExitCode.Ok;
+}
+
+/** The table `caffe describe` prints: one row per layer, then the totals. */
+export function describeTable(spec: NetSpec): string[] {
+  const header = ['layer', 'type', 'bottoms', 'tops', 'top shapes', 'learnable parameters'];
+  const rows = spec.layers.map((layer) => [
+    layer.name,
+    layer.type,
+    layer.bottoms.join(', '),
+    layer.tops.join(', '),
+    layer.topShapes.map((s) => (s.length === 0 ? '(1)' : s.join(' '))).join('; '),
+    describeParams(layer),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const format = (cells: string[]) =>
+    cells
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
+  const totals = learnableTotals(spec);
+  const stages = spec.stages.length > 0 ? spec.stages.join(', ') : 'none';
+  return [
+    `Net "${spec.name}": phase ${phaseName(spec.phase)}, level ${spec.level}, stages ${stages}`,
+    format(header),
+    format(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(format),
+    '',
+    `Total: ${totals.parameters.toLocaleString('en-US')} learnable parameters in ${totals.blobs} blobs; ` +
+      `outputs: ${spec.outputs.join(', ')}`,
+  ];
+}
+
+function describeParams(layer: LayerSpec): string {
+  if (layer.paramShapes.length === 0) return '';
+  const total = layer.paramShapes.reduce((n, s) => n + count(s), 0);
+  return `${layer.paramShapes.map((s) => s.join('x')).join(' + ')} = ${total.toLocaleString('en-US')}`;
+}
+
+function parsePhase(value: string | undefined): number {
+  if (value === undefined || value === 'TRAIN') return Phase.TRAIN;
+  if (value === 'TEST') return Phase.TEST;
+  throw new UsageError(`--phase: expected TRAIN or TEST, received '${value}'`);
+}
+
+function parseDataShape(value: string | undefined): DataShapeDefaults {
+  if (value === undefined) return DEFAULT_DATA_SHAPE;
+  const dims = value.split(',').map(Number);
+  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new UsageError(`--data-shape: expected C,H,W as three positive integers, received '${value}'`);
+  }
+  const [channels, height, width] = dims as [number, number, number];
+  return { channels, height, width };
+}
+
+registerCommand({
+  name: 'describe',
+  summary: "set a net up as Caffe would and print each layer's shapes and learnable parameters",
+  usage,
+  run,
+});

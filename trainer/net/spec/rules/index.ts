@@ -1,0 +1,24 @@
+// Importing this file registers every layer type's shape rule.
+import './accuracy.js';
+import './batch-norm.js';
+import './concat.js';
+import './convolution.js';
+import './data.js';
+import './dropout.js';
+import './dummy-data.js';
+import './eltwise.js';
+import './flatten.js';
+import './image-data.js';
+import './inner-product.js';
+import './input.js';
+import './lrn.js';
+import './memory-data.js';
+import './pooling.js';
+import './relu.js';
+import './scale.js';
+import './sigmoid.js';
+import './silence.js';
+import './softmax.js';
+import './softmax-with-loss.js';
+import './split.js';
+import './tanh.js';

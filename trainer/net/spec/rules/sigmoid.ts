@@ -1,0 +1,7 @@
+// Sigmoid: element-wise, no parameters.
+import { registerShapeRule } from '../registry.js';
+import { sameShapeRule } from './same-shape.js';
+
+export const sigmoidRule = sameShapeRule('Sigmoid');
+
+registerShapeRule(sigmoidRule);

@@ -1,0 +1,31 @@
+// Reading and writing Caffe's files by path or s3:// URI, for the command-line layer. The rest of proto/
+// works on text and bytes only.
+
+import { BadInputError } from '../errors.js';
+import { storageFor } from '../storage/index.js';
+
+export async function readBytes(uri: string): Promise<Uint8Array> {
+  try {
+    return await storageFor(uri).read(uri);
+  } catch (error) {
+    if (isMissing(error)) throw new BadInputError('no such file', uri);
+    throw error;
+  }
+}
+
+export async function readText(uri: string): Promise<string> {
+  return new TextDecoder().decode(await readBytes(uri));
+}
+
+export async function writeBytes(uri: string, bytes: Uint8Array): Promise<void> {
+  await storageFor(uri).write(uri, bytes);
+}
+
+export async function writeText(uri: string, text: string): Promise<void> {
+  await storageFor(uri).write(uri, text);
+}
+
+function isMissing(error: unknown): boolean {
+  const e = error as { code?: string; name?: string };
+  return e?.code === 'ENOENT' || e?.code === 'EISDIR' || e?.name === 'NoSuchKey' || e?.name === 'NotFound';
+}
