@@ -1,0 +1,216 @@
+// Pooling: MAX or AVE over NCHW blobs, with Caffe's window placement. The output size comes from the net
+// spec (Caffe's round-up rule with its clip); here the input is padded explicitly so that tf's 'valid'
+// pooling produces exactly that size, and AVE is rescaled to Caffe's divisor.
+import * as tf from '@tensorflow/tfjs-core';
+
+import { BadInputError } from '../../errors.js';
+import type { PoolingParameter } from '../../proto/messages.js';
+import { PoolMethod } from '../../proto/messages.js';
+import type { LayerSpec } from '../spec/types.js';
+import { exactly, Layer } from './layer.js';
+import { enumValue, nonNegativeInt, unsupported } from './params.js';
+import { registerLayer } from './registry.js';
+
+/** One spatial axis of a pooling: input size, kernel, stride, pad and the spec's output size. */
+export interface PoolAxis {
+  input: number;
+  kernel: number;
+  stride: number;
+  pad: number;
+  output: number;
+}
+
+export class PoolingLayer extends Layer {
+  readonly method: number;
+  readonly rows: PoolAxis;
+  readonly cols: PoolAxis;
+  /** AVE only: k·k / Caffe's per-window divisor, shape (1, outH, outW, 1). */
+  private readonly aveRescale: tf.Tensor4D | undefined;
+
+  constructor(spec: LayerSpec) {
+    super(spec, { bottoms: exactly(1), tops: exactly(1) });
+    const param = spec.param.poolingParam ?? {};
+    this.method = enumValue(param.pool, PoolMethod.MAX, PoolMethod, 'pooling_param.pool', this.where);
+    if (this.method === PoolMethod.STOCHASTIC) unsupported('pooling_param.pool', 'STOCHASTIC', this.where);
+    const input = this.bottomShape(0);
+    const output = this.topShape(0);
+    if (input.length !== 4 || output.length !== 4) {
+      unsupported('pooling input', `a ${input.length}-axis blob (only NCHW)`, this.where);
+    }
+    const window = readPoolWindow(param, input[2]!, input[3]!, this.where);
+    this.rows = { input: input[2]!, ...window.rows, output: output[2]! };
+    this.cols = { input: input[3]!, ...window.cols, output: output[3]! };
+    this.aveRescale = this.method === PoolMethod.AVE ? aveRescale(this.rows, this.cols) : undefined;
+  }
+
+  forward([x]: tf.Tensor[]): tf.Tensor[] {
+    const [n, c, h, w] = x!.shape as [number, number, number, number];
+    if (h !== this.rows.input || w !== this.cols.input) {
+      throw new Error(
+        `${this.where}: expected a ${this.rows.input}x${this.cols.input} input, received ${h}x${w}`,
+      );
+    }
+    // Each (n, c) plane pools alone: (N, C, H, W) → (N·C, H, W, 1) is a free reshape, no transpose.
+    const planes = tf.reshape(x!, [n * c, h, w, 1]) as tf.Tensor4D;
+    const isMax = this.method === PoolMethod.MAX;
+    // Caffe compat: MAX ignores padded cells, which -Infinity padding reproduces; AVE pads with zeros.
+    const padded = padToWindows(planes, this.rows, this.cols, isMax ? Number.NEGATIVE_INFINITY : 0);
+    const kernel: [number, number] = [this.rows.kernel, this.cols.kernel];
+    const stride: [number, number] = [this.rows.stride, this.cols.stride];
+    let y = isMax ? tf.maxPool(padded, kernel, stride, 'valid') : tf.avgPool(padded, kernel, stride, 'valid');
+    if (this.aveRescale) y = tf.mul(y, this.aveRescale);
+    return [tf.reshape(y, [n, c, this.rows.output, this.cols.output])];
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.aveRescale?.dispose();
+  }
+}
+
+/** Kernel, stride and pad per axis, checked as Caffe checks them; global pooling covers the whole input. */
+export function readPoolWindow(
+  param: PoolingParameter,
+  height: number,
+  width: number,
+  where: string,
+): { rows: Omit<PoolAxis, 'input' | 'output'>; cols: Omit<PoolAxis, 'input' | 'output'> } {
+  const hasKernel =
+    param.kernelSize !== undefined || param.kernelH !== undefined || param.kernelW !== undefined;
+  let kernel: [number, number];
+  if (param.globalPooling) {
+    if (hasKernel) {
+      throw new BadInputError(
+        'pooling_param: global_pooling takes the whole input; expected no kernel size',
+        where,
+      );
+    }
+    kernel = [height, width];
+  } else {
+    kernel = pairOf(
+      param.kernelSize,
+      param.kernelH,
+      param.kernelW,
+      undefined,
+      'kernel_size',
+      'kernel',
+      where,
+    );
+    for (const k of kernel) {
+      if (!Number.isInteger(k) || k <= 0) {
+        throw new BadInputError(
+          `pooling_param.kernel_size: expected a positive integer, received ${k}`,
+          where,
+        );
+      }
+    }
+  }
+  const pad = pairOf(param.pad, param.padH, param.padW, 0, 'pad', 'pad', where);
+  const stride = pairOf(param.stride, param.strideH, param.strideW, 1, 'stride', 'stride', where);
+  for (const p of pad) nonNegativeInt(p, 0, 'pooling_param.pad', where);
+  for (const s of stride) {
+    if (!Number.isInteger(s) || s <= 0) {
+      throw new BadInputError(`pooling_param.stride: expected a positive integer, received ${s}`, where);
+    }
+  }
+  if (param.globalPooling && (pad[0] !== 0 || pad[1] !== 0 || stride[0] !== 1 || stride[1] !== 1)) {
+    throw new BadInputError('pooling_param: global_pooling needs pad 0 and stride 1', where);
+  }
+  for (const i of [0, 1]) {
+    if (pad[i]! >= kernel[i]!) {
+      throw new BadInputError(
+        `pooling_param.pad: expected less than the kernel size ${kernel[i]}, received ${pad[i]}`,
+        where,
+      );
+    }
+  }
+  return {
+    rows: { kernel: kernel[0], stride: stride[0], pad: pad[0] },
+    cols: { kernel: kernel[1], stride: stride[1], pad: pad[1] },
+  };
+}
+
+/**
+ * Pads (or trims) each plane so its extent is exactly (output - 1)·stride + kernel from -pad on: then tf's
+ * 'valid' pooling yields the spec's output size with Caffe's window positions.
+ */
+function padToWindows(planes: tf.Tensor4D, rows: PoolAxis, cols: PoolAxis, value: number): tf.Tensor4D {
+  const after = (axis: PoolAxis) => (axis.output - 1) * axis.stride + axis.kernel - axis.input - axis.pad;
+  const rowsAfter = after(rows);
+  const colsAfter = after(cols);
+  let padded = planes;
+  if (rows.pad > 0 || cols.pad > 0 || rowsAfter > 0 || colsAfter > 0) {
+    padded = tf.pad(
+      planes,
+      [
+        [0, 0],
+        [rows.pad, Math.max(0, rowsAfter)],
+        [cols.pad, Math.max(0, colsAfter)],
+        [0, 0],
+      ],
+      value,
+    );
+  }
+  if (rowsAfter < 0 || colsAfter < 0) {
+    const [n, h, w] = padded.shape;
+    padded = tf.slice(padded, [0, 0, 0, 0], [n, h + Math.min(0, rowsAfter), w + Math.min(0, colsAfter), 1]);
+  }
+  return padded;
+}
+
+/**
+ * Caffe compat: AVE divides each window's sum by the window's area clipped to the padded input [-pad, in + pad),
+ * not by kernel² (tf) nor by the cells inside the image. tf's 'valid' avgPool on our explicitly padded input
+ * divides by kernel², so its result is multiplied by kernel² / Caffe's divisor.
+ */
+function aveRescale(rows: PoolAxis, cols: PoolAxis): tf.Tensor4D {
+  const rowSpan = windowSpans(rows);
+  const colSpan = windowSpans(cols);
+  const values = new Float32Array(rows.output * cols.output);
+  for (let r = 0; r < rows.output; r++) {
+    for (let c = 0; c < cols.output; c++) {
+      values[r * cols.output + c] = (rows.kernel * cols.kernel) / (rowSpan[r]! * colSpan[c]!);
+    }
+  }
+  return tf.tensor4d(values, [1, rows.output, cols.output, 1]);
+}
+
+/** For each output position, the length of its window clipped to [-pad, input + pad). */
+function windowSpans(axis: PoolAxis): number[] {
+  const spans: number[] = [];
+  for (let o = 0; o < axis.output; o++) {
+    const start = o * axis.stride - axis.pad;
+    const end = Math.min(start + axis.kernel, axis.input + axis.pad);
+    spans.push(end - start);
+  }
+  return spans;
+}
+
+function pairOf(
+  single: number | undefined,
+  h: number | undefined,
+  w: number | undefined,
+  fallback: number | undefined,
+  field: string,
+  name: string,
+  where: string,
+): [number, number] {
+  if (h !== undefined || w !== undefined) {
+    if (single !== undefined) {
+      throw new BadInputError(
+        `pooling_param: expected either ${field} or ${name}_h and ${name}_w, received both`,
+        where,
+      );
+    }
+    if (h === undefined || w === undefined) {
+      throw new BadInputError(`pooling_param: ${name}_h and ${name}_w must be given together`, where);
+    }
+    return [h, w];
+  }
+  const v = single ?? fallback;
+  if (v === undefined)
+    throw new BadInputError(`pooling_param.${field}: expected a positive integer, received nothing`, where);
+  return [v, v];
+}
+
+registerLayer('Pooling', (spec) => new PoolingLayer(spec));
