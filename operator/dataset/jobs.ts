@@ -1,0 +1,165 @@
+// The Jobs an ImageNetDataset runs: an Indexed Job of `caffe imagenet prep` workers, one per shard,
+// then one `caffe imagenet finalize`. Pure functions from the dataset to Job manifests.
+import { createHash } from 'node:crypto';
+
+import { API_VERSION } from '../api/common.js';
+import { DATASET_KIND, type ImageNetDatasetSpec } from '../api/imagenet-dataset.js';
+import type { KubeObject, Resource } from '../runtime/kube-client.js';
+
+export const JOBS: Resource = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job' };
+
+export const DATASET_LABEL = 'caffe.brewery.dev/dataset';
+export const STEP_LABEL = 'caffe.brewery.dev/step';
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'brewery-operator' };
+/** Exit code of the `caffe` command for input no retry can fix (trainer/errors.ts ExitCode.BadInput). */
+export const BAD_INPUT_EXIT_CODE = 65;
+/** Where a volume source is mounted in the prep pods. */
+export const SOURCE_MOUNT = '/data/source';
+
+export type Step = 'prep' | 'finalize';
+
+export interface DatasetRef {
+  name: string;
+  namespace: string;
+  uid: string;
+  spec: ImageNetDatasetSpec;
+}
+
+export interface JobDefaults {
+  /** The image with the `caffe` command, used when the dataset names none. */
+  trainerImage: string;
+}
+
+/** A child's name: `<dataset>-<step>`, shortened with a hash when it would pass 63 characters. */
+export function jobName(dataset: string, step: Step): string {
+  const name = `${dataset}-${step}`;
+  if (name.length <= 63) return name;
+  const hash = createHash('sha256').update(dataset).digest('hex').slice(0, 8);
+  return `${dataset.slice(0, 63 - step.length - 10)}-${hash}-${step}`;
+}
+
+/** The output prefix without a trailing slash, so file URIs join cleanly. */
+export function outputPrefix(spec: ImageNetDatasetSpec): string {
+  return spec.output.replace(/\/+$/, '');
+}
+
+/** The folder (URI or mounted path) holding train/ and val/. */
+export function sourceRoot(spec: ImageNetDatasetSpec): string {
+  if (spec.source.uri) return spec.source.uri.replace(/\/+$/, '');
+  const sub = spec.source.volume?.subPath?.replace(/\/+$/, '');
+  return sub ? `${SOURCE_MOUNT}/${sub}` : SOURCE_MOUNT;
+}
+
+function underSource(spec: ImageNetDatasetSpec, file: string): string {
+  return file.startsWith('s3://') ? file : `${sourceRoot(spec)}/${file}`;
+}
+
+/** The arguments of `caffe imagenet prep` for every shard; the index comes from the Job. */
+export function prepArgs(spec: ImageNetDatasetSpec): string[] {
+  const root = sourceRoot(spec);
+  const args = ['imagenet', 'prep', `--train=${root}/train`, `--val=${root}/val`];
+  if (spec.valLabels) args.push(`--val-labels=${underSource(spec, spec.valLabels)}`);
+  if (spec.words) args.push(`--words=${underSource(spec, spec.words)}`);
+  args.push(`--out=${outputPrefix(spec)}`, `--size=${spec.size}`, `--resize=${spec.resize}`);
+  // The prep command stores JPEG by default; raw (Caffe's default) must be asked for.
+  args.push(`--encoded=${spec.encoding === 'jpeg'}`);
+  if (spec.quality !== undefined) args.push(`--quality=${spec.quality}`);
+  if (spec.shuffleSeed !== undefined) args.push(`--shuffle-seed=${spec.shuffleSeed}`);
+  // Kubernetes expands $(JOB_COMPLETION_INDEX), which the Job controller sets in every indexed pod.
+  args.push(`--shard-count=${spec.shards}`, '--shard-index=$(JOB_COMPLETION_INDEX)');
+  return args;
+}
+
+export function finalizeArgs(spec: ImageNetDatasetSpec): string[] {
+  return ['imagenet', 'finalize', `--out=${outputPrefix(spec)}`];
+}
+
+// Disruptions (preemption, eviction, node loss) are not the worker's fault and must not use up its
+// retries; exit code 65 means the input is bad and no retry can help. Other failures count (the default).
+const podFailurePolicy = (container: string) => ({
+  rules: [
+    { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    {
+      action: 'FailJob',
+      onExitCodes: { containerName: container, operator: 'In', values: [BAD_INPUT_EXIT_CODE] },
+    },
+  ],
+});
+
+export function prepJob(dataset: DatasetRef, defaults: JobDefaults): KubeObject {
+  const { spec } = dataset;
+  const job = baseJob(dataset, 'prep', prepArgs(spec), defaults);
+  Object.assign(job.spec as object, {
+    completionMode: 'Indexed',
+    completions: spec.shards,
+    parallelism: spec.shards,
+    backoffLimitPerIndex: spec.backoffLimitPerIndex,
+    // One shard that fails for good fails the dataset at once rather than after every other shard.
+    maxFailedIndexes: 0,
+    suspend: spec.suspend,
+  });
+  return job;
+}
+
+export function finalizeJob(dataset: DatasetRef, defaults: JobDefaults): KubeObject {
+  const job = baseJob(dataset, 'finalize', finalizeArgs(dataset.spec), defaults);
+  Object.assign(job.spec as object, { backoffLimit: dataset.spec.backoffLimitPerIndex });
+  return job;
+}
+
+function baseJob(dataset: DatasetRef, step: Step, args: string[], defaults: JobDefaults): KubeObject {
+  const { spec } = dataset;
+  const labels = { ...MANAGED_BY, [DATASET_LABEL]: dataset.name, [STEP_LABEL]: step };
+  const container: Record<string, unknown> = {
+    name: step,
+    image: spec.worker?.image ?? defaults.trainerImage,
+    command: ['caffe'],
+    args,
+    resources: resourceRequirements(spec),
+  };
+  if (spec.credentials) container.envFrom = [{ secretRef: { name: spec.credentials.secretName } }];
+  const podSpec: Record<string, unknown> = { restartPolicy: 'Never', containers: [container] };
+  const volume = spec.source.volume;
+  if (step === 'prep' && volume) {
+    container.volumeMounts = [{ name: 'source', mountPath: SOURCE_MOUNT, readOnly: true }];
+    podSpec.volumes = [
+      volume.claimName
+        ? { name: 'source', persistentVolumeClaim: { claimName: volume.claimName, readOnly: true } }
+        : { name: 'source', hostPath: { path: volume.hostPath, type: 'Directory' } },
+    ];
+  }
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobName(dataset.name, step),
+      namespace: dataset.namespace,
+      labels,
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: DATASET_KIND,
+          name: dataset.name,
+          uid: dataset.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      podFailurePolicy: podFailurePolicy(step),
+      // A replacement pod starts only once the failed one is gone, so two never write one shard.
+      podReplacementPolicy: 'Failed',
+      template: { metadata: { labels }, spec: podSpec },
+    },
+  };
+}
+
+function resourceRequirements(spec: ImageNetDatasetSpec): Record<string, unknown> {
+  const resources = spec.worker?.resources;
+  const amounts: Record<string, string | number> = {};
+  if (resources?.cpu !== undefined) amounts.cpu = resources.cpu;
+  if (resources?.memory !== undefined) amounts.memory = resources.memory;
+  if (resources?.gpus) amounts['nvidia.com/gpu'] = resources.gpus;
+  return Object.keys(amounts).length ? { requests: amounts, limits: amounts } : {};
+}

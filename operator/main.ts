@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// The operator: `npm run operator` (node dist/operator/main.js) against the current kubeconfig.
+//   --metrics-port=8080   --trainer-image=IMAGE   --leader-elect=true|false
+//   --lease-namespace=NS (default $POD_NAMESPACE or default)   --lease-name=brewery-operator
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+
+import { KubeConfig } from '@kubernetes/client-node';
+
+import { storageFor } from '../trainer/storage/index.js';
+import { DEFAULT_LEASE_NAME, runOperator } from './manager.js';
+import { systemClock } from './runtime/clock.js';
+import { kubeEventRecorder } from './runtime/events.js';
+import { kubeClient } from './runtime/kube-client.js';
+import { operatorLogger } from './runtime/log.js';
+import { OperatorMetrics, serveMetrics } from './runtime/metrics.js';
+
+const DEFAULT_TRAINER_IMAGE = 'ghcr.io/brewery-dev/trainer-cpu:latest';
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'metrics-port': { type: 'string', default: process.env.METRICS_PORT ?? '8080' },
+      'trainer-image': {
+        type: 'string',
+        default: process.env.BREWERY_TRAINER_IMAGE ?? DEFAULT_TRAINER_IMAGE,
+      },
+      'leader-elect': { type: 'string', default: 'true' },
+      'lease-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'default' },
+      'lease-name': { type: 'string', default: DEFAULT_LEASE_NAME },
+    },
+  });
+  const log = operatorLogger();
+  const config = new KubeConfig();
+  config.loadFromDefault();
+  const client = kubeClient(config);
+  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  const metrics = new OperatorMetrics();
+  const port = Number.parseInt(values['metrics-port'], 10);
+  if (!Number.isInteger(port) || port < 0) {
+    console.error(`--metrics-port: expected a port number, received ${values['metrics-port']}`);
+    return 64;
+  }
+  const server = await serveMetrics(metrics, port);
+  log.info({ port, identity, cluster: config.getCurrentCluster()?.server }, 'operator starting');
+
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      stop.abort();
+    });
+  }
+  const outcome = await runOperator(
+    {
+      client,
+      clock: systemClock,
+      log,
+      metrics,
+      events: kubeEventRecorder(client, systemClock, log, identity),
+      readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+      trainerImage: values['trainer-image'],
+      identity,
+      ...(values['leader-elect'] === 'false'
+        ? {}
+        : { lease: { namespace: values['lease-namespace'], name: values['lease-name'] } }),
+    },
+    stop.signal,
+  );
+  server.close();
+  log.info({ outcome }, 'operator stopped');
+  return outcome === 'lost' ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,115 @@
+// Puts the operator together: informers, controllers, leader election and metrics. Everything it
+// talks to is passed in, so the integration tests run two of them against one cluster.
+import type { Logger } from 'pino';
+
+import { DATASETS, datasetReconciler, type ManifestReader } from './dataset/controller.js';
+import { JOBS, MANAGED_BY } from './dataset/jobs.js';
+import type { Clock } from './runtime/clock.js';
+import { Controller } from './runtime/controller.js';
+import type { EventRecorder } from './runtime/events.js';
+import { Informer } from './runtime/informer.js';
+import type { KubeClient } from './runtime/kube-client.js';
+import { LeaderElector } from './runtime/leader-election.js';
+import type { OperatorMetrics } from './runtime/metrics.js';
+
+export interface OperatorOptions {
+  client: KubeClient;
+  clock: Clock;
+  log: Logger;
+  metrics: OperatorMetrics;
+  events: EventRecorder;
+  readManifest: ManifestReader;
+  /** Image with the `caffe` command for pods whose object names none. */
+  trainerImage: string;
+  /** Unique name of this instance (pod name), the lease holder identity. */
+  identity: string;
+  /** Leader election on the Lease namespace/name; off when undefined (one instance only). */
+  lease?: {
+    namespace: string;
+    name: string;
+    durationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
+  relistIntervalMs?: number;
+}
+
+export const DEFAULT_LEASE_NAME = 'brewery-operator';
+
+/** Runs until the signal aborts ('stopped') or leadership is lost ('lost': exit, like client-go). */
+export async function runOperator(
+  options: OperatorOptions,
+  signal: AbortSignal,
+): Promise<'stopped' | 'lost'> {
+  const { lease, metrics } = options;
+  if (!lease) {
+    await runControllers(options, signal);
+    return 'stopped';
+  }
+  const elector = new LeaderElector({
+    client: options.client,
+    clock: options.clock,
+    log: options.log,
+    identity: options.identity,
+    namespace: lease.namespace,
+    name: lease.name,
+    ...(lease.durationMs ? { leaseDurationMs: lease.durationMs } : {}),
+    ...(lease.renewDeadlineMs ? { renewDeadlineMs: lease.renewDeadlineMs } : {}),
+    ...(lease.retryPeriodMs ? { retryPeriodMs: lease.retryPeriodMs } : {}),
+  });
+  metrics.onCollect(() => metrics.leader.set(elector.isLeader ? 1 : 0));
+  options.log.info(
+    { identity: options.identity, lease: `${lease.namespace}/${lease.name}` },
+    'waiting to lead',
+  );
+  return elector.run(signal, (leading) => runControllers(options, leading));
+}
+
+/** Informers and controllers, from start to a graceful stop when the signal aborts. */
+export async function runControllers(options: OperatorOptions, signal: AbortSignal): Promise<void> {
+  const { client, clock, log, metrics, relistIntervalMs } = options;
+  const common = { client, clock, log, ...(relistIntervalMs ? { relistIntervalMs } : {}) };
+  const datasets = new Informer({ ...common, resource: DATASETS });
+  const jobs = new Informer({
+    ...common,
+    resource: JOBS,
+    labelSelector: Object.entries(MANAGED_BY)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+  });
+  const informers = [datasets, jobs];
+  metrics.onCollect(() => {
+    for (const informer of informers) {
+      metrics.informerErrors.set({ resource: informer.resource.plural }, informer.errors);
+    }
+    metrics.objectsByPhase.reset();
+    for (const object of datasets.list()) {
+      const phase = (object.status as { phase?: string } | undefined)?.phase ?? 'None';
+      metrics.objectsByPhase.inc({ kind: DATASETS.kind, phase });
+    }
+  });
+  const controllers = [
+    new Controller({
+      name: 'imagenetdataset',
+      primary: datasets,
+      owned: [jobs],
+      reconcile: datasetReconciler({
+        client,
+        clock,
+        events: options.events,
+        jobs,
+        readManifest: options.readManifest,
+        defaults: { trainerImage: options.trainerImage },
+      }),
+      clock,
+      log,
+      metrics,
+    }),
+  ];
+  for (const informer of informers) informer.start();
+  try {
+    await Promise.all(controllers.map((controller) => controller.run(signal)));
+  } finally {
+    await Promise.all(informers.map((informer) => informer.stop()));
+  }
+}

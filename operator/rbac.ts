@@ -1,0 +1,50 @@
+// The permissions the operator needs, and only those: written to crds/rbac/ by hack/gen-crds.ts and
+// reused by the Helm chart.
+import { GROUP } from './api/common.js';
+
+export const OPERATOR_CLUSTER_ROLE = 'brewery-operator';
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+export const OPERATOR_RULES: PolicyRule[] = [
+  // Its own kinds: read and watch them, add and remove finalizers, and write status.
+  {
+    apiGroups: [GROUP],
+    resources: ['imagenetdatasets', 'caffetrainingjobs'],
+    verbs: ['get', 'list', 'watch', 'update', 'patch'],
+  },
+  {
+    apiGroups: [GROUP],
+    resources: ['imagenetdatasets/status', 'caffetrainingjobs/status'],
+    verbs: ['get', 'update', 'patch'],
+  },
+  // Owner references with blockOwnerDeletion need update on the owner's finalizers subresource.
+  {
+    apiGroups: [GROUP],
+    resources: ['imagenetdatasets/finalizers', 'caffetrainingjobs/finalizers'],
+    verbs: ['update'],
+  },
+  // Prep and finalize Jobs of datasets; suspend is a patch.
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  // Trainer pods, and the prototxt ConfigMaps a CaffeTrainingJob names.
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+  // Events for its decisions.
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  // Leader election.
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+];
+
+export function operatorClusterRole(): object {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: OPERATOR_CLUSTER_ROLE, labels: { 'app.kubernetes.io/part-of': 'brewery' } },
+    rules: OPERATOR_RULES,
+  };
+}

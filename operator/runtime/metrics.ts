@@ -1,0 +1,89 @@
+// The operator's Prometheus metrics and the small HTTP server that exposes them.
+import { createServer, type Server } from 'node:http';
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class OperatorMetrics {
+  readonly registry = new Registry();
+  readonly reconciles = new Counter({
+    name: 'brewery_operator_reconciles_total',
+    help: 'Reconciles by controller and result (success, requeue, error).',
+    labelNames: ['controller', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileDuration = new Histogram({
+    name: 'brewery_operator_reconcile_duration_seconds',
+    help: 'Time one reconcile took, by controller.',
+    labelNames: ['controller'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'brewery_operator_workqueue_depth',
+    help: 'Keys waiting for a worker, by controller.',
+    labelNames: ['controller'] as const,
+    registers: [this.registry],
+  });
+  readonly objectsByPhase = new Gauge({
+    name: 'brewery_operator_objects',
+    help: 'Objects of each kind by status.phase.',
+    labelNames: ['kind', 'phase'] as const,
+    registers: [this.registry],
+  });
+  readonly informerErrors = new Gauge({
+    name: 'brewery_operator_informer_errors',
+    help: 'List or watch errors each informer recovered from, by resource.',
+    labelNames: ['resource'] as const,
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'brewery_operator_leader',
+    help: '1 while this instance holds the leader lease.',
+    registers: [this.registry],
+  });
+
+  /** Refreshes gauges that are read from state rather than counted, just before a scrape. */
+  private readonly collectors: (() => void)[] = [];
+
+  onCollect(collector: () => void): void {
+    this.collectors.push(collector);
+  }
+
+  async render(): Promise<string> {
+    for (const collect of this.collectors) collect();
+    return this.registry.metrics();
+  }
+}
+
+/** Serves /metrics, and /healthz for the liveness probe, on the given port (0 picks one). */
+export async function serveMetrics(
+  metrics: OperatorMetrics,
+  port: number,
+  host = '0.0.0.0',
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.url === '/metrics') {
+      metrics
+        .render()
+        .then((text) => {
+          response.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          response.end(text);
+        })
+        .catch((error: unknown) => {
+          response.writeHead(500);
+          response.end(String(error));
+        });
+    } else if (request.url === '/healthz' || request.url === '/readyz') {
+      response.writeHead(200, { 'Content-Type': 'text/plain' });
+      response.end('ok\n');
+    } else {
+      response.writeHead(404);
+      response.end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return server;
+}

@@ -1,0 +1,123 @@
+// The controller runtime against the real apiserver: the informer survives a failed watch, and of two
+// leader-election candidates only one acts.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { DATASETS } from '../../../operator/dataset/controller.js';
+import { systemClock } from '../../../operator/runtime/clock.js';
+import { Informer } from '../../../operator/runtime/informer.js';
+import { type KubeClient, kubeClient } from '../../../operator/runtime/kube-client.js';
+import { LEASES, LeaderElector } from '../../../operator/runtime/leader-election.js';
+import { silentLogger } from '../../../operator/runtime/log.js';
+import { localCluster, skipReason } from '../../support/cluster.js';
+import { eventually, installCrds, makeNamespace } from './support.js';
+
+const dataset = (name: string, namespace: string) => ({
+  apiVersion: 'caffe.brewery.dev/v1alpha1',
+  kind: 'ImageNetDataset',
+  metadata: { name, namespace },
+  spec: { source: { uri: 's3://images/raw' }, output: `s3://data/${name}`, shards: 1, suspend: true },
+});
+
+describe('controller runtime on the real apiserver', { skip: skipReason }, () => {
+  let namespace = '';
+  let cleanUp = async () => {};
+  let client: KubeClient;
+
+  before(async () => {
+    const cluster = localCluster();
+    await installCrds(cluster);
+    [namespace, cleanUp] = await makeNamespace(cluster, 'operator-runtime');
+    client = kubeClient(cluster.kubeConfig);
+  });
+  after(async () => cleanUp());
+
+  test('the informer recovers after its watch fails and sees what changed meanwhile', async () => {
+    // The first watch asks for a resourceVersion the apiserver refuses: a real error response, the kind
+    // on which client-node's own informer stops for good.
+    let watches = 0;
+    const flaky: KubeClient = {
+      ...client,
+      watch: (res, resourceVersion, onEvent, options) => {
+        watches += 1;
+        return client.watch(res, watches === 1 ? 'not-a-version' : resourceVersion, onEvent, options);
+      },
+    };
+    const informer = new Informer({
+      client: flaky,
+      clock: systemClock,
+      log: silentLogger(),
+      resource: DATASETS,
+      errorBackoffBaseMs: 200,
+    });
+    const seen: string[] = [];
+    informer.on((event, object) => {
+      if (object.metadata?.namespace === namespace) seen.push(`${event} ${object.metadata?.name}`);
+    });
+    informer.start();
+    try {
+      await informer.waitForSync();
+      await client.create(DATASETS, namespace, dataset('during-outage', namespace));
+      await eventually('the informer to relist after the failed watch', async () =>
+        informer.errors >= 1 && watches >= 2 ? true : undefined,
+      );
+      await client.create(DATASETS, namespace, dataset('after-recovery', namespace));
+      await eventually('both datasets in the cache', async () =>
+        informer.get(`${namespace}/during-outage`) && informer.get(`${namespace}/after-recovery`)
+          ? true
+          : undefined,
+      );
+      assert.ok(seen.includes('add during-outage'), seen.join(', '));
+      assert.ok(seen.includes('add after-recovery'), seen.join(', '));
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  test('of two candidates only one leads; when it stops, the other takes over', async () => {
+    const timings = { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 1_000 };
+    const make = (identity: string) =>
+      new LeaderElector({
+        client,
+        clock: systemClock,
+        log: silentLogger(),
+        namespace,
+        name: 'operator-test',
+        identity,
+        ...timings,
+      });
+    const [a, b] = [make('instance-a'), make('instance-b')];
+    const stopA = new AbortController();
+    const stopB = new AbortController();
+    const leading = new Set<string>();
+    let bothAtOnce = false;
+    const lead = (who: string) => async (signal: AbortSignal) => {
+      leading.add(who);
+      if (leading.size > 1) bothAtOnce = true;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      leading.delete(who);
+    };
+    const runA = a.run(stopA.signal, lead('a'));
+    const runB = b.run(stopB.signal, lead('b'));
+    const first = await eventually('a leader', async () =>
+      leading.size === 1 ? [...leading][0] : undefined,
+    );
+    // Several renew periods pass with one leader only.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    assert.deepEqual([...leading], [first]);
+    const lease = (await client.get(LEASES, namespace, 'operator-test'))?.spec as { holderIdentity?: string };
+    assert.equal(lease.holderIdentity, `instance-${first}`);
+
+    const [stopLeader, stopOther, runLeader, runOther] =
+      first === 'a' ? [stopA, stopB, runA, runB] : [stopB, stopA, runB, runA];
+    stopLeader.abort();
+    assert.equal(await runLeader, 'stopped');
+    const second = await eventually('the other instance to lead', async () =>
+      leading.size === 1 && !leading.has(first!) ? [...leading][0] : undefined,
+    );
+    assert.notEqual(second, first);
+    stopOther.abort();
+    assert.equal(await runOther, 'stopped');
+    assert.equal(bothAtOnce, false, 'two leaders at once');
+  });
+});
