@@ -1,2 +1,8 @@
 // Every `caffe` subcommand, one file each; importing a file registers it.
 // Add one import line per command.
+import './compute-image-mean.js';
+import './convert-imageset.js';
+import './describe.js';
+import './imagenet-finalize.js';
+import './imagenet-prep.js';
+import './upgrade.js';

@@ -1,0 +1,116 @@
+// Benchmark of the training loader: images per second per core from an encoded shard (256x256
+// JPEG records) through decode, random crop 227, mirror and mean subtraction into float32 batches,
+// with 1 and 2 decode threads. Target: at least 500 images per second per core.
+//
+//   node dist/hack/bench/loader.js [--images=512] [--batches=24] [--out=.brewery/bench/loader.json]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import sharp from 'sharp';
+import { resizeToJpeg } from '../../trainer/data/images.js';
+import { LmdbWriter } from '../../trainer/data/lmdb-writer.js';
+import { DataLoader } from '../../trainer/data/loader.js';
+import { encodedDatumBytes, meanBlobBytes } from '../../trainer/data/records.js';
+import { LocalStorage } from '../../trainer/storage/index.js';
+import { generateSampleImagenet } from '../sample-imagenet.js';
+
+const BATCH = 64;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      images: { type: 'string', default: '512' },
+      batches: { type: 'string', default: '24' },
+      out: { type: 'string', default: '.brewery/bench/loader.json' },
+    },
+  });
+  const work = mkdtempSync(join(tmpdir(), 'brewery-bench-loader-'));
+  try {
+    const tree = await generateSampleImagenet({
+      out: join(work, 'tree'),
+      classes: 4,
+      perClass: Math.ceil(Number(values.images) / 4),
+      valPerClass: 0,
+      seed: 2,
+      width: 500,
+      height: 375,
+      brokenPerKind: 0,
+    });
+    const shard = join(work, 'shard');
+    const writer = new LmdbWriter(shard);
+    const files = await new LocalStorage().list(tree.train);
+    for (const [i, file] of files.entries()) {
+      const jpeg = await resizeToJpeg(await new LocalStorage().read(file.uri), 256, 'squash', 95);
+      writer.put(Buffer.from(`${String(i).padStart(8, '0')}_x`), encodedDatumBytes(jpeg, i % 4));
+    }
+    writer.finish();
+    const meanFile = join(work, 'mean.binaryproto');
+    writeFileSync(meanFile, meanBlobBytes(new Float32Array(3 * 256 * 256).fill(118), 3, 256, 256));
+
+    const rows = [];
+    for (const threads of [1, 2]) {
+      const loader = await DataLoader.open({
+        source: { type: 'Data', uri: shard },
+        batchSize: BATCH,
+        phase: 'TRAIN',
+        transform: { cropSize: 227, mirror: true, meanFile },
+        shuffle: true,
+        seed: 1,
+        threads,
+      });
+      await loader.next(); // start-up and the first prefetch are not timed
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const batches = Number(values.batches);
+      for (let i = 0; i < batches; i++) await loader.next();
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      await loader.close();
+      const images = batches * BATCH;
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      rows.push({
+        threads,
+        images,
+        wallSeconds: wall,
+        cpuSeconds,
+        imagesPerSecond: images / wall,
+        imagesPerCoreSecond: images / cpuSeconds,
+        peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      });
+    }
+    console.log(
+      `${'threads'.padEnd(8)} ${'images'.padStart(7)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'img/s'.padStart(8)} ${'img/s/core'.padStart(11)} ${'peak RSS MiB'.padStart(13)}`,
+    );
+    for (const r of rows) {
+      console.log(
+        `${String(r.threads).padEnd(8)} ${String(r.images).padStart(7)} ${r.wallSeconds.toFixed(2).padStart(8)} ${r.cpuSeconds.toFixed(2).padStart(8)} ${r.imagesPerSecond.toFixed(0).padStart(8)} ${r.imagesPerCoreSecond.toFixed(0).padStart(11)} ${r.peakRssMiB.toFixed(0).padStart(13)}`,
+      );
+    }
+    const scaling = rows[1]!.imagesPerSecond / rows[0]!.imagesPerSecond;
+    const perCore = rows[0]!.imagesPerCoreSecond;
+    console.log(`scaling 1 -> 2 threads: ${scaling.toFixed(2)}x wall throughput`);
+    console.log(
+      `per core: ${perCore.toFixed(0)} images/s (target >= 500: ${perCore >= 500 ? 'met' : 'NOT met'})`,
+    );
+    const report = {
+      date: new Date().toISOString(),
+      batch: BATCH,
+      crop: 227,
+      sharp: sharp.versions.sharp,
+      rows,
+      scaling,
+    };
+    mkdirSync(dirname(values.out), { recursive: true });
+    writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`saved ${values.out}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import sharp from 'sharp';
+
+import { decodeImage, describeSource, toPlanarBgr } from '../../../trainer/data/images.js';
+import { Progress } from '../../../trainer/data/progress.js';
+import { Rng } from '../../../trainer/data/rng.js';
+
+test('the RNG repeats for a seed and continues exactly from a saved state', () => {
+  const a = new Rng(42);
+  const first = Array.from({ length: 5 }, () => a.nextUint32());
+  assert.deepEqual(
+    first,
+    Array.from(
+      { length: 5 },
+      (
+        (b) => () =>
+          b.nextUint32()
+      )(new Rng(42)),
+    ),
+  );
+  const saved = a.state();
+  const next = Array.from({ length: 5 }, () => a.nextUint32());
+  const restored = new Rng(saved);
+  assert.deepEqual(
+    Array.from({ length: 5 }, () => restored.nextUint32()),
+    next,
+  );
+  assert.notDeepEqual(
+    first,
+    Array.from(
+      { length: 5 },
+      (
+        (b) => () =>
+          b.nextUint32()
+      )(new Rng(43)),
+    ),
+  );
+});
+
+test('below(n) stays in [0, n) and reaches both ends', () => {
+  const rng = new Rng(1);
+  const seen = new Set(Array.from({ length: 2000 }, () => rng.below(30)));
+  assert.equal(seen.size, 30);
+  assert.ok([...seen].every((v) => v >= 0 && v < 30));
+});
+
+test('interleaved RGB becomes planar BGR', () => {
+  // two pixels: (1,2,3) and (4,5,6)
+  assert.deepEqual([...toPlanarBgr(Uint8Array.of(1, 2, 3, 4, 5, 6), 1, 2, 3)], [3, 6, 2, 5, 1, 4]);
+  assert.deepEqual([...toPlanarBgr(Uint8Array.of(1, 2, 3, 9, 4, 5, 6, 9), 1, 2, 4)], [3, 6, 2, 5, 1, 4]);
+});
+
+test('odd sources are named, and all decode to 3-channel BGR', async () => {
+  const rgb = Buffer.alloc(8 * 4 * 3);
+  for (let p = 0; p < 32; p++) rgb.set([250, 10, 10], 3 * p);
+  const image = () => sharp(rgb, { raw: { width: 8, height: 4, channels: 3 } });
+  const cases = [
+    { bytes: await image().toColourspace('cmyk').jpeg().toBuffer(), kind: 'CMYK JPEG' },
+    { bytes: await image().toColourspace('b-w').jpeg().toBuffer(), kind: 'grayscale JPEG' },
+    { bytes: await image().png().toBuffer(), kind: 'PNG data' },
+    { bytes: await image().jpeg().toBuffer(), kind: undefined },
+  ];
+  for (const c of cases) {
+    assert.equal(describeSource(c.bytes), c.kind);
+    const decoded = await decodeImage(c.bytes);
+    assert.deepEqual([decoded.channels, decoded.height, decoded.width], [3, 4, 8], `${c.kind}`);
+  }
+  const red = await decodeImage(cases[3]!.bytes);
+  assert.ok(red.pixels[2 * 32]! > 200 && red.pixels[0]! < 60, 'red must land in the third (R) plane');
+});
+
+test('progress lines are JSON with the counts, at most one per interval, and one at the end', () => {
+  const written: string[] = [];
+  let now = 0;
+  const stream = { isTTY: false, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+  const progress = new Progress(
+    { phase: 'prep', split: 'train', shard: 3, total: 10 },
+    { intervalSeconds: 5, stream, now: () => now },
+  );
+  for (let i = 0; i < 10; i++) {
+    now += 1000;
+    progress.tick(i === 4);
+  }
+  progress.finish();
+  assert.deepEqual(
+    written.map((line) => JSON.parse(line).progress.done),
+    [1, 6, 10],
+  );
+  assert.deepEqual(JSON.parse(written.at(-1)!), {
+    progress: { phase: 'prep', split: 'train', shard: 3, done: 10, total: 10, skipped: 1 },
+  });
+});

@@ -1,0 +1,166 @@
+// `caffe imagenet finalize`: once every worker is done, checks that every shard is complete, merges
+// the partial sums into mean.binaryproto, and writes the list files and the manifest.
+import { BadInputError } from '../errors.js';
+import { joinUri, storageFor } from '../storage/index.js';
+import { type LabelsFile, labelsUri, markerUri, type ShardMarker, SPLITS, type Split } from './layout.js';
+import { meanBlobBytes } from './records.js';
+import { asciiCompare } from './scan.js';
+
+export interface Manifest {
+  format: 'brewery.imagenet/v1';
+  options: Record<string, unknown>;
+  synsets: number;
+  splits: Record<string, { records: number; perClass: Record<string, number> }>;
+  shards: { split: Split; index: number; file: string; records: number; bytes: number; sha256: string }[];
+  skipped: { split: Split; path: string; reason: string }[];
+  converted: { split: Split; path: string; from: string }[];
+  mean: { file: string; channels: number; height: number; width: number; perChannel: number[] };
+}
+
+const MARKER_NAME = /\/(train|val)-(\d+)-of-(\d+)\.json$/;
+
+export async function runFinalize(out: string, log: (line: string) => void = console.log): Promise<Manifest> {
+  const storage = storageFor(out);
+  const labelsText = await storage.read(labelsUri(out)).catch(() => {
+    throw new BadInputError('expected a dataset made by `caffe imagenet prep`: no shards/labels.json', out);
+  });
+  const labels = JSON.parse(labelsText.toString()) as LabelsFile;
+  const markers = await readMarkers(out, labels.splits);
+  const hashes = new Set(markers.map((m) => m.optionsHash));
+  if (hashes.size !== 1)
+    throw new BadInputError('shards were made with different options or file lists', out);
+  for (const m of markers) {
+    const stat = await storage.stat(joinUri(out, m.file));
+    if (stat?.size !== m.bytes) {
+      throw new Error(
+        `${joinUri(out, m.file)}: expected ${m.bytes} bytes, found ${stat ? stat.size : 'nothing'}`,
+      );
+    }
+  }
+  const mean = await mergeMean(
+    out,
+    markers.filter((m) => m.split === 'train'),
+  );
+  const size = { channels: mean.channels, height: mean.height, width: mean.width };
+  await storage.write(
+    joinUri(out, 'mean.binaryproto'),
+    meanBlobBytes(mean.data, size.channels, size.height, size.width),
+  );
+  const perChannel = channelMeans(mean.data, size.channels);
+  perChannel.forEach((v, c) => {
+    log(`mean_value channel [${c}]: ${v}`);
+  });
+
+  await storage.write(joinUri(out, 'synsets.txt'), lines(labels.synsets));
+  if (labels.words) {
+    const words = labels.words;
+    await storage.write(
+      joinUri(out, 'synset_words.txt'),
+      lines(labels.synsets.map((s) => `${s} ${words[s] ?? ''}`)),
+    );
+  }
+  const manifest: Manifest = {
+    format: 'brewery.imagenet/v1',
+    options: labels.options,
+    synsets: labels.synsets.length,
+    splits: {},
+    shards: [],
+    skipped: labels.unlabeled.map((u) => ({ split: u.split, path: u.path, reason: u.reason })),
+    converted: [],
+    mean: { file: 'mean.binaryproto', ...size, perChannel },
+  };
+  for (const split of labels.splits) {
+    const shards = markers.filter((m) => m.split === split);
+    const list = shards.flatMap((m) => m.lines).sort(asciiCompare);
+    await storage.write(joinUri(out, `${split}.txt`), lines(list));
+    const perClass: Record<string, number> = {};
+    for (const m of shards) {
+      for (const [label, n] of Object.entries(m.labels)) {
+        const wnid = labels.synsets[Number(label)]!;
+        perClass[wnid] = (perClass[wnid] ?? 0) + n;
+      }
+      manifest.shards.push({
+        split,
+        index: m.index,
+        file: m.file,
+        records: m.records,
+        bytes: m.bytes,
+        sha256: m.sha256,
+      });
+      manifest.skipped.push(...m.skipped.map((s) => ({ split, ...s })));
+      manifest.converted.push(...m.converted.map((c) => ({ split, ...c })));
+    }
+    manifest.splits[split] = { records: list.length, perClass: sortKeys(perClass) };
+    log(`${split}: ${list.length} records in ${shards.length} shards`);
+  }
+  const bySplitPath = (a: { split: string; path: string }, b: { split: string; path: string }) =>
+    asciiCompare(a.split, b.split) || asciiCompare(a.path, b.path);
+  manifest.skipped.sort(bySplitPath);
+  manifest.converted.sort(bySplitPath);
+  log(`skipped ${manifest.skipped.length} files, converted ${manifest.converted.length}`);
+  await storage.write(joinUri(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+async function readMarkers(out: string, splits: Split[]): Promise<ShardMarker[]> {
+  const storage = storageFor(out);
+  const found = (await storage.list(joinUri(out, 'shards'))).flatMap((o) => {
+    const m = MARKER_NAME.exec(o.uri);
+    return m ? [{ split: m[1] as Split, index: Number(m[2]), count: Number(m[3]) }] : [];
+  });
+  const counts = new Set(found.map((f) => f.count));
+  if (counts.size > 1)
+    throw new BadInputError(`shards of different worker counts: ${[...counts].join(', ')}`, out);
+  const count = found[0]?.count;
+  if (count === undefined) throw new Error(`${out}: no finished shard yet`);
+  const missing: string[] = [];
+  const markers: ShardMarker[] = [];
+  for (const split of SPLITS.filter((s) => splits.includes(s))) {
+    for (let index = 0; index < count; index++) {
+      const uri = markerUri(out, { split, index, count });
+      if (!found.some((f) => f.split === split && f.index === index)) missing.push(uri);
+      else markers.push(JSON.parse((await storage.read(uri)).toString()) as ShardMarker);
+    }
+  }
+  if (missing.length > 0)
+    throw new Error(`shards not finished yet (no completion marker): ${missing.join(', ')}`);
+  return markers;
+}
+
+async function mergeMean(out: string, train: ShardMarker[]) {
+  const first = train.find((m) => m.sums)?.sums;
+  const records = train.reduce((n, m) => n + m.records, 0);
+  if (!first || records === 0)
+    throw new BadInputError('the train split has no records, so there is no mean', out);
+  const total = new Float64Array(first.channels * first.height * first.width);
+  for (const m of train) {
+    if (!m.sums) throw new Error(`${m.file}: the shard has no pixel sums`);
+    const bytes = await storageFor(out).read(joinUri(out, m.sums.file));
+    const part = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    if (part.length !== total.length)
+      throw new Error(`${m.sums.file}: expected ${total.length} sums, found ${part.length}`);
+    for (let i = 0; i < total.length; i++) total[i]! += part[i]!;
+  }
+  // Caffe compat: compute_image_mean sums in float32, which loses precision past 2^24 per element;
+  // we sum in float64 and round once, so the mean is the exact one rounded to float32.
+  const data = new Float32Array(total.length);
+  for (let i = 0; i < total.length; i++) data[i] = total[i]! / records;
+  return { ...first, data };
+}
+
+export function channelMeans(mean: Float32Array, channels: number): number[] {
+  const area = mean.length / channels;
+  return Array.from({ length: channels }, (_, c) => {
+    let sum = 0;
+    for (let i = 0; i < area; i++) sum += mean[c * area + i]!;
+    return sum / area;
+  });
+}
+
+function lines(items: string[]): string {
+  return items.length === 0 ? '' : `${items.join('\n')}\n`;
+}
+
+function sortKeys(record: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => asciiCompare(a, b)));
+}

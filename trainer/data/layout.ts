@@ -1,0 +1,83 @@
+// Where a prepared dataset keeps its parts:
+//   <out>/train/shard-00000-of-00004/data.mdb   one LMDB per worker and split
+//   <out>/val/shard-00000-of-00004/data.mdb
+//   <out>/shards/train-00000-of-00004.json      the shard's completion marker, written last
+//   <out>/shards/train-00000-of-00004.sum       the shard's pixel sums for the mean (train only)
+//   <out>/shards/labels.json                    synsets and words, the same from every worker
+//   <out>/mean.binaryproto, synsets.txt, synset_words.txt, train.txt, val.txt, manifest.json (finalize)
+import { joinUri } from '../storage/index.js';
+
+export type Split = 'train' | 'val';
+export const SPLITS: readonly Split[] = ['train', 'val'];
+
+export interface ShardId {
+  split: Split;
+  index: number;
+  count: number;
+}
+
+/** Counts and checks of one finished shard, kept in its completion marker. */
+export interface ShardMarker {
+  split: Split;
+  index: number;
+  count: number;
+  /** Hash of the options the shard was made with; a rerun with other options is refused. */
+  optionsHash: string;
+  /** Path of the shard's data.mdb relative to the output root. */
+  file: string;
+  records: number;
+  bytes: number;
+  sha256: string;
+  /** Records per label. */
+  labels: Record<string, number>;
+  /** The list-file lines of the records (`rel label`), in key order. */
+  lines: string[];
+  skipped: { path: string; reason: string }[];
+  converted: { path: string; from: string }[];
+  /** Pixel sums for the mean (train only): a float64 C x H x W array in the .sum file. */
+  sums?: { file: string; channels: number; height: number; width: number; sha256: string };
+}
+
+/** What every worker knows alike: written by each, identically, before its shards. */
+export interface LabelsFile {
+  synsets: string[];
+  words?: Record<string, string>;
+  splits: Split[];
+  /** Files left out before decoding (no label, not in a synset folder). */
+  unlabeled: { split: Split; path: string; reason: string }[];
+  options: Record<string, unknown>;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(5, '0');
+}
+
+export function shardName(id: ShardId): string {
+  return `shard-${pad(id.index)}-of-${pad(id.count)}`;
+}
+
+export function shardDbUri(out: string, id: ShardId): string {
+  return joinUri(out, id.split, shardName(id));
+}
+
+export function markerUri(out: string, id: ShardId): string {
+  return joinUri(out, 'shards', `${id.split}-${pad(id.index)}-of-${pad(id.count)}.json`);
+}
+
+export function sumsUri(out: string, id: ShardId): string {
+  return joinUri(out, 'shards', `${id.split}-${pad(id.index)}-of-${pad(id.count)}.sum`);
+}
+
+export function labelsUri(out: string): string {
+  return joinUri(out, 'shards', 'labels.json');
+}
+
+/** The records [start, end) of the full list that worker `index` of `count` writes. */
+export function sliceOf(total: number, index: number, count: number): { start: number; end: number } {
+  return { start: Math.floor((index * total) / count), end: Math.floor(((index + 1) * total) / count) };
+}
+
+/** A DB key as convert_imageset makes it: the list index, zero-padded to 8 digits, `_`, the path. */
+export function recordKey(index: number, rel: string): string {
+  return `${String(index).padStart(8, '0')}_${rel}`;
+}

@@ -1,0 +1,93 @@
+// Where the loader's records come from: the shards of an LMDB dataset (Data layer), or the lines of
+// a list file of image files (ImageData layer). A source is a list of parts read by record index;
+// an S3 shard is downloaded when opened, and removed again when released.
+import { BadInputError } from '../errors.js';
+import { joinUri, storageFor } from '../storage/index.js';
+import { parseListFile } from './convert-imageset.js';
+import { localDb } from './db-files.js';
+import { LmdbReader } from './lmdb-reader.js';
+
+export interface SourceItem {
+  bytes: Uint8Array;
+  name: string;
+  label: number;
+}
+
+export interface SourcePart {
+  size: number;
+  read(index: number): Promise<SourceItem>;
+  release(): Promise<void>;
+}
+
+export interface RecordSource {
+  kind: 'datum' | 'image';
+  /** Part names (shard URIs, or the list file), in their natural order. */
+  parts: string[];
+  open(part: number): Promise<SourcePart>;
+}
+
+/** An LMDB folder, or a folder of LMDB shards (`<dataset>/train`), local or on S3. */
+export async function lmdbSource(uri: string, cacheDir?: string): Promise<RecordSource> {
+  const storage = storageFor(uri);
+  let parts: string[];
+  if (await storage.stat(joinUri(uri, 'data.mdb'))) parts = [uri];
+  else {
+    parts = (await storage.list(uri))
+      .map((o) => o.uri)
+      .filter((u) => u.endsWith('/data.mdb'))
+      .map((u) => u.slice(0, -'/data.mdb'.length));
+  }
+  if (parts.length === 0) {
+    throw new BadInputError('expected an LMDB folder (holding data.mdb) or a folder of LMDB shards', uri);
+  }
+  return {
+    kind: 'datum',
+    parts,
+    async open(part) {
+      const db = await localDb(parts[part]!, cacheDir);
+      const reader = await LmdbReader.open(db.path);
+      // The shard's index (where each value lies) is small; the values stay on disk until read.
+      const offsets: number[] = [];
+      const lengths: number[] = [];
+      const keys: string[] = [];
+      for await (const entry of reader.index()) {
+        offsets.push(entry.offset);
+        lengths.push(entry.length);
+        keys.push(entry.key.toString());
+      }
+      return {
+        size: offsets.length,
+        async read(index) {
+          const key = Buffer.from(keys[index]!);
+          const bytes = await reader.read({ key, offset: offsets[index]!, length: lengths[index]! });
+          return { bytes, name: `${parts[part]} record ${keys[index]}`, label: 0 };
+        },
+        async release() {
+          await reader.close();
+          await db.release();
+        },
+      };
+    },
+  };
+}
+
+/** ImageData's source: `path label` lines, each path prefixed by root_folder. */
+export async function listSource(listFile: string, rootFolder: string): Promise<RecordSource> {
+  const lines = parseListFile((await storageFor(listFile).read(listFile)).toString(), listFile);
+  if (lines.length === 0) throw new BadInputError('the list file has no images', listFile);
+  return {
+    kind: 'image',
+    parts: [listFile],
+    async open() {
+      return {
+        size: lines.length,
+        async read(index) {
+          const { path, label } = lines[index]!;
+          const file = `${rootFolder}${path}`;
+          return { bytes: await storageFor(file).read(file), name: file, label };
+        },
+        async release() {},
+      };
+    },
+  };
+}

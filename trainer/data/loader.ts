@@ -1,0 +1,294 @@
+// The training loader: streams a dataset's parts (LMDB shards, or a list file of images), orders
+// records (sequentially as Caffe's cursor, or shuffled per epoch), and has worker threads decode and
+// transform them into float32 NCHW batches, a few batches ahead. Its position after every batch
+// (cursor and RNG state) can be saved, and a loader opened with it yields exactly the next batch.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+import { BadInputError } from '../errors.js';
+import type { TransformationParameter } from '../proto/index.js';
+import { storageFor } from '../storage/index.js';
+import { listSource, lmdbSource, type RecordSource, type SourcePart } from './loader-sources.js';
+import type { WorkerInit, WorkerJob, WorkerReply } from './loader-worker.js';
+import { readMeanBlob } from './records.js';
+import { Rng, type RngState } from './rng.js';
+import { DRAWS_PER_IMAGE, type Phase, type TransformSettings } from './transform.js';
+
+export type LoaderSourceOptions =
+  | { type: 'Data'; uri: string }
+  | {
+      type: 'ImageData';
+      listFile: string;
+      rootFolder: string;
+      newHeight: number;
+      newWidth: number;
+      isColor: boolean;
+    };
+
+export interface LoaderOptions {
+  source: LoaderSourceOptions;
+  batchSize: number;
+  phase: Phase;
+  transform: TransformationParameter;
+  /** Shuffle parts and records each epoch (Caffe's Data layer reads in key order: false). */
+  shuffle: boolean;
+  seed: number;
+  /** Decode threads (default: the core count). */
+  threads?: number;
+  /** Batches prepared ahead (default: Caffe's prefetch of 4, at least 2 per thread). */
+  prefetch?: number;
+  /** Where S3 shards are downloaded (default: the OS temp folder). */
+  cacheDir?: string;
+  /** Continue from this position (from `position()` of an earlier loader with the same options). */
+  position?: LoaderPosition;
+}
+
+/** Everything needed to continue after a batch; plain JSON. */
+export interface LoaderPosition {
+  epoch: number;
+  epochSeed: number | null;
+  part: number;
+  partSeed: number | null;
+  record: number;
+  rng: RngState;
+  batches: number;
+}
+
+export interface Batch {
+  /** N x C x H x W, BGR channel order for colour images, as Caffe. */
+  data: Float32Array;
+  labels: Float32Array;
+  shape: [number, number, number, number];
+}
+
+interface Pending {
+  batch: Promise<Batch>;
+  position: LoaderPosition;
+}
+
+export class DataLoader {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, { resolve(b: Batch): void; reject(e: Error): void }>();
+  private readonly queue: Pending[] = [];
+  private readonly rng: Rng;
+  private cursor: Omit<LoaderPosition, 'rng' | 'batches'>;
+  private batches: number;
+  private current: { part: SourcePart; index: number; order: Uint32Array | undefined } | undefined;
+  private readonly opening = new Map<number, Promise<SourcePart>>();
+  private gathering: Promise<unknown> = Promise.resolve();
+  private lastPosition: LoaderPosition;
+  private nextJob = 0;
+  private readonly prefetch: number;
+
+  private constructor(
+    private readonly source: RecordSource,
+    private readonly options: LoaderOptions,
+    init: WorkerInit,
+    threads: number,
+  ) {
+    const start = options.position;
+    this.rng = new Rng(start ? start.rng : options.seed);
+    this.cursor = start
+      ? {
+          epoch: start.epoch,
+          epochSeed: start.epochSeed,
+          part: start.part,
+          partSeed: start.partSeed,
+          record: start.record,
+        }
+      : { epoch: 0, epochSeed: null, part: 0, partSeed: null, record: 0 };
+    this.batches = start?.batches ?? 0;
+    this.lastPosition = this.snapshot();
+    this.prefetch = Math.max(options.prefetch ?? 4, 2 * threads);
+    for (let i = 0; i < threads; i++) {
+      const worker = new Worker(new URL('./loader-worker.js', import.meta.url));
+      worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+      worker.on('error', (error) => this.failAll(error));
+      worker.postMessage(init);
+      this.workers.push(worker);
+    }
+  }
+
+  static async open(options: LoaderOptions): Promise<DataLoader> {
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+      throw new BadInputError(`expected a positive batch_size, received ${options.batchSize}`, 'batch_size');
+    }
+    const source =
+      options.source.type === 'Data'
+        ? await lmdbSource(options.source.uri, options.cacheDir)
+        : await listSource(options.source.listFile, options.source.rootFolder);
+    const t = options.transform;
+    if (t.forceColor && t.forceGray) {
+      throw new BadInputError('force_color and force_gray cannot both be true', 'transform_param');
+    }
+    const settings: TransformSettings = {
+      phase: options.phase,
+      scale: t.scale ?? 1,
+      mirror: t.mirror ?? false,
+      cropSize: t.cropSize ?? 0,
+      ...(t.meanValue && t.meanValue.length > 0 ? { meanValues: t.meanValue } : {}),
+    };
+    if (t.meanFile) {
+      if (settings.meanValues) {
+        throw new BadInputError(
+          'cannot specify mean_file and mean_value at the same time',
+          'transform_param',
+        );
+      }
+      settings.meanImage = readMeanBlob(await storageFor(t.meanFile).read(t.meanFile), t.meanFile);
+    }
+    const image = options.source.type === 'ImageData' ? options.source : undefined;
+    const init: WorkerInit = {
+      type: 'init',
+      settings,
+      forceColor: t.forceColor ?? false,
+      forceGray: t.forceGray ?? false,
+      isColor: image?.isColor ?? true,
+      newHeight: image?.newHeight ?? 0,
+      newWidth: image?.newWidth ?? 0,
+    };
+    return new DataLoader(source, options, init, Math.max(1, options.threads ?? availableParallelism()));
+  }
+
+  /** The next batch. */
+  async next(): Promise<Batch> {
+    while (this.queue.length < this.prefetch) this.queue.push(this.prepare());
+    const pending = this.queue.shift()!;
+    this.queue.push(this.prepare());
+    const batch = await pending.batch;
+    this.lastPosition = pending.position;
+    return batch;
+  }
+
+  /** Where the loader stands after the last batch `next()` returned. */
+  position(): LoaderPosition {
+    return structuredClone(this.lastPosition);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    await this.gathering.catch(() => {});
+    await this.current?.part.release();
+    for (const opening of this.opening.values()) await (await opening.catch(() => undefined))?.release();
+    this.failAll(new Error('the loader was closed'));
+  }
+
+  /** Gathers the next batch's records (in order, one batch at a time) and hands them to a worker. */
+  private prepare(): Pending {
+    const gathered = this.gathering.then(() => this.gather());
+    this.gathering = gathered;
+    // The position is known once gathering is done; it is read only after the batch resolves.
+    const pending: Pending = { batch: undefined as unknown as Promise<Batch>, position: this.lastPosition };
+    pending.batch = gathered.then(({ job, position }) => {
+      pending.position = position;
+      return new Promise<Batch>((resolve, reject) => {
+        this.waiting.set(job.id, { resolve, reject });
+        const transfer = job.items.map((b) => b.buffer as ArrayBuffer);
+        this.workers[job.id % this.workers.length]!.postMessage(job, [...new Set(transfer)]);
+      });
+    });
+    pending.batch.catch(() => {}); // awaited by next(); this keeps an unread failure from crashing
+    return pending;
+  }
+
+  private async gather(): Promise<{ job: WorkerJob; position: LoaderPosition }> {
+    const n = this.options.batchSize;
+    const items: Uint8Array[] = [];
+    const labels: number[] = [];
+    const names: string[] = [];
+    const draws = new Uint32Array(n * DRAWS_PER_IMAGE);
+    for (let i = 0; i < n; i++) {
+      const item = await this.nextItem();
+      // A private copy: its buffer is handed over to the worker thread.
+      items.push(new Uint8Array(item.bytes));
+      labels.push(item.label);
+      names.push(item.name);
+      for (let d = 0; d < DRAWS_PER_IMAGE; d++) draws[i * DRAWS_PER_IMAGE + d] = this.rng.nextUint32();
+    }
+    this.batches++;
+    const job: WorkerJob = {
+      type: 'job',
+      id: this.nextJob++,
+      kind: this.source.kind,
+      items,
+      labels,
+      names,
+      draws,
+    };
+    return { job, position: this.snapshot() };
+  }
+
+  private async nextItem() {
+    for (;;) {
+      if (this.cursor.epochSeed === null) this.cursor.epochSeed = this.rng.nextUint32();
+      if (!this.current) await this.openCurrent();
+      const current = this.current!;
+      if (this.cursor.record < current.part.size) {
+        const index = current.order ? current.order[this.cursor.record]! : this.cursor.record;
+        this.cursor.record++;
+        return current.part.read(index);
+      }
+      // This part is done: on to the next, and past the last part to the next epoch.
+      await current.part.release();
+      this.current = undefined;
+      this.cursor.part++;
+      this.cursor.partSeed = null;
+      this.cursor.record = 0;
+      if (this.cursor.part >= this.source.parts.length) {
+        this.cursor = { epoch: this.cursor.epoch + 1, epochSeed: null, part: 0, partSeed: null, record: 0 };
+      }
+    }
+  }
+
+  private async openCurrent(): Promise<void> {
+    const partOrder = this.partOrder();
+    if (this.cursor.partSeed === null) this.cursor.partSeed = this.rng.nextUint32();
+    const index = partOrder[this.cursor.part]!;
+    const part = await (this.opening.get(index) ?? this.source.open(index));
+    this.opening.delete(index);
+    // Fetch the following part while this one is read.
+    const following = partOrder[this.cursor.part + 1];
+    if (following !== undefined && !this.opening.has(following)) {
+      const opening = this.source.open(following);
+      opening.catch(() => {});
+      this.opening.set(following, opening);
+    }
+    const order = this.options.shuffle ? permutation(part.size, new Rng(this.cursor.partSeed)) : undefined;
+    this.current = { part, index, order };
+  }
+
+  private partOrder(): number[] {
+    const order = this.source.parts.map((_, i) => i);
+    return this.options.shuffle ? new Rng(this.cursor.epochSeed!).shuffle(order) : order;
+  }
+
+  private snapshot(): LoaderPosition {
+    return { ...this.cursor, rng: this.rng.state(), batches: this.batches };
+  }
+
+  private onReply(reply: WorkerReply): void {
+    const waiter = this.waiting.get(reply.id);
+    if (!waiter) return;
+    this.waiting.delete(reply.id);
+    if ('error' in reply)
+      waiter.reject(reply.badInput ? new BadInputError(reply.error) : new Error(reply.error));
+    else waiter.resolve({ data: reply.data, labels: reply.labels, shape: reply.shape });
+  }
+
+  private failAll(error: Error): void {
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+}
+
+function permutation(size: number, rng: Rng): Uint32Array {
+  const order = new Uint32Array(size);
+  for (let i = 0; i < size; i++) order[i] = i;
+  for (let i = size - 1; i > 0; i--) {
+    const j = rng.below(i + 1);
+    const swap = order[i]!;
+    order[i] = order[j]!;
+    order[j] = swap;
+  }
+  return order;
+}

@@ -1,0 +1,126 @@
+// Storage on S3 and S3-compatible servers (client settings: s3-config.ts). Large objects go up as multipart uploads, which S3 shows only once complete.
+
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+
+import { withRetries } from './retry.js';
+import { parseS3Uri, s3ConfigFromEnv } from './s3-config.js';
+import type { Body, ObjectInfo, Storage } from './storage.js';
+
+/** Part size of multipart uploads; S3's minimum is 5 MiB. */
+const PART_SIZE = 16 * 1024 * 1024;
+const PARALLEL_PARTS = 4;
+
+export class S3Storage implements Storage {
+  constructor(private readonly client: S3Client = new S3Client(s3ConfigFromEnv())) {}
+
+  async readStream(uri: string): Promise<Readable> {
+    const { bucket, key } = parseS3Uri(uri);
+    const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return out.Body as Readable;
+  }
+
+  read(uri: string): Promise<Buffer> {
+    return withRetries(`read ${uri}`, async () => {
+      const { bucket, key } = parseS3Uri(uri);
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    });
+  }
+
+  async write(uri: string, body: Body): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    // A stream can be read once, so only in-memory bodies are retried as a whole.
+    const upload = () =>
+      new Upload({
+        client: this.client,
+        params: { Bucket: bucket, Key: key, Body: body },
+        partSize: PART_SIZE,
+        queueSize: PARALLEL_PARTS,
+        leavePartsOnError: false,
+      }).done();
+    if (body instanceof Readable) await upload();
+    else await withRetries(`write ${uri}`, upload);
+  }
+
+  async putFile(localPath: string, uri: string, options: { move?: boolean } = {}): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    await withRetries(`upload ${localPath} to ${uri}`, () =>
+      new Upload({
+        client: this.client,
+        params: { Bucket: bucket, Key: key, Body: createReadStream(localPath) },
+        partSize: PART_SIZE,
+        queueSize: PARALLEL_PARTS,
+        leavePartsOnError: false,
+      }).done(),
+    );
+    if (options.move) await unlink(localPath);
+  }
+
+  async getFile(uri: string, localPath: string): Promise<void> {
+    await mkdir(dirname(localPath), { recursive: true });
+    const temp = `${localPath}.tmp-brewery-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await withRetries(`download ${uri}`, async () => {
+        await pipeline(await this.readStream(uri), createWriteStream(temp));
+      });
+      await rename(temp, localPath);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  async list(prefixUri: string): Promise<ObjectInfo[]> {
+    const { bucket, key } = parseS3Uri(prefixUri);
+    const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+    const out: ObjectInfo[] = [];
+    let token: string | undefined;
+    do {
+      const page = await withRetries(`list ${prefixUri}`, () =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        ),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key) out.push({ uri: `s3://${bucket}/${object.Key}`, size: object.Size ?? 0 });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+  }
+
+  async stat(uri: string): Promise<ObjectInfo | undefined> {
+    const { bucket, key } = parseS3Uri(uri);
+    try {
+      const head = await withRetries(`stat ${uri}`, () =>
+        this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+      );
+      return { uri, size: head.ContentLength ?? 0 };
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (error as Error).name === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  async delete(uri: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    await withRetries(`delete ${uri}`, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+    );
+  }
+}
