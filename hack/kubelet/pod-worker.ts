@@ -1,0 +1,507 @@
+// One pod's lifecycle on this host: sandbox (folder, IP, volumes), init containers in order, then the
+// containers under their restart policy, graceful termination when the pod is deleted, and status
+// written truthfully at every step. Decisions about the status itself are in pod-status.ts.
+
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+
+import type { PodApi } from './cluster-client.js';
+import { type ImageMap, planLaunch } from './container-command.js';
+import type { IpPool } from './ip-pool.js';
+import { readHead, readLogTail, rotateLog } from './log-files.js';
+import { envLookups, volumeLookups } from './lookups.js';
+import { type ContainerRecord, type PodRecord, rfc3339, type TerminatedState } from './pod-status.js';
+import { type LocalProcess, recordPid, startProcess } from './process.js';
+import { StatusWriter } from './status-writer.js';
+import { linkContainerRoot, setUpVolumes } from './volumes.js';
+
+export const HOST_IP = '127.0.0.1';
+const MAX_MESSAGE_BYTES = 4096;
+const FALLBACK_LOG_LINES = 80;
+const FALLBACK_LOG_BYTES = 2048;
+const BACKOFF_START_MS = 1000;
+const BACKOFF_MAX_MS = 30_000;
+/** A container that ran this long starts its backoff from the beginning again. */
+const BACKOFF_RESET_MS = 10 * 60_000;
+const RETRY_SETUP_MS = 5000;
+
+export interface WorkerDeps {
+  api: PodApi;
+  ipPool: IpPool;
+  imageMap: ImageMap;
+  stateDir: string;
+  hostEnv: Record<string, string>;
+  apiserver: { host: string; port: string };
+  log: Logger;
+  clock: () => Date;
+}
+
+/** How a worker treats the pod it is given when first seen. */
+export type WorkerMode =
+  /** A pod to run. */
+  | 'run'
+  /** A pod an earlier kubelet run started: its processes are gone, so it is marked Failed. */
+  | 'orphan'
+  /** A pod already terminal: nothing to run; only its deletion is completed. */
+  | 'terminal';
+
+export class PodWorker {
+  readonly uid: string;
+  readonly podDir: string;
+  readonly firstSeen: Date;
+  private pod: V1Pod;
+  private readonly record: PodRecord;
+  private readonly processes = new Map<string, LocalProcess>();
+  private readonly wakers = new Set<() => void>();
+  private terminating?: Promise<void>;
+  private graceSeconds = Number.POSITIVE_INFINITY; // of the deletion under way
+  private stopping = false; // the kubelet is shutting down: no restarts, no status writes
+  private gone = false; // the pod object no longer exists
+  private deleteSent = false;
+  private readonly status: StatusWriter;
+  private volumeFolders = new Map<string, string>();
+  done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    pod: V1Pod,
+    private readonly mode: WorkerMode,
+  ) {
+    this.pod = pod;
+    const meta = pod.metadata!;
+    this.uid = meta.uid!;
+    this.podDir = join(deps.stateDir, 'pods', `${meta.namespace}_${meta.name}_${meta.uid}`);
+    this.firstSeen = deps.clock();
+    this.status = new StatusWriter(
+      (status) => deps.api.patchPodStatus(this.namespace, this.name, status),
+      () => this.log,
+      deps.clock,
+    );
+    const record = (c: V1Container): ContainerRecord => ({
+      name: c.name,
+      image: c.image ?? '',
+      state: { kind: 'waiting', reason: 'ContainerCreating' },
+      restartCount: 0,
+    });
+    this.record = {
+      sandboxReady: false,
+      hostIP: HOST_IP,
+      initContainers: (pod.spec?.initContainers ?? []).map(record),
+      containers: (pod.spec?.containers ?? []).map(record),
+      finished: false,
+      deleting: false,
+    };
+    if (mode === 'terminal') this.record.finished = true;
+    for (const c of this.record.initContainers) c.state = { kind: 'waiting', reason: 'PodInitializing' };
+  }
+
+  get namespace(): string {
+    return this.pod.metadata?.namespace ?? '';
+  }
+  get name(): string {
+    return this.pod.metadata?.name ?? '';
+  }
+  get log(): Logger {
+    return this.deps.log.child({ pod: `${this.namespace}/${this.name}`, uid: this.uid });
+  }
+
+  start(): void {
+    this.done = this.run().catch((error) => this.log.error({ err: error }, 'pod worker failed'));
+  }
+
+  /** A newer version of the pod object arrived. */
+  update(pod: V1Pod): void {
+    this.pod = pod;
+    if (!pod.metadata?.deletionTimestamp || this.gone) return;
+    if (!this.record.deleting) {
+      this.beginTermination();
+      return;
+    }
+    // A second delete with a shorter grace period (e.g. kubectl delete --grace-period=1) hurries us.
+    const grace = pod.metadata.deletionGracePeriodSeconds;
+    if (grace !== undefined && grace < this.graceSeconds) {
+      this.graceSeconds = grace;
+      setTimeout(() => {
+        for (const proc of this.processes.values()) proc.signal('SIGKILL');
+      }, grace * 1000);
+    }
+  }
+
+  /** The pod object is gone (force-deleted, or deletion completed): kill at once, write nothing more. */
+  remove(): void {
+    this.gone = true;
+    this.record.deleting = true;
+    for (const proc of this.processes.values()) proc.signal('SIGKILL');
+    this.wakeAll();
+  }
+
+  /** The kubelet is stopping: end every process (SIGTERM, then SIGKILL after graceMs). */
+  async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wakeAll();
+    await this.killProcesses(graceMs);
+  }
+
+  /** The log file of a container's current run, or of its previous run. */
+  logPath(container: string, previous: boolean): string {
+    return join(this.podDir, previous ? `${container}.previous.log` : `${container}.log`);
+  }
+
+  isRunning(container: string): boolean {
+    return this.processes.has(container);
+  }
+
+  hasContainer(container: string): boolean {
+    return [...this.record.initContainers, ...this.record.containers].some((c) => c.name === container);
+  }
+
+  /** Processes still running, so the manager can wait for them before removing the folder. */
+  get running(): number {
+    return this.processes.size;
+  }
+
+  // ---- lifecycle ----
+
+  private async run(): Promise<void> {
+    if (this.mode === 'terminal') {
+      if (this.pod.metadata?.deletionTimestamp) this.beginTermination();
+      return;
+    }
+    if (this.mode === 'orphan') return this.failOrphan();
+
+    this.record.startTime = rfc3339(this.deps.clock());
+    await this.setUpSandbox();
+    if (this.record.sandboxReady && (await this.runInitContainers())) {
+      await Promise.all(this.record.containers.map((c) => this.superviseContainer(c)));
+    }
+    if (this.stopping || this.gone) return;
+    this.record.finished = true;
+    if (this.terminating) await this.terminating;
+    await this.writeStatus();
+    if (this.record.deleting) await this.completeDeletion();
+  }
+
+  private async failOrphan(): Promise<void> {
+    const now = rfc3339(this.deps.clock());
+    const unknown: TerminatedState = {
+      kind: 'terminated',
+      exitCode: 137,
+      reason: 'ContainerStatusUnknown',
+      message: 'The container could not be located when the pod was terminated',
+      finishedAt: now,
+    };
+    for (const c of [...this.record.initContainers, ...this.record.containers]) c.state = unknown;
+    const started = this.pod.status?.startTime;
+    if (started) this.record.startTime = typeof started === 'string' ? started : rfc3339(started);
+    this.record.podIP = this.pod.status?.podIP;
+    this.record.finished = true;
+    this.record.failure = {
+      reason: 'NodeRestarted',
+      message: 'The kubelet restarted and the processes of this pod were gone.',
+      disruptionReason: 'TerminationByKubelet',
+    };
+    this.log.info('pod started by an earlier kubelet run: marking it Failed (NodeRestarted)');
+    await this.writeStatus();
+    if (this.pod.metadata?.deletionTimestamp && !this.record.deleting) this.beginTermination();
+  }
+
+  private async setUpSandbox(): Promise<void> {
+    while (!this.ended()) {
+      try {
+        mkdirSync(this.podDir, { recursive: true });
+        this.record.podIP = this.deps.ipPool.allocate(this.uid);
+        const lookups = await volumeLookups(this.deps.api, this.pod, (m, e) => this.log.warn({ err: e }, m));
+        const place = { podIP: this.record.podIP, hostIP: HOST_IP, nodeName: this.pod.spec?.nodeName ?? '' };
+        const made = setUpVolumes(this.pod, this.podDir, lookups, place, (m) => this.log.warn(m));
+        if (made.ok) {
+          this.volumeFolders = made.folders;
+          this.record.sandboxReady = true;
+          await this.writeStatus();
+          return;
+        }
+        this.setWaiting('ContainerCreating', made.message);
+      } catch (error) {
+        this.setWaiting('ContainerCreating', `setting up the pod failed: ${String(error)}`);
+      }
+      await this.writeStatus();
+      await this.sleep(RETRY_SETUP_MS);
+    }
+  }
+
+  /** Runs init containers in order; true when all exited 0. */
+  private async runInitContainers(): Promise<boolean> {
+    for (const c of this.record.initContainers) {
+      let delay = BACKOFF_START_MS;
+      for (;;) {
+        if (this.ended()) return false;
+        const exit = await this.runOnce(c);
+        if (exit === undefined) return false;
+        if (exit === 0) break;
+        if (this.pod.spec?.restartPolicy === 'Never') {
+          this.record.finished = true;
+          return false;
+        }
+        delay = await this.backOff(c, delay);
+      }
+    }
+    return !this.ended();
+  }
+
+  /** Runs one container until it is done for good under the pod's restart policy. */
+  private async superviseContainer(c: ContainerRecord): Promise<void> {
+    const policy = this.pod.spec?.restartPolicy ?? 'Always';
+    let delay = BACKOFF_START_MS;
+    for (;;) {
+      if (this.ended()) return;
+      const exit = await this.runOnce(c);
+      if (exit === undefined || this.ended()) return;
+      const restart = policy === 'Always' || (policy === 'OnFailure' && exit !== 0);
+      if (!restart) return;
+      delay = await this.backOff(c, delay);
+    }
+  }
+
+  /**
+   * Starts the container and waits for it to end. Returns its exit code, or undefined when it cannot
+   * start and will not be retried (e.g. its image is not mapped) or the pod is ending.
+   */
+  private async runOnce(c: ContainerRecord): Promise<number | undefined> {
+    const spec = this.containerSpec(c.name);
+    const messageFile = join(this.podDir, `${c.name}.termination-log`);
+    let plan: ReturnType<typeof planLaunch>;
+    for (;;) {
+      plan = planLaunch({
+        pod: this.pod,
+        container: spec,
+        imageMap: this.deps.imageMap,
+        podIP: this.record.podIP ?? '',
+        hostIP: HOST_IP,
+        nodeName: this.pod.spec?.nodeName ?? '',
+        podDir: this.podDir,
+        volumeFolders: this.volumeFolders,
+        terminationMessageFile: messageFile,
+        containerRoot: join(this.podDir, 'root', c.name),
+        hostEnv: this.deps.hostEnv,
+        apiserver: this.deps.apiserver,
+        lookups: await envLookups(this.deps.api, this.namespace, spec, (m, e) =>
+          this.log.warn({ err: e }, m),
+        ),
+      });
+      if (plan.ok) break;
+      c.state = { kind: 'waiting', reason: plan.reason, message: plan.message };
+      await this.writeStatus();
+      // An unmapped image never becomes runnable; a missing ConfigMap or Secret may appear.
+      if (plan.reason === 'ImageNotMapped') {
+        await this.sleepUntilEnded();
+        return undefined;
+      }
+      await this.sleep(RETRY_SETUP_MS);
+      if (this.ended()) return undefined;
+    }
+    if (this.ended()) return undefined;
+
+    const logPath = this.logPath(c.name, false);
+    rotateLog(logPath, this.logPath(c.name, true));
+    writeFileSync(messageFile, '');
+    linkContainerRoot(plan.containerRoot, plan.mounts);
+    const cwd = this.workingDir(plan.cwd);
+    let proc: LocalProcess;
+    try {
+      proc = await startProcess({ argv: plan.argv, env: plan.env, cwd, logPath }, this.deps.clock);
+    } catch (error) {
+      const now = rfc3339(this.deps.clock());
+      const message = `failed to start ${JSON.stringify(plan.argv[0])}: ${(error as Error).message}`;
+      c.state = {
+        kind: 'terminated',
+        exitCode: 128,
+        reason: 'StartError',
+        message,
+        startedAt: now,
+        finishedAt: now,
+      };
+      await this.writeStatus();
+      return 128;
+    }
+    this.processes.set(c.name, proc);
+    recordPid(join(this.podDir, `${c.name}.pid`), proc.pid);
+    if (this.ended()) proc.signal('SIGKILL'); // the pod ended while this container was starting
+    const startedAt = rfc3339(proc.startedAt);
+    c.state = { kind: 'running', startedAt, pid: proc.pid };
+    this.log.info({ container: c.name, pid: proc.pid, argv: plan.argv }, 'container started');
+    void this.writeStatus();
+
+    const exit = await proc.exited;
+    this.processes.delete(c.name);
+    const failed = exit.exitCode !== 0;
+    let message = readHead(messageFile, MAX_MESSAGE_BYTES);
+    if (!message && failed && spec.terminationMessagePolicy === 'FallbackToLogsOnError') {
+      message = readLogTail(logPath, FALLBACK_LOG_LINES, FALLBACK_LOG_BYTES);
+    }
+    c.state = {
+      kind: 'terminated',
+      exitCode: exit.exitCode,
+      reason: failed ? 'Error' : 'Completed',
+      startedAt,
+      finishedAt: rfc3339(exit.finishedAt),
+      pid: proc.pid,
+      ...(exit.signal !== undefined && { signal: exit.signal }),
+      ...(message && { message }),
+    };
+    this.log.info({ container: c.name, exitCode: exit.exitCode }, 'container exited');
+    if (!this.stopping) await this.writeStatus();
+    return exit.exitCode;
+  }
+
+  /** Waits before a restart (state CrashLoopBackOff); returns the next delay. */
+  private async backOff(c: ContainerRecord, delay: number): Promise<number> {
+    if (c.state.kind !== 'terminated') return delay;
+    const ran = Date.parse(c.state.finishedAt) - Date.parse(c.state.startedAt ?? c.state.finishedAt);
+    const wait = ran >= BACKOFF_RESET_MS ? BACKOFF_START_MS : delay;
+    c.lastTerminated = c.state;
+    c.restartCount++;
+    c.state = {
+      kind: 'waiting',
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${Math.round(wait / 1000)}s restarting failed container=${c.name} pod=${this.name}`,
+    };
+    await this.writeStatus();
+    await this.sleep(wait);
+    return Math.min(wait * 2, BACKOFF_MAX_MS);
+  }
+
+  // ---- termination ----
+
+  private beginTermination(): void {
+    this.record.deleting = true;
+    this.terminating = this.terminate().then(async () => {
+      // A pod that had already finished has no run() left to complete its deletion.
+      if (!this.record.finished) return;
+      await this.writeStatus();
+      await this.completeDeletion();
+    });
+    this.wakeAll();
+  }
+
+  private async terminate(): Promise<void> {
+    const meta = this.pod.metadata ?? {};
+    this.graceSeconds = meta.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    this.log.info({ graceSeconds: this.graceSeconds }, 'pod deleted: stopping its containers');
+    await this.killProcesses(this.graceSeconds * 1000);
+  }
+
+  /** Runs preStop hooks, sends SIGTERM, waits up to graceMs for every process, then SIGKILL. */
+  private async killProcesses(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    const exits = [...this.processes.values()].map((p) => p.exited);
+    if (!this.stopping) await this.runPreStopHooks(graceMs);
+    for (const proc of this.processes.values()) proc.signal('SIGTERM');
+    const timer = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())),
+    );
+    const outcome = await Promise.race([Promise.all(exits), timer]);
+    if (outcome === 'timeout') {
+      for (const proc of this.processes.values()) proc.signal('SIGKILL');
+      await Promise.all(exits);
+    }
+  }
+
+  private async runPreStopHooks(graceMs: number): Promise<void> {
+    const hooks = [...this.processes.keys()].flatMap((name) => {
+      const command = this.containerSpec(name).lifecycle?.preStop?.exec?.command;
+      return command && command.length > 0 ? [{ name, command }] : [];
+    });
+    await Promise.all(
+      hooks.map(async ({ name, command }) => {
+        const logPath = join(this.podDir, `${name}.prestop.log`);
+        try {
+          const hook = await startProcess({
+            argv: command,
+            env: { ...this.deps.hostEnv },
+            cwd: this.podDir,
+            logPath,
+          });
+          const timer = setTimeout(() => hook.signal('SIGKILL'), graceMs);
+          await hook.exited;
+          clearTimeout(timer);
+        } catch (error) {
+          this.log.warn({ container: name, err: error }, 'preStop hook failed');
+        }
+      }),
+    );
+  }
+
+  /** Final status written, then the object deleted (how a kubelet completes a graceful deletion). */
+  private async completeDeletion(): Promise<void> {
+    if (this.deleteSent || this.gone || this.stopping) return;
+    this.deleteSent = true;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await this.deps.api.deletePod(this.namespace, this.name, this.uid);
+        this.log.info('pod deletion completed');
+        return;
+      } catch (error) {
+        this.log.warn({ err: error, attempt }, 'deleting the pod failed; retrying');
+        await this.sleep(1000 * 2 ** attempt);
+      }
+    }
+  }
+
+  // ---- status ----
+
+  /** Writes the status if it changed (nothing once the pod is gone or the kubelet stops). */
+  private writeStatus(): Promise<void> {
+    return this.status.write(() =>
+      this.gone || this.stopping || this.mode === 'terminal'
+        ? undefined
+        : { pod: this.pod, record: this.record },
+    );
+  }
+
+  // ---- helpers ----
+
+  private ended(): boolean {
+    return this.record.deleting || this.stopping || this.gone;
+  }
+
+  private setWaiting(reason: string, message: string): void {
+    for (const c of [...this.record.initContainers, ...this.record.containers]) {
+      if (c.state.kind === 'waiting') c.state = { kind: 'waiting', reason, message };
+    }
+  }
+
+  private containerSpec(name: string): V1Container {
+    const spec = this.pod.spec;
+    const all = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
+    return all.find((c) => c.name === name)!;
+  }
+
+  private workingDir(cwd: string): string {
+    if (cwd.startsWith(this.podDir)) mkdirSync(cwd, { recursive: true });
+    if (existsSync(cwd) && statSync(cwd).isDirectory()) return cwd;
+    this.log.warn({ workingDir: cwd }, 'workingDir does not exist on this host: using the pod folder');
+    return this.podDir;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakers.add(wake);
+    });
+  }
+
+  private async sleepUntilEnded(): Promise<void> {
+    while (!this.ended()) await this.sleep(60_000);
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+}
