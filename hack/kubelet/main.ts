@@ -3,8 +3,6 @@
 // processes, so Jobs, the scheduler's preemption and the controller-manager's evictions all work on
 // one machine without containers. Flags: see flags.ts.
 
-// First, before client-node loads: see the file.
-
 import { mkdirSync } from 'node:fs';
 
 import { KubeConfig } from '@kubernetes/client-node';

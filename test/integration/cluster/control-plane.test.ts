@@ -11,9 +11,13 @@ import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/cli
 import { type LocalCluster, localCluster, skipReason } from '../../support/cluster.js';
 import { isNotFound, waitFor } from '../../support/wait.js';
 
-const pinnedVersion = execFileSync('bash', ['-c', 'source hack/lib/versions.sh && echo $KUBERNETES_VERSION'], {
-  encoding: 'utf8',
-}).trim();
+const pinnedVersion = execFileSync(
+  'bash',
+  ['-c', 'source hack/lib/versions.sh && echo $KUBERNETES_VERSION'],
+  {
+    encoding: 'utf8',
+  },
+).trim();
 
 describe('the local control plane', { skip: skipReason }, () => {
   let cluster: LocalCluster;
@@ -75,11 +79,19 @@ describe('the local control plane', { skip: skipReason }, () => {
       const established = got.status?.conditions?.find((c) => c.type === 'Established');
       return established?.status === 'True' ? got : undefined;
     });
-    assert.equal(crd.status?.conditions?.find((c) => c.type === 'NonStructuralSchema'), undefined);
+    assert.equal(
+      crd.status?.conditions?.find((c) => c.type === 'NonStructuralSchema'),
+      undefined,
+    );
 
     // The status subresource is served apart from the main resource.
     const objects = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
-    const widget = { apiVersion: 'test.brewery.dev/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 2 } };
+    const widget = {
+      apiVersion: 'test.brewery.dev/v1',
+      kind: 'Widget',
+      metadata: { name: 'w1' },
+      spec: { size: 2 },
+    };
     await waitFor('the CRD to be served', () =>
       objects
         .createNamespacedCustomObject({
@@ -108,7 +120,10 @@ describe('the local control plane', { skip: skipReason }, () => {
   test('a deleted namespace is gone once the controller-manager empties it', async () => {
     const name = 'brewery-test-ns-delete';
     await core.createNamespace({ body: { metadata: { name } } });
-    await core.createNamespacedConfigMap({ namespace: name, body: { metadata: { name: 'c' }, data: { a: '1' } } });
+    await core.createNamespacedConfigMap({
+      namespace: name,
+      body: { metadata: { name: 'c' }, data: { a: '1' } },
+    });
     await core.deleteNamespace({ name });
     await waitFor(
       'the namespace to be gone',
@@ -126,7 +141,10 @@ describe('the local control plane', { skip: skipReason }, () => {
       endpoint: cluster.env.AWS_ENDPOINT_URL,
       region: cluster.env.AWS_REGION,
       forcePathStyle: true,
-      credentials: { accessKeyId: cluster.env.AWS_ACCESS_KEY_ID!, secretAccessKey: cluster.env.AWS_SECRET_ACCESS_KEY! },
+      credentials: {
+        accessKeyId: cluster.env.AWS_ACCESS_KEY_ID!,
+        secretAccessKey: cluster.env.AWS_SECRET_ACCESS_KEY!,
+      },
     });
     await s3.send(new CreateBucketCommand({ Bucket: 'brewery-test' }));
     const body = `hello from ${process.pid}`;

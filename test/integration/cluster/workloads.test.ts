@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { BatchV1Api, CoreV1Api, SchedulingV1Api, type V1Pod, type V1PodSpec } from '@kubernetes/client-node';
 
 import { type LocalCluster, localCluster, skipReason } from '../../support/cluster.js';
-import { isNotFound, waitFor } from '../../support/wait.js';
+import { disruptionOf, isNotFound, recordPod, waitFor, withTimeout } from '../../support/wait.js';
 
 const namespace = 'brewery-test-workloads';
 
@@ -114,9 +114,11 @@ describe('workloads on the local cluster', { skip: skipReason }, () => {
       ['brewery-test-low', 100],
       ['brewery-test-high', 1000],
     ] as const) {
-      await scheduling.createPriorityClass({ body: { metadata: { name }, value } }).catch((error: unknown) => {
-        if ((error as { code?: number }).code !== 409) throw error;
-      });
+      await scheduling
+        .createPriorityClass({ body: { metadata: { name }, value } })
+        .catch((error: unknown) => {
+          if ((error as { code?: number }).code !== 409) throw error;
+        });
     }
     const node = gpuNodes[0]!;
     const gpuPod = (name: string, priorityClassName: string): V1Pod => ({
@@ -142,25 +144,18 @@ describe('workloads on the local cluster', { skip: skipReason }, () => {
       (await readPod('trainer')).status?.phase === 'Running' ? true : undefined,
     );
 
-    // Watch the first pod's conditions until it is gone: the preemption condition must be seen.
-    let disruption: { reason?: string; status?: string } | undefined;
-    const watching = waitFor(
-      'the preempted pod to end',
-      async () => {
-        try {
-          const pod = await readPod('trainer');
-          const condition = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
-          if (condition) disruption = condition;
-          return undefined;
-        } catch (error) {
-          return isNotFound(error) ? true : undefined;
-        }
-      },
-      90,
-      100,
-    );
+    // Record every version of the first pod: the preemption condition must be seen before it goes.
+    const trainer = await recordPod(cluster.kubeConfig, namespace, 'trainer');
     await core.createNamespacedPod({ namespace, body: gpuPod('urgent', 'brewery-test-high') });
-    await watching;
+    await withTimeout(trainer.deleted, 90, 'the preempted pod to be deleted');
+    trainer.stop();
+    const disruption = disruptionOf(trainer.seen);
+    const last = trainer.seen.at(-1);
+    assert.equal(
+      last?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode,
+      0,
+      'the trainer exited on SIGTERM',
+    );
     assert.equal(disruption?.status, 'True');
     assert.equal(disruption?.reason, 'PreemptionByScheduler');
     const urgent = await waitFor('the high-priority pod to run', async () => {
@@ -185,27 +180,18 @@ describe('workloads on the local cluster', { skip: skipReason }, () => {
         },
       },
     });
-    await waitFor('the pod to run', async () => ((await readPod('evictee')).status?.phase === 'Running' ? true : undefined));
-    let disruption: { reason?: string } | undefined;
+    await waitFor('the pod to run', async () =>
+      (await readPod('evictee')).status?.phase === 'Running' ? true : undefined,
+    );
+    const evictee = await recordPod(cluster.kubeConfig, namespace, 'evictee');
     await cluster.kubectl(['taint', 'node', node, 'brewery.dev/test=evict:NoExecute']);
     try {
-      await waitFor(
-        'the pod to be evicted',
-        async () => {
-          try {
-            const pod = await readPod('evictee');
-            disruption = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget') ?? disruption;
-            return undefined;
-          } catch (error) {
-            return isNotFound(error) ? true : undefined;
-          }
-        },
-        90,
-        100,
-      );
+      await withTimeout(evictee.deleted, 90, 'the pod to be evicted');
     } finally {
+      evictee.stop();
       await cluster.kubectl(['taint', 'node', node, 'brewery.dev/test=evict:NoExecute-']);
     }
+    const disruption = disruptionOf(evictee.seen);
     assert.equal(disruption?.reason, 'DeletionByTaintManager');
     assert.equal(await podGone('evictee'), true);
   });
