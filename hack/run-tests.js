@@ -57,7 +57,9 @@ if (files.some(needsCluster) && !env.BREWERY_CLUSTER_ENV) {
   }
 }
 
-console.log(`running ${files.length} test files: ${files.map((f) => relative(join(root, 'dist'), f)).join(' ')}`);
+console.log(
+  `running ${files.length} test files: ${files.map((f) => relative(join(root, 'dist'), f)).join(' ')}`,
+);
 const run = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
