@@ -1,0 +1,80 @@
+// Loads TensorFlow's native binding (@tensorflow/tfjs-node or -node-gpu), which registers the
+// `tensorflow` backend. Looked up in the project's node_modules first, then in the cache that
+// `npm run setup:native` fills (its package's install script downloads libtensorflow, which is
+// blocked here, so the setup builds it from a Python wheel instead).
+
+import { existsSync, realpathSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export type NativeVariant = 'gpu' | 'cpu';
+
+const packageOf: Record<NativeVariant, string> = {
+  gpu: '@tensorflow/tfjs-node-gpu',
+  cpu: '@tensorflow/tfjs-node',
+};
+
+/**
+ * The provisioned package folder `npm run setup:native` points at:
+ * ${BREWERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/brewery}/native/current (as hack/lib/versions.sh).
+ */
+export function nativeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cache = env.BREWERY_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'brewery');
+  return join(cache, 'native', 'current');
+}
+
+/**
+ * Requires the binding package. Returns where it came from, or throws with every place tried and
+ * why each failed (the loader's own error is the useful part: a missing .so, an ABI mismatch).
+ */
+export function loadNativeBinding(variant: NativeVariant, env: NodeJS.ProcessEnv = process.env): string {
+  const name = packageOf[variant];
+  const places = [
+    { label: 'node_modules', require: createRequire(import.meta.url) },
+    ...(existsSync(join(nativeCacheDir(env), 'node_modules', name))
+      ? [{ label: nativeCacheDir(env), require: createRequire(join(nativeCacheDir(env), 'package.json')) }]
+      : []),
+  ];
+  const failures: string[] = [];
+  for (const place of places) {
+    try {
+      if (place.label === 'node_modules') place.require(name);
+      else withProjectTfjs(realpathSync(nativeCacheDir(env)), () => place.require(name));
+      return `${name} from ${place.label}`;
+    } catch (error) {
+      failures.push(`${place.label}: ${firstLine(error)}`);
+    }
+  }
+  throw new Error(`${name} is not loadable (${failures.join('; ')})`);
+}
+
+/**
+ * The cached package comes with its own copy of tfjs. Two copies share one engine but register every
+ * kernel twice (a screenful of warnings) and double the load; while the binding loads, we resolve its
+ * tfjs imports to the project's copy instead (the same 4.22 release, pinned in setup).
+ */
+function withProjectTfjs<T>(cacheDir: string, load: () => T): T {
+  const projectRequire = createRequire(import.meta.url);
+  const loader = Module as unknown as {
+    _resolveFilename: (request: string, parent?: { filename?: string }, ...rest: unknown[]) => string;
+  };
+  const resolve = loader._resolveFilename;
+  loader._resolveFilename = function (request, parent, ...rest) {
+    if (sharedTfjs.test(request) && parent?.filename?.startsWith(cacheDir))
+      return projectRequire.resolve(request);
+    return resolve.call(this, request, parent, ...rest);
+  };
+  try {
+    return load();
+  } finally {
+    loader._resolveFilename = resolve;
+  }
+}
+
+const sharedTfjs = /^@tensorflow\/tfjs(-core|-backend-cpu|-backend-webgl|-layers|-converter|-data)?(\/.*)?$/;
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? text;
+}
