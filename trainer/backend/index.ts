@@ -10,7 +10,7 @@ import os from 'node:os';
 import '@tensorflow/tfjs-backend-cpu';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-
+import { glogLine, type Severity } from '../glog.js';
 import {
   type BackendCandidate,
   type BackendChoice,
@@ -18,7 +18,6 @@ import {
   parseBackendChoice,
   wasmThreadsFor,
 } from './choice.js';
-import { glogLine, type Severity } from './glog.js';
 import { loadNativeBinding } from './native.js';
 import { initWasmBackend } from './wasm/init.js';
 

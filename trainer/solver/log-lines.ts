@@ -4,8 +4,9 @@
 // A line is built as data (source file:line and message) by the functions below and turned into text by
 // formatLogLine, which adds glog's prefix. The solver only builds lines; whoever owns stderr writes them.
 
-/** glog's severity letters. */
-export type Severity = 'I' | 'W' | 'E' | 'F';
+import { glogLine, type Severity } from '../glog.js';
+
+export type { Severity };
 
 /** One log line before formatting: where Caffe prints it from, and what it says. */
 export interface LogLine {
@@ -120,20 +121,9 @@ function info(source: string, message: string): LogLine {
 
 // ---- formatting ----
 
-/**
- * glog's line: `I1128 04:10:11.123456 12345 solver.cpp:218] message`.
- * `epochMs` may carry a fraction for microseconds. glog prints local time; we print UTC, which is what a
- * pod's local time is, and a fixed zone keeps lines from different nodes comparable.
- */
+/** glog's line for a solver LogLine (see trainer/glog.ts). */
 export function formatLogLine(line: LogLine, epochMs: number, threadId: number): string {
-  const micros = Math.round(epochMs * 1000);
-  const date = new Date(Math.floor(micros / 1000));
-  const two = (n: number) => String(n).padStart(2, '0');
-  const stamp =
-    `${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())} ` +
-    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())}.` +
-    String(micros % 1_000_000).padStart(6, '0');
-  return `${line.severity}${stamp} ${String(threadId).padStart(5, ' ')} ${line.source}] ${line.message}`;
+  return glogLine(line.severity, line.source, line.message, epochMs, threadId);
 }
 
 /** A float32 value as C++ iostreams print it by default (Caffe's numbers are floats). */

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { candidatesFor, parseBackendChoice, wasmThreadsFor } from '../../../trainer/backend/choice.js';
-import { glogLine } from '../../../trainer/backend/glog.js';
 import { UsageError } from '../../../trainer/errors.js';
+import { glogLine } from '../../../trainer/glog.js';
 
 describe('parseBackendChoice', () => {
   const cases: { name: string; flag?: string; env?: string; expected: string }[] = [

@@ -1,8 +1,9 @@
 // `caffe describe --model=M [--phase=TRAIN|TEST] [--level=N] [--stage=S]... [--data-shape=C,H,W] [--weights=W]`:
 // builds the net spec as Caffe would set the net up, logs Caffe's set-up lines to stderr and prints one
 // row per layer (name, type, bottoms, tops, top shapes, learnable parameters) and the totals to stdout.
-import { glogLine } from '../../backend/glog.js';
+
 import { ExitCode, UsageError } from '../../errors.js';
+import { glogLine } from '../../glog.js';
 import {
   buildNetSpec,
   checkWeightsMatch,

@@ -1,8 +1,9 @@
 // Caffe's upgrade tools: `caffe upgrade_net_proto_text IN OUT`, `caffe upgrade_net_proto_binary IN OUT`
 // and `caffe upgrade_solver_proto_text IN OUT`. Each reads a file as written, upgrades legacy forms
 // (V1 layers, input fields, solver_type, ...) and writes the current form.
-import { glogLine } from '../../backend/glog.js';
+
 import { ExitCode, UsageError } from '../../errors.js';
+import { glogLine } from '../../glog.js';
 import {
   decodeNetParameter,
   encodeNetParameter,
