@@ -5,4 +5,6 @@ import './convert-imageset.js';
 import './describe.js';
 import './imagenet-finalize.js';
 import './imagenet-prep.js';
+import './test.js';
+import './time.js';
 import './upgrade.js';

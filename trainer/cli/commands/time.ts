@@ -1,0 +1,138 @@
+// `caffe time --model=M [--iterations=N] [--phase=TRAIN|TEST] [--backend=B] [--level=N] [--stage=S]...`:
+// Caffe's benchmark. Times each layer's forward and backward over N iterations and prints Caffe's lines
+// (CAFFE_FACTS §6.4) to stderr, as glog does. Data layers get random batches of their shape instead of
+// reading their databases.
+import { performance } from 'node:perf_hooks';
+
+import { initBackend } from '../../backend/index.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { type DataSource, RandomDataSource } from '../../net/data-source.js';
+import { externalDataLayers, netSpecFromFile } from '../../net/from-file.js';
+import { timeLayers } from '../../net/layer-timing.js';
+import { Net } from '../../net/net.js';
+import { Rng } from '../../net/rng.js';
+import { type DataShapeDefaults, DEFAULT_DATA_SHAPE } from '../../net/spec/index.js';
+import { Phase } from '../../proto/index.js';
+import { formatDefaultStream, formatFloat, formatLogLine } from '../../solver/index.js';
+import { registerCommand } from '../command.js';
+import { numberFlag, parseFlags } from '../flags.js';
+
+const usage =
+  'caffe time --model=M [--iterations=N (default 50)] [--phase=TRAIN|TEST (default TRAIN)] ' +
+  '[--backend=auto|tensorflow|wasm|cpu] [--level=N] [--stage=S]... [--data-shape=C,H,W (default 3,256,256)]';
+
+// Seed for fillers and random data: a benchmark needs values, not particular ones.
+const SEED = 1701;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      model: { type: 'string' },
+      iterations: { type: 'string' },
+      phase: { type: 'string' },
+      backend: { type: 'string' },
+      level: { type: 'string' },
+      stage: { type: 'string', multiple: true },
+      'data-shape': { type: 'string' },
+    },
+    usage,
+  );
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected arguments: ${positionals.join(' ')}\nusage: ${usage}`);
+  if (!values.model) throw new UsageError(`--model is required\nusage: ${usage}`);
+  const iterations = numberFlag('iterations', values.iterations, 50);
+  if (!Number.isInteger(iterations) || iterations < 1) {
+    throw new UsageError(`--iterations: expected a positive integer, received '${values.iterations}'`);
+  }
+  const phase = parsePhase(values.phase);
+  const log = (source: string, message: string) =>
+    process.stderr.write(`${formatLogLine({ severity: 'I', source, message }, Date.now(), process.pid)}\n`);
+
+  await initBackend(values.backend);
+  const spec = await netSpecFromFile(values.model, {
+    phase,
+    level: numberFlag('level', values.level, 0),
+    stages: values.stage ?? [],
+    dataShape: parseDataShape(values['data-shape']),
+  });
+  const rng = new Rng(SEED);
+  const dataSources: Record<string, DataSource> = {};
+  for (const layer of externalDataLayers(spec)) {
+    dataSources[layer.name] = new RandomDataSource(layer.topShapes, rng);
+    const shapes = layer.topShapes.map((s) => s.join('x')).join(', ');
+    log('caffe.cpp:340', `Layer ${layer.name} (${layer.type}): timing with random data of shape ${shapes}`);
+  }
+  const net = Net.fromSpec(spec, { rng, dataSources });
+  try {
+    log('caffe.cpp:352', 'Performing Forward');
+    log('caffe.cpp:354', `Initial loss: ${formatFloat((await net.forward()).loss)}`);
+    log('caffe.cpp:355', 'Performing Backward');
+    for (const gradient of (await net.forwardBackward()).gradients) gradient.dispose();
+    await benchmark(net, iterations, log);
+  } finally {
+    net.dispose();
+  }
+  return ExitCode.Ok;
+}
+
+/** Caffe's benchmark loop and summary: per-iteration, per-layer and total times. */
+async function benchmark(net: Net, iterations: number, log: (source: string, message: string) => void) {
+  const now = () => performance.now();
+  const plan = net.backwardPlan();
+  const forward: number[] = new Array(net.layers.length).fill(0);
+  const backward: number[] = new Array(net.layers.length).fill(0);
+  let totalMs = 0;
+  log('caffe.cpp:358', '*** Benchmark begins ***');
+  log('caffe.cpp:359', `Testing for ${iterations} iterations.`);
+  for (let j = 1; j <= iterations; j++) {
+    await net.loadBatches(); // the next batch is ready before the timer starts, as with Caffe's prefetch
+    const start = now();
+    const times = timeLayers(net, plan, now);
+    const iterationMs = now() - start;
+    totalMs += iterationMs;
+    times.forward.forEach((ms, l) => {
+      forward[l]! += ms;
+    });
+    times.backward.forEach((ms, l) => {
+      backward[l]! += ms;
+    });
+    log('caffe.cpp:384', `Iteration: ${j} forward-backward time: ${formatFloat(iterationMs)} ms.`);
+  }
+  log('caffe.cpp:387', 'Average time per layer:');
+  net.layers.forEach((layer, l) => {
+    const name = layer.name.padStart(10);
+    log('caffe.cpp:390', `${name}\tforward: ${formatDefaultStream(forward[l]! / iterations)} ms.`);
+    log('caffe.cpp:393', `${name}\tbackward: ${formatDefaultStream(backward[l]! / iterations)} ms.`);
+  });
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  log('caffe.cpp:398', `Average Forward pass: ${formatDefaultStream(sum(forward) / iterations)} ms.`);
+  log('caffe.cpp:400', `Average Backward pass: ${formatDefaultStream(sum(backward) / iterations)} ms.`);
+  log('caffe.cpp:402', `Average Forward-Backward: ${formatFloat(totalMs / iterations)} ms.`);
+  log('caffe.cpp:403', `Total Time: ${formatFloat(totalMs)} ms.`);
+  log('caffe.cpp:404', '*** Benchmark ends ***');
+}
+
+function parsePhase(value: string | undefined): number {
+  if (value === undefined || value === 'TRAIN') return Phase.TRAIN;
+  if (value === 'TEST') return Phase.TEST;
+  throw new UsageError(`--phase: expected TRAIN or TEST, received '${value}'`);
+}
+
+// The image size of Data layers without crop_size, which Caffe reads from the database's first record.
+function parseDataShape(value: string | undefined): DataShapeDefaults {
+  if (value === undefined) return DEFAULT_DATA_SHAPE;
+  const dims = value.split(',').map(Number);
+  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new UsageError(`--data-shape: expected C,H,W as three positive integers, received '${value}'`);
+  }
+  const [channels, height, width] = dims as [number, number, number];
+  return { channels, height, width };
+}
+
+registerCommand({
+  name: 'time',
+  summary: "benchmark a net's forward and backward passes, per layer",
+  usage,
+  run,
+});
