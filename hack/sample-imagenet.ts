@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 
 import sharp from 'sharp';
 
-import { Rng } from '../trainer/data/rng.js';
+import { Rng } from '../trainer/rng.js';
 
 export interface SampleOptions {
   out: string;
@@ -112,7 +112,7 @@ export async function generateSampleImagenet(options: SampleOptions): Promise<Sa
 /** wnid-like names (`n` and 8 digits), distinct, in an order that is not their sorted order. */
 function distinctWnids(count: number, rng: Rng): string[] {
   const seen = new Set<string>();
-  while (seen.size < count) seen.add(`n0${String(1_000_000 + rng.below(8_999_999)).padStart(7, '0')}`);
+  while (seen.size < count) seen.add(`n0${String(1_000_000 + rng.nextInt(8_999_999)).padStart(7, '0')}`);
   return [...seen];
 }
 

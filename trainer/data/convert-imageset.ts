@@ -2,12 +2,12 @@
 import { extname } from 'node:path';
 
 import { BadInputError } from '../errors.js';
+import { Rng } from '../rng.js';
 import { storageFor } from '../storage/index.js';
 import { createDb } from './db-files.js';
 import { decodeImage, encodePlanarJpeg } from './images.js';
 import { recordKey } from './layout.js';
 import { encodedDatumBytes, rawDatumBytes } from './records.js';
-import { Rng } from './rng.js';
 
 export interface ConvertOptions {
   /** Prefixed to every listed path as a string, as Caffe does (keep the trailing slash). */

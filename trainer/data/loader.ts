@@ -7,11 +7,11 @@ import { Worker } from 'node:worker_threads';
 
 import { BadInputError } from '../errors.js';
 import type { TransformationParameter } from '../proto/index.js';
+import { Rng, type RngState } from '../rng.js';
 import { storageFor } from '../storage/index.js';
 import { listSource, lmdbSource, type RecordSource, type SourcePart } from './loader-sources.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from './loader-worker.js';
 import { readMeanBlob } from './records.js';
-import { Rng, type RngState } from './rng.js';
 import { DRAWS_PER_IMAGE, type Phase, type TransformSettings } from './transform.js';
 
 export type LoaderSourceOptions =
@@ -87,7 +87,7 @@ export class DataLoader {
     threads: number,
   ) {
     const start = options.position;
-    this.rng = new Rng(start ? start.rng : options.seed);
+    this.rng = start ? Rng.fromState(start.rng) : new Rng(options.seed);
     this.cursor = start
       ? {
           epoch: start.epoch,
@@ -263,7 +263,7 @@ export class DataLoader {
   }
 
   private snapshot(): LoaderPosition {
-    return { ...this.cursor, rng: this.rng.state(), batches: this.batches };
+    return { ...this.cursor, rng: this.rng.saveState(), batches: this.batches };
   }
 
   private onReply(reply: WorkerReply): void {
@@ -285,7 +285,7 @@ function permutation(size: number, rng: Rng): Uint32Array {
   const order = new Uint32Array(size);
   for (let i = 0; i < size; i++) order[i] = i;
   for (let i = size - 1; i > 0; i--) {
-    const j = rng.below(i + 1);
+    const j = rng.nextInt(i + 1);
     const swap = order[i]!;
     order[i] = order[j]!;
     order[j] = swap;

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 
 import { BadInputError } from '../errors.js';
+import { Rng } from '../rng.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
 import { addDecodedInto, decodeImage, describeSource, type ResizeMode, resizeToJpeg } from './images.js';
 import {
@@ -29,7 +30,6 @@ import {
 import { LmdbWriter } from './lmdb-writer.js';
 import { Progress } from './progress.js';
 import { encodedDatumBytes, rawDatumBytes } from './records.js';
-import { Rng } from './rng.js';
 import { parseWordsFile, type SourceImage, scanImagenet } from './scan.js';
 
 export interface PrepOptions {

@@ -9,8 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { BadInputError } from '../errors.js';
+import type { Rng } from '../rng.js';
 import { atLeast, exactly, Layer } from './layers/layer.js';
-import type { Rng } from './rng.js';
 import type { LayerSpec, Shape } from './spec/types.js';
 
 export interface DataSource {

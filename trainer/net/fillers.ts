@@ -4,7 +4,7 @@
 import { BadInputError } from '../errors.js';
 import type { FillerParameter } from '../proto/messages.js';
 import { VarianceNorm } from '../proto/messages.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../rng.js';
 
 /** FillerParameter with caffe.proto's defaults applied. */
 export interface ResolvedFiller {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { BadInputError } from '../errors.js';
 import { DimCheckMode, type NetParameter } from '../proto/index.js';
+import type { Rng } from '../rng.js';
 import type {
   ForwardResult,
   LearnableParam,
@@ -16,7 +17,6 @@ import { type BackwardPlan, backwardPlan } from './backward-plan.js';
 import { type DataSource, SourcedDataLayer } from './data-source.js';
 import { createLayer, type Layer } from './layers/index.js';
 import { copyTrainedLayers, netParameterOf, shareTrainedLayers } from './net-weights.js';
-import type { Rng } from './rng.js';
 import { count, type NetSpec, type WeightsMatch } from './spec/index.js';
 
 export interface NetOptions {

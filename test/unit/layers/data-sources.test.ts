@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { BadInputError } from '../../../trainer/errors.js';
 import { createLayer } from '../../../trainer/net/layers/index.js';
 import type { InputLayer } from '../../../trainer/net/layers/input.js';
-import { Rng } from '../../../trainer/net/rng.js';
 import { buildNetSpec } from '../../../trainer/net/spec/index.js';
 import type { LayerParameter } from '../../../trainer/proto/messages.js';
+import { Rng } from '../../../trainer/rng.js';
 import { tf } from './support.js';
 
 function onlyLayer(layer: LayerParameter, seed = 1) {

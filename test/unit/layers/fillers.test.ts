@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 
 import { BadInputError } from '../../../trainer/errors.js';
 import { fanInOut, fillBlob } from '../../../trainer/net/fillers.js';
-import { Rng } from '../../../trainer/net/rng.js';
 import { VarianceNorm } from '../../../trainer/proto/messages.js';
+import { Rng } from '../../../trainer/rng.js';
 
 function stats(values: Float32Array): { mean: number; std: number } {
   let sum = 0;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import { BadInputError } from '../../../trainer/errors.js';
 import { createLayer, registeredLayerTypes, registerLayer } from '../../../trainer/net/layers/index.js';
-import { Rng } from '../../../trainer/net/rng.js';
+import { Rng } from '../../../trainer/rng.js';
 import { layerSpecFor } from './support.js';
 
 describe('layer registry', () => {

@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
 import { createLayer, type Layer } from '../../../trainer/net/layers/index.js';
-import { Rng } from '../../../trainer/net/rng.js';
 import { buildNetSpec, type LayerSpec } from '../../../trainer/net/spec/index.js';
 import type { LayerParameter } from '../../../trainer/proto/messages.js';
+import { Rng } from '../../../trainer/rng.js';
 
 await tf.setBackend('cpu');
 

@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { Net } from '../../../trainer/net/net.js';
-import { Rng } from '../../../trainer/net/rng.js';
 import { buildNetSpec } from '../../../trainer/net/spec/index.js';
 import { encodeNetParameter, parseNetPrototxt } from '../../../trainer/proto/index.js';
+import { Rng } from '../../../trainer/rng.js';
 import { formatFloat } from '../../../trainer/solver/index.js';
 import { TINY_NET } from './support.js';
 

@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { BadInputError } from '../../../trainer/errors.js';
 import type { DataSource } from '../../../trainer/net/data-source.js';
 import { Net } from '../../../trainer/net/net.js';
-import { Rng } from '../../../trainer/net/rng.js';
 import { buildNetSpec } from '../../../trainer/net/spec/index.js';
 import { parseNetPrototxt } from '../../../trainer/proto/index.js';
+import { Rng } from '../../../trainer/rng.js';
 import { tf } from './support.js';
 
 const NET = `

@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
 import { Net } from '../../../trainer/net/net.js';
-import { Rng } from '../../../trainer/net/rng.js';
 import { buildNetSpec } from '../../../trainer/net/spec/index.js';
 import { parseNetPrototxt } from '../../../trainer/proto/index.js';
+import { Rng } from '../../../trainer/rng.js';
 
 await tf.setBackend('cpu');
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { BadInputError } from '../../errors.js';
 import { Phase } from '../../proto/messages.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../rng.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer, type LayerContext } from './layer.js';
 import { countOf } from './params.js';

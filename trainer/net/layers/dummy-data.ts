@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { BadInputError } from '../../errors.js';
 import type { FillerParameter } from '../../proto/messages.js';
+import type { Rng } from '../../rng.js';
 import { fillBlob } from '../fillers.js';
-import type { Rng } from '../rng.js';
 import type { LayerSpec } from '../spec/types.js';
 import { atLeast, exactly, Layer, type LayerContext } from './layer.js';
 import { registerLayer } from './registry.js';

@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-gradients.js';
 import { BadInputError } from '../../errors.js';
 import type { FillerParameter } from '../../proto/messages.js';
+import type { Rng } from '../../rng.js';
 import { fillBlob } from '../fillers.js';
-import type { Rng } from '../rng.js';
 import type { LayerSpec } from '../spec/types.js';
 
 /** What a layer needs besides its spec. */

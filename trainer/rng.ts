@@ -117,6 +117,17 @@ export class Rng {
     }
   }
 
+  /** Shuffles `items` in place (Fisher-Yates) and returns it. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.nextInt(i + 1);
+      const swap = items[i]!;
+      items[i] = items[j]!;
+      items[j] = swap;
+    }
+    return items;
+  }
+
   private setWords(words: readonly number[]): void {
     const [a = 0, b = 0, c = 0, d = 0] = words.map((w) => w >>> 0);
     // The all-zero state is the one fixed point of xoshiro; splitmix64 never yields it in practice.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { Rng } from '../../../trainer/net/rng.js';
+import { Rng } from '../../trainer/rng.js';
 
 function draws(rng: Rng, n: number, draw: (r: Rng) => number): number[] {
   return Array.from({ length: n }, () => draw(rng));

@@ -5,46 +5,6 @@ import sharp from 'sharp';
 
 import { decodeImage, describeSource, toPlanarBgr } from '../../../trainer/data/images.js';
 import { Progress } from '../../../trainer/data/progress.js';
-import { Rng } from '../../../trainer/data/rng.js';
-
-test('the RNG repeats for a seed and continues exactly from a saved state', () => {
-  const a = new Rng(42);
-  const first = Array.from({ length: 5 }, () => a.nextUint32());
-  assert.deepEqual(
-    first,
-    Array.from(
-      { length: 5 },
-      (
-        (b) => () =>
-          b.nextUint32()
-      )(new Rng(42)),
-    ),
-  );
-  const saved = a.state();
-  const next = Array.from({ length: 5 }, () => a.nextUint32());
-  const restored = new Rng(saved);
-  assert.deepEqual(
-    Array.from({ length: 5 }, () => restored.nextUint32()),
-    next,
-  );
-  assert.notDeepEqual(
-    first,
-    Array.from(
-      { length: 5 },
-      (
-        (b) => () =>
-          b.nextUint32()
-      )(new Rng(43)),
-    ),
-  );
-});
-
-test('below(n) stays in [0, n) and reaches both ends', () => {
-  const rng = new Rng(1);
-  const seen = new Set(Array.from({ length: 2000 }, () => rng.below(30)));
-  assert.equal(seen.size, 30);
-  assert.ok([...seen].every((v) => v >= 0 && v < 30));
-});
 
 test('interleaved RGB becomes planar BGR', () => {
   // two pixels: (1,2,3) and (4,5,6)
