@@ -283,7 +283,7 @@ export class PodWorker {
         podDir: this.podDir,
         volumeFolders: this.volumeFolders,
         terminationMessageFile: messageFile,
-        containerRoot: join(this.podDir, 'root', c.name),
+        containerRoot: join(this.podDir, 'rootfs', c.name),
         hostEnv: this.deps.hostEnv,
         apiserver: this.deps.apiserver,
         lookups: await envLookups(this.deps.api, this.namespace, spec, (m, e) =>

@@ -156,7 +156,7 @@ export function setUpVolumes(
   return { ok: true, folders };
 }
 
-/** Makes root/<mountPath> a link to each mount's folder (see BREWERY_CONTAINER_ROOT). */
+/** Makes rootfs/<mountPath> a link to each mount's folder (see BREWERY_CONTAINER_ROOT). */
 export function linkContainerRoot(root: string, mounts: Array<[string, string]>): void {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });

@@ -169,7 +169,7 @@ describe('planLaunch', () => {
     podDir: '/state/pods/ml_trainer-0_u-1',
     volumeFolders: new Map([['data', '/state/pods/ml_trainer-0_u-1/volumes/data']]),
     terminationMessageFile: '/state/pods/ml_trainer-0_u-1/main.termination-log',
-    containerRoot: '/state/pods/ml_trainer-0_u-1/root/main',
+    containerRoot: '/state/pods/ml_trainer-0_u-1/rootfs/main',
     hostEnv: { PATH: '/usr/bin', HOME: '/home/kubelet' },
     apiserver: { host: '127.0.0.1', port: '6443' },
     lookups: {

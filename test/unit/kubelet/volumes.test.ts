@@ -136,7 +136,7 @@ describe('setUpVolumes and linkContainerRoot', () => {
     const made = setUpVolumes({ ...pod, spec }, podDir, lookups, place, () => {});
     assert.ok(made.ok);
     assert.equal(readFileSync(join(podDir, 'volumes/cfg/sub/extra'), 'utf8'), 'x');
-    const root = join(podDir, 'root/main');
+    const root = join(podDir, 'rootfs/main');
     linkContainerRoot(root, [
       ['/etc/cfg', made.folders.get('cfg')!],
       ['/scratch', made.folders.get('scratch')!],
