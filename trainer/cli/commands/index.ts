@@ -7,4 +7,5 @@ import './imagenet-finalize.js';
 import './imagenet-prep.js';
 import './test.js';
 import './time.js';
+import './train.js';
 import './upgrade.js';

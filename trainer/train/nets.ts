@@ -1,0 +1,98 @@
+// The nets of a training run: the TRAIN net and the TEST nets (which use the train net's variables), each
+// with its own random stream and a data loader per Data/ImageData layer. Their positions are what an exact
+// resume needs besides the solverstate.
+import { DataLoader, type LoaderPosition } from '../data/loader.js';
+import { loaderOptionsFromLayer } from '../data/loader-layer.js';
+import type { DataSource } from '../net/data-source.js';
+import { externalDataLayers } from '../net/from-file.js';
+import { Net } from '../net/net.js';
+import { buildNetSpec, type DataShapeDefaults, type NetSpec } from '../net/spec/index.js';
+import { Phase, parseNetPrototxt } from '../proto/index.js';
+import { readText } from '../proto/io.js';
+import { Rng, type RngState } from '../rng.js';
+import { LoaderDataSource } from './loader-source.js';
+import type { NetSource } from './net-sources.js';
+
+/** Where every random stream and loader of the run stands; plain JSON. */
+export interface NetsPosition {
+  /** One per net: the train net first, then the test nets. */
+  rngs: RngState[];
+  /** `<net index>/<layer name>` → loader position. */
+  loaders: Record<string, LoaderPosition>;
+}
+
+export interface BuildOptions {
+  seed: number;
+  dataShape?: DataShapeDefaults;
+  /** Continue from an earlier run's positions (exact resume). */
+  position?: NetsPosition;
+}
+
+export class TrainingNets {
+  private constructor(
+    readonly train: Net,
+    readonly tests: Net[],
+    private readonly rngs: Rng[],
+    private readonly loaders: Map<string, LoaderDataSource>,
+  ) {}
+
+  static async build(train: NetSource, tests: NetSource[], options: BuildOptions): Promise<TrainingNets> {
+    const specs = [
+      await specOf(train, Phase.TRAIN, options),
+      ...(await Promise.all(tests.map((t) => specOf(t, Phase.TEST, options)))),
+    ];
+    const rngs = specs.map((_, i) => new Rng(options.seed + i));
+    const loaders = new Map<string, LoaderDataSource>();
+    const nets: Net[] = [];
+    try {
+      for (const [index, spec] of specs.entries()) {
+        const sources: Record<string, DataSource> = {};
+        for (const layer of externalDataLayers(spec)) {
+          const key = `${index}/${layer.name}`;
+          const phase = index === 0 ? 'TRAIN' : 'TEST';
+          const position = options.position?.loaders[key];
+          const loaderOptions = loaderOptionsFromLayer(layer.param, phase, { seed: options.seed + index });
+          const loader = await DataLoader.open({ ...loaderOptions, ...(position ? { position } : {}) });
+          const source = new LoaderDataSource(loader, layer.topShapes);
+          loaders.set(key, source);
+          sources[layer.name] = source;
+        }
+        nets.push(Net.fromSpec(spec, { rng: rngs[index]!, dataSources: sources }));
+      }
+    } catch (error) {
+      for (const net of nets) net.dispose();
+      await Promise.all([...loaders.values()].map((l) => l.close()));
+      throw error;
+    }
+    const [trainNet, ...testNets] = nets as [Net, ...Net[]];
+    for (const test of testNets) test.shareTrainedLayersWith(trainNet);
+    // Fillers have drawn; a resumed run continues the streams where the snapshot left them.
+    options.position?.rngs.forEach((state, i) => {
+      rngs[i]?.restoreState(state);
+    });
+    return new TrainingNets(trainNet, testNets, rngs, loaders);
+  }
+
+  position(): NetsPosition {
+    const loaders: Record<string, LoaderPosition> = {};
+    for (const [key, source] of this.loaders) loaders[key] = source.position();
+    return { rngs: this.rngs.map((r) => r.saveState()), loaders };
+  }
+
+  async dispose(): Promise<void> {
+    for (const test of this.tests) test.dispose();
+    this.train.dispose();
+    await Promise.all([...this.loaders.values()].map((l) => l.close()));
+  }
+}
+
+async function specOf(source: NetSource, phase: number, options: BuildOptions): Promise<NetSpec> {
+  const net = source.inline ?? parseNetPrototxt(await readText(source.file!), source.file);
+  return buildNetSpec(net, {
+    phase,
+    fileName: source.label,
+    ...(source.state.level !== undefined ? { level: source.state.level } : {}),
+    stages: source.state.stage ?? [],
+    ...(options.dataShape ? { dataShape: options.dataShape } : {}),
+  });
+}

@@ -1,0 +1,121 @@
+// Snapshot files of `caffe train`: the .caffemodel and .solverstate Caffe writes, then a progress record
+// `<prefix>_iter_N.progress.json` written last, which marks the snapshot complete and holds what an exact
+// resume needs that Caffe's files lack (data loader positions, random streams, the smoothed-loss window).
+import { createHash } from 'node:crypto';
+
+import { BadInputError } from '../errors.js';
+import { encodeSolverState } from '../proto/index.js';
+import {
+  type LossWindowState,
+  type OutputValue,
+  type SnapshotWriter,
+  type SolverStateRecord,
+  toSolverStateMessage,
+} from '../solver/index.js';
+import { storageFor } from '../storage/index.js';
+import type { NetsPosition } from './nets.js';
+
+export const PROGRESS_VERSION = 1;
+
+export interface SnapshotFile {
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface ProgressRecord {
+  version: number;
+  iteration: number;
+  model: SnapshotFile;
+  solverState: SnapshotFile;
+  lastLoss?: number;
+  /** The last test pass of each test net: its outputs (and loss when test_compute_loss). */
+  tests: { netIndex: number; iteration: number; loss?: number; outputs: OutputValue[] }[];
+  position: NetsPosition;
+  lossWindow?: LossWindowState;
+}
+
+/** `<prefix>_iter_N.solverstate` → `<prefix>_iter_N.progress.json`. */
+export function progressFileFor(stateFile: string): string {
+  return `${stateFile.replace(/\.solverstate(\.h5)?$/, '')}.progress.json`;
+}
+
+export interface SnapshotSources {
+  encodeModel(): Promise<Uint8Array>;
+  position(): NetsPosition;
+  lastLoss(): number | undefined;
+  tests(): ProgressRecord['tests'];
+  /** Told once each snapshot is complete. */
+  onComplete?(record: ProgressRecord, file: string): void;
+}
+
+/** Writes each file atomically through storageFor; the progress record only after both others. */
+export class ProgressSnapshotWriter implements SnapshotWriter {
+  private model: SnapshotFile | undefined;
+
+  constructor(private readonly sources: SnapshotSources) {}
+
+  async writeModel(file: string): Promise<void> {
+    this.model = await writeFile(file, await this.sources.encodeModel());
+  }
+
+  async writeSolverState(file: string, state: SolverStateRecord): Promise<void> {
+    const model = this.model;
+    if (!model) throw new Error('the solver state was written before its model');
+    const solverState = await writeFile(file, encodeSolverState(toSolverStateMessage(state)));
+    const lastLoss = this.sources.lastLoss();
+    const record: ProgressRecord = {
+      version: PROGRESS_VERSION,
+      iteration: state.iter,
+      model,
+      solverState,
+      ...(lastLoss === undefined ? {} : { lastLoss }),
+      tests: this.sources.tests(),
+      position: this.sources.position(),
+      ...(state.lossWindow ? { lossWindow: state.lossWindow } : {}),
+    };
+    const progressFile = progressFileFor(file);
+    await storageFor(progressFile).write(progressFile, `${JSON.stringify(record, null, 2)}\n`);
+    this.model = undefined;
+    this.sources.onComplete?.(record, progressFile);
+  }
+}
+
+async function writeFile(file: string, bytes: Uint8Array): Promise<SnapshotFile> {
+  await storageFor(file).write(file, bytes);
+  return { file, sha256: sha256(bytes), bytes: bytes.length };
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The progress record beside a solverstate, or undefined when there is none (a snapshot from Caffe). A
+ * record whose solverstate checksum does not match belongs to other files: that is bad input.
+ */
+export async function readProgress(
+  stateFile: string,
+  stateBytes: Uint8Array,
+): Promise<ProgressRecord | undefined> {
+  const file = progressFileFor(stateFile);
+  const storage = storageFor(file);
+  if (!(await storage.stat(file))) return undefined;
+  let record: ProgressRecord;
+  try {
+    record = JSON.parse((await storage.read(file)).toString('utf8')) as ProgressRecord;
+  } catch (error) {
+    throw new BadInputError(`expected JSON, ${(error as Error).message}`, file);
+  }
+  if (record.version !== PROGRESS_VERSION) {
+    throw new BadInputError(`expected version ${PROGRESS_VERSION}, received ${record.version}`, file);
+  }
+  const actual = sha256(stateBytes);
+  if (record.solverState?.sha256 !== actual) {
+    throw new BadInputError(
+      `expected the sha256 of ${stateFile} to be ${record.solverState?.sha256}, received ${actual}`,
+      file,
+    );
+  }
+  return record;
+}
