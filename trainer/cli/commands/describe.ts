@@ -8,18 +8,16 @@ import {
   buildNetSpec,
   checkWeightsMatch,
   count,
-  type DataShapeDefaults,
-  DEFAULT_DATA_SHAPE,
   type LayerSpec,
   learnableTotals,
   type NetSpec,
   phaseName,
   setUpLogLines,
 } from '../../net/spec/index.js';
-import { decodeNetParameter, Phase, parseNetPrototxt } from '../../proto/index.js';
+import { decodeNetParameter, parseNetPrototxt } from '../../proto/index.js';
 import { readBytes, readText } from '../../proto/io.js';
 import { registerCommand } from '../command.js';
-import { numberFlag, parseFlags } from '../flags.js';
+import { dataShapeFlag, numberFlag, parseFlags, phaseFlag } from '../flags.js';
 
 const usage =
   'caffe describe --model=M [--phase=TRAIN|TEST] [--level=N] [--stage=S]... ' +
@@ -41,14 +39,14 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length > 0)
     throw new UsageError(`unexpected arguments: ${positionals.join(' ')}\nusage: ${usage}`);
   if (!values.model) throw new UsageError(`--model is required\nusage: ${usage}`);
-  const phase = parsePhase(values.phase);
+  const phase = phaseFlag(values.phase);
   const level = numberFlag('level', values.level, 0);
   const net = parseNetPrototxt(await readText(values.model), values.model);
   const spec = buildNetSpec(net, {
     phase,
     level,
     stages: values.stage ?? [],
-    dataShape: parseDataShape(values['data-shape']),
+    dataShape: dataShapeFlag(values['data-shape']),
     fileName: values.model,
   });
   const now = new Date();
@@ -106,22 +104,6 @@ function describeParams(layer: LayerSpec): string {
   if (layer.paramShapes.length === 0) return '';
   const total = layer.paramShapes.reduce((n, s) => n + count(s), 0);
   return `${layer.paramShapes.map((s) => s.join('x')).join(' + ')} = ${total.toLocaleString('en-US')}`;
-}
-
-function parsePhase(value: string | undefined): number {
-  if (value === undefined || value === 'TRAIN') return Phase.TRAIN;
-  if (value === 'TEST') return Phase.TEST;
-  throw new UsageError(`--phase: expected TRAIN or TEST, received '${value}'`);
-}
-
-function parseDataShape(value: string | undefined): DataShapeDefaults {
-  if (value === undefined) return DEFAULT_DATA_SHAPE;
-  const dims = value.split(',').map(Number);
-  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new UsageError(`--data-shape: expected C,H,W as three positive integers, received '${value}'`);
-  }
-  const [channels, height, width] = dims as [number, number, number];
-  return { channels, height, width };
 }
 
 registerCommand({

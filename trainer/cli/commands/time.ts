@@ -10,12 +10,10 @@ import { type DataSource, RandomDataSource } from '../../net/data-source.js';
 import { externalDataLayers, netSpecFromFile } from '../../net/from-file.js';
 import { timeLayers } from '../../net/layer-timing.js';
 import { Net } from '../../net/net.js';
-import { type DataShapeDefaults, DEFAULT_DATA_SHAPE } from '../../net/spec/index.js';
-import { Phase } from '../../proto/index.js';
 import { Rng } from '../../rng.js';
 import { formatDefaultStream, formatFloat, formatLogLine } from '../../solver/index.js';
 import { registerCommand } from '../command.js';
-import { numberFlag, parseFlags } from '../flags.js';
+import { dataShapeFlag, numberFlag, parseFlags, phaseFlag } from '../flags.js';
 
 const usage =
   'caffe time --model=M [--iterations=N (default 50)] [--phase=TRAIN|TEST (default TRAIN)] ' +
@@ -45,7 +43,7 @@ async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(iterations) || iterations < 1) {
     throw new UsageError(`--iterations: expected a positive integer, received '${values.iterations}'`);
   }
-  const phase = parsePhase(values.phase);
+  const phase = phaseFlag(values.phase);
   const log = (source: string, message: string) =>
     process.stderr.write(`${formatLogLine({ severity: 'I', source, message }, Date.now(), process.pid)}\n`);
 
@@ -54,7 +52,7 @@ async function run(argv: string[]): Promise<number> {
     phase,
     level: numberFlag('level', values.level, 0),
     stages: values.stage ?? [],
-    dataShape: parseDataShape(values['data-shape']),
+    dataShape: dataShapeFlag(values['data-shape']),
   });
   const rng = new Rng(SEED);
   const dataSources: Record<string, DataSource> = {};
@@ -111,23 +109,6 @@ async function benchmark(net: Net, iterations: number, log: (source: string, mes
   log('caffe.cpp:402', `Average Forward-Backward: ${formatFloat(totalMs / iterations)} ms.`);
   log('caffe.cpp:403', `Total Time: ${formatFloat(totalMs)} ms.`);
   log('caffe.cpp:404', '*** Benchmark ends ***');
-}
-
-function parsePhase(value: string | undefined): number {
-  if (value === undefined || value === 'TRAIN') return Phase.TRAIN;
-  if (value === 'TEST') return Phase.TEST;
-  throw new UsageError(`--phase: expected TRAIN or TEST, received '${value}'`);
-}
-
-// The image size of Data layers without crop_size, which Caffe reads from the database's first record.
-function parseDataShape(value: string | undefined): DataShapeDefaults {
-  if (value === undefined) return DEFAULT_DATA_SHAPE;
-  const dims = value.split(',').map(Number);
-  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new UsageError(`--data-shape: expected C,H,W as three positive integers, received '${value}'`);
-  }
-  const [channels, height, width] = dims as [number, number, number];
-  return { channels, height, width };
 }
 
 registerCommand({

@@ -7,7 +7,6 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 
 import { initBackend } from '../../backend/index.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { type DataShapeDefaults, DEFAULT_DATA_SHAPE } from '../../net/spec/index.js';
 import {
   decodeNetParameter,
   decodeSolverState,
@@ -30,7 +29,7 @@ import { TrainingNets } from '../../train/nets.js';
 import { listenForStop } from '../../train/signals.js';
 import { type ProgressRecord, ProgressSnapshotWriter, readProgress } from '../../train/snapshots.js';
 import { registerCommand } from '../command.js';
-import { parseFlags } from '../flags.js';
+import { dataShapeFlag, parseFlags } from '../flags.js';
 
 const usage =
   'caffe train --solver=S [--snapshot=X.solverstate | --weights=A.caffemodel[,B.caffemodel...]] ' +
@@ -58,7 +57,7 @@ async function run(argv: string[]): Promise<number> {
     .split(',')
     .map((w) => w.trim())
     .filter((w) => w.length > 0);
-  const dataShape = values['data-shape'] ? parseDataShape(values['data-shape']) : DEFAULT_DATA_SHAPE;
+  const dataShape = dataShapeFlag(values['data-shape']);
   const log: LogSink = glogSink({
     clock: { now: () => Date.now() },
     threadId: process.pid,
@@ -170,16 +169,6 @@ async function run(argv: string[]): Promise<number> {
     await nets.dispose();
   }
   return ExitCode.Ok;
-}
-
-// The image size of Data layers without crop_size, which Caffe reads from the database's first record.
-function parseDataShape(value: string): DataShapeDefaults {
-  const dims = value.split(',').map(Number);
-  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new UsageError(`--data-shape: expected C,H,W as three positive integers, received '${value}'`);
-  }
-  const [channels, height, width] = dims as [number, number, number];
-  return { channels, height, width };
 }
 
 registerCommand({
