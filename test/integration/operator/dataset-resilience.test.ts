@@ -1,0 +1,453 @@
+// How an ImageNetDataset copes with trouble on the local cluster: a source with no images is bad
+// input (prep exits 65), so the prep Job's podFailurePolicy fails it at once, without retries, and the
+// dataset stays Failed; an operator killed mid-way and restarted adopts the Job it had made; a
+// worker preempted by a higher-priority pod is replaced without using up the shard's retries.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { type V1Pod, Watch } from '@kubernetes/client-node';
+
+import {
+  generateSampleImagenet,
+  KEPT_KINDS,
+  type SampleFile,
+  type SampleTree,
+} from '../../../hack/sample-imagenet.js';
+import { DATASETS } from '../../../operator/dataset/controller.js';
+import { BAD_INPUT_EXIT_CODE, JOBS, jobName } from '../../../operator/dataset/jobs.js';
+import { runControllers } from '../../../operator/manager.js';
+import { systemClock } from '../../../operator/runtime/clock.js';
+import { kubeEventRecorder } from '../../../operator/runtime/events.js';
+import { type KubeClient, kubeClient } from '../../../operator/runtime/kube-client.js';
+import { operatorLogger } from '../../../operator/runtime/log.js';
+import { OperatorMetrics } from '../../../operator/runtime/metrics.js';
+import { localCluster, skipReason } from '../../support/cluster.js';
+import { type ObjectStore, objectStore } from '../../support/object-store.js';
+import { disruptionOf } from '../../support/wait.js';
+import { eventually, installCrds, makeNamespace } from './support.js';
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+interface DatasetStatus {
+  phase?: string;
+  conditions?: Condition[];
+}
+
+interface JobStatus {
+  failed?: number;
+  conditions?: Condition[];
+}
+
+const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+
+/** The Secret the workers read the object server's address and keys from. */
+async function createStoreSecret(namespace: string, store: ObjectStore): Promise<void> {
+  await localCluster().kubectl([
+    'create',
+    'secret',
+    'generic',
+    'object-store',
+    '-n',
+    namespace,
+    ...Object.entries(store.env).map(([k, v]) => `--from-literal=${k}=${v}`),
+  ]);
+}
+
+describe('an ImageNetDataset whose source has no images', { skip: skipReason }, () => {
+  let namespace = '';
+  let cleanUp = async () => {};
+  let client: KubeClient;
+  let store: ObjectStore;
+  const stop = new AbortController();
+  let operator: Promise<void> = Promise.resolve();
+  // Every pod of the namespace as it was last seen, so pods deleted when the Job fails still count.
+  const pods = new Map<string, V1Pod>();
+  let stopWatch = () => {};
+
+  before(async () => {
+    const cluster = localCluster();
+    await installCrds(cluster);
+    [namespace, cleanUp] = await makeNamespace(cluster, 'dataset-empty');
+    client = kubeClient(cluster.kubeConfig);
+    store = await objectStore();
+    Object.assign(process.env, store.env);
+    const { storageFor } = await import('../../../trainer/storage/index.js');
+    await store.bucket('resil-empty-raw');
+    await store.bucket('resil-empty-out');
+    // The source holds a file, but no train/<wnid>/ folder of images.
+    const readme = `s3://resil-empty-raw/${namespace}/README.txt`;
+    await storageFor(readme).write(readme, Buffer.from('no images here\n'));
+    await createStoreSecret(namespace, store);
+
+    const watch = await new Watch(cluster.kubeConfig).watch(
+      `/api/v1/namespaces/${namespace}/pods`,
+      {},
+      (_phase, pod: V1Pod) => {
+        if (pod.metadata?.name) pods.set(pod.metadata.name, pod);
+      },
+      () => {},
+    );
+    stopWatch = () => watch.abort();
+
+    const log = operatorLogger('warn');
+    operator = runControllers(
+      {
+        client,
+        clock: systemClock,
+        log,
+        metrics: new OperatorMetrics(),
+        events: kubeEventRecorder(client, systemClock, log, 'resil'),
+        readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+        trainerImage: 'ghcr.io/brewery-dev/trainer-cpu:resil',
+        identity: 'resil',
+      },
+      stop.signal,
+    );
+  });
+
+  after(async () => {
+    stopWatch();
+    stop.abort();
+    await operator;
+    await cleanUp();
+  });
+
+  test('ends Failed with BadInput, the Job failed by its podFailurePolicy, one pod per index', async () => {
+    const shards = 2;
+    await client.create(DATASETS, namespace, {
+      apiVersion: 'caffe.brewery.dev/v1alpha1',
+      kind: 'ImageNetDataset',
+      metadata: { name: 'empty', namespace },
+      spec: {
+        source: { uri: `s3://resil-empty-raw/${namespace}` },
+        output: `s3://resil-empty-out/${namespace}`,
+        size: 32,
+        shards,
+        backoffLimitPerIndex: 3,
+        credentials: { secretName: 'object-store' },
+        worker: { resources: { cpu: '250m', memory: '256Mi' } },
+      },
+    });
+    const status = await eventually(
+      'the dataset to be Ready or Failed',
+      async () => {
+        const s = (await client.get(DATASETS, namespace, 'empty'))?.status as DatasetStatus | undefined;
+        return s?.phase === 'Ready' || s?.phase === 'Failed' ? s : undefined;
+      },
+      120_000,
+      500,
+    );
+    assert.equal(status.phase, 'Failed', JSON.stringify(status.conditions));
+    const failed = status.conditions?.find((c) => c.type === 'Failed');
+    assert.equal(failed?.status, 'True', JSON.stringify(status.conditions));
+    assert.equal(failed?.reason, 'BadInput');
+    assert.match(failed?.message ?? '', /exited with code 65/);
+
+    const job = await client.get(JOBS, namespace, jobName('empty', 'prep'));
+    const jobStatus = job?.status as JobStatus | undefined;
+    const jobFailed = jobStatus?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+    assert.equal(jobFailed?.reason, 'PodFailurePolicy', JSON.stringify(jobStatus));
+
+    // Let a retry loop show itself if there were one: no second pod for any index, still Failed.
+    await sleep(5_000);
+    const perIndex = new Map<string, string[]>();
+    for (const pod of pods.values()) {
+      const index = pod.metadata?.annotations?.[INDEX_ANNOTATION];
+      if (index === undefined) continue;
+      perIndex.set(index, [...(perIndex.get(index) ?? []), pod.metadata?.name ?? '']);
+    }
+    assert.ok(perIndex.size >= 1 && perIndex.size <= shards, JSON.stringify([...perIndex]));
+    for (const [index, names] of perIndex) assert.equal(names.length, 1, `index ${index}: ${names}`);
+    const exitCodes = [...pods.values()].flatMap(
+      (p) => p.status?.containerStatuses?.map((c) => c.state?.terminated?.exitCode) ?? [],
+    );
+    assert.ok(exitCodes.includes(BAD_INPUT_EXIT_CODE), `exit codes seen: ${exitCodes}`);
+    const later = (await client.get(DATASETS, namespace, 'empty'))?.status as DatasetStatus | undefined;
+    assert.equal(later?.phase, 'Failed');
+  });
+});
+
+describe('an ImageNetDataset whose operator is killed mid-way', { skip: skipReason }, () => {
+  let namespace = '';
+  let cleanUp = async () => {};
+  let client: KubeClient;
+  let store: ObjectStore;
+  let sampleDir = '';
+  let tree: SampleTree;
+  let operator: ChildProcess | undefined;
+
+  // The operator as its own process (operator/main.js), so SIGKILL stops it with no clean-up at all.
+  function startOperator(): ChildProcess {
+    const main = new URL('../../../operator/main.js', import.meta.url);
+    const child = spawn(process.execPath, [main.pathname, '--metrics-port=0', '--leader-elect=false'], {
+      env: {
+        ...localCluster().env,
+        ...store.env,
+        BREWERY_TRAINER_IMAGE: 'ghcr.io/brewery-dev/trainer-cpu:resil',
+      },
+      stdio: 'ignore',
+    });
+    return child;
+  }
+
+  async function kill(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  before(async () => {
+    const cluster = localCluster();
+    await installCrds(cluster);
+    [namespace, cleanUp] = await makeNamespace(cluster, 'dataset-restart');
+    client = kubeClient(cluster.kubeConfig);
+    store = await objectStore();
+    Object.assign(process.env, store.env);
+    const { storageFor } = await import('../../../trainer/storage/index.js');
+    sampleDir = mkdtempSync(join(tmpdir(), 'brewery-resil-'));
+    tree = await generateSampleImagenet({
+      out: sampleDir,
+      classes: 3,
+      perClass: 6,
+      valPerClass: 2,
+      seed: 11,
+      width: 40,
+      height: 32,
+      brokenPerKind: 0,
+    });
+    const raw = await store.bucket('resil-restart-raw');
+    await store.bucket('resil-restart-out');
+    for (const file of await storageFor(sampleDir).list(sampleDir)) {
+      await storageFor(raw).putFile(file.uri, `${raw}/${namespace}/${relative(sampleDir, file.uri)}`);
+    }
+    await createStoreSecret(namespace, store);
+  });
+
+  after(async () => {
+    if (operator) await kill(operator);
+    rmSync(sampleDir, { recursive: true, force: true });
+    await cleanUp();
+  });
+
+  test('the restarted operator finishes the dataset with the same prep Job', async () => {
+    operator = startOperator();
+    await client.create(DATASETS, namespace, {
+      apiVersion: 'caffe.brewery.dev/v1alpha1',
+      kind: 'ImageNetDataset',
+      metadata: { name: 'restart', namespace },
+      spec: {
+        source: { uri: `s3://resil-restart-raw/${namespace}` },
+        valLabels: relative(sampleDir, tree.valLabels),
+        words: relative(sampleDir, tree.words),
+        output: `s3://resil-restart-out/${namespace}`,
+        size: 24,
+        shards: 2,
+        credentials: { secretName: 'object-store' },
+        worker: { resources: { cpu: '250m', memory: '512Mi' } },
+      },
+    });
+    const prepName = jobName('restart', 'prep');
+    const uidBefore = await eventually(
+      'the prep Job',
+      async () => (await client.get(JOBS, namespace, prepName))?.metadata?.uid,
+      60_000,
+    );
+    await kill(operator);
+    const atKill = (await client.get(DATASETS, namespace, 'restart'))?.status as DatasetStatus | undefined;
+    assert.notEqual(atKill?.phase, 'Ready', 'the operator was killed before the dataset was done');
+
+    operator = startOperator();
+    const status = await eventually(
+      'the dataset to be Ready or Failed',
+      async () => {
+        const s = (await client.get(DATASETS, namespace, 'restart'))?.status as
+          | (DatasetStatus & { images?: Record<string, number> })
+          | undefined;
+        return s?.phase === 'Ready' || s?.phase === 'Failed' ? s : undefined;
+      },
+      180_000,
+      500,
+    );
+    assert.equal(status.phase, 'Ready', JSON.stringify(status.conditions));
+    // The sample's val split always holds one odd file of each kind; prep skips the unreadable ones.
+    const unreadable = (f: SampleFile) => f.broken !== undefined && !KEPT_KINDS.includes(f.broken);
+    const kept = (split: string) => tree.files.filter((f) => f.split === split && !unreadable(f)).length;
+    assert.deepEqual(status.images, {
+      train: kept('train'),
+      val: kept('val'),
+      skipped: tree.files.filter(unreadable).length,
+      total: kept('train') + kept('val'),
+    });
+    const uidAfter = (await client.get(JOBS, namespace, prepName))?.metadata?.uid;
+    assert.equal(uidAfter, uidBefore, 'the prep Job was not recreated');
+  });
+});
+
+describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason }, () => {
+  let namespace = '';
+  let cleanUp = async () => {};
+  let client: KubeClient;
+  let store: ObjectStore;
+  let sampleDir = '';
+  let tree: SampleTree;
+  const stop = new AbortController();
+  let operator: Promise<void> = Promise.resolve();
+  const pods = new Map<string, V1Pod[]>();
+  let stopWatch = () => {};
+  const priorityClass = `resil-high-${Math.random().toString(16).slice(2, 8)}`;
+
+  before(async () => {
+    const cluster = localCluster();
+    await installCrds(cluster);
+    [namespace, cleanUp] = await makeNamespace(cluster, 'dataset-preempt');
+    client = kubeClient(cluster.kubeConfig);
+    store = await objectStore();
+    Object.assign(process.env, store.env);
+    const { storageFor } = await import('../../../trainer/storage/index.js');
+    sampleDir = mkdtempSync(join(tmpdir(), 'brewery-resil-'));
+    tree = await generateSampleImagenet({
+      out: sampleDir,
+      classes: 3,
+      perClass: 10,
+      valPerClass: 2,
+      seed: 13,
+      width: 64,
+      height: 64,
+      brokenPerKind: 0,
+    });
+    const raw = await store.bucket('resil-preempt-raw');
+    await store.bucket('resil-preempt-out');
+    for (const file of await storageFor(sampleDir).list(sampleDir)) {
+      await storageFor(raw).putFile(file.uri, `${raw}/${namespace}/${relative(sampleDir, file.uri)}`);
+    }
+    await createStoreSecret(namespace, store);
+    await cluster.kubectl(['create', 'priorityclass', priorityClass, '--value=1000000']);
+
+    const watch = await new Watch(cluster.kubeConfig).watch(
+      `/api/v1/namespaces/${namespace}/pods`,
+      {},
+      (_phase, pod: V1Pod) => {
+        const name = pod.metadata?.name;
+        if (name) pods.set(name, [...(pods.get(name) ?? []), pod]);
+      },
+      () => {},
+    );
+    stopWatch = () => watch.abort();
+
+    const log = operatorLogger('warn');
+    operator = runControllers(
+      {
+        client,
+        clock: systemClock,
+        log,
+        metrics: new OperatorMetrics(),
+        events: kubeEventRecorder(client, systemClock, log, 'resil-preempt'),
+        readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+        trainerImage: 'ghcr.io/brewery-dev/trainer-cpu:resil',
+        identity: 'resil-preempt',
+      },
+      stop.signal,
+    );
+  });
+
+  after(async () => {
+    stopWatch();
+    stop.abort();
+    await operator;
+    rmSync(sampleDir, { recursive: true, force: true });
+    await localCluster().kubectl(['delete', 'priorityclass', priorityClass, '--ignore-not-found']);
+    await cleanUp();
+  });
+
+  test('the preempted worker is replaced, the Job counts no failure, and the dataset becomes Ready', async () => {
+    const cluster = localCluster();
+    const gpuNodes = cluster.nodes.filter((n) => n.gpus > 0).length;
+    assert.ok(gpuNodes >= 1, 'the local cluster has a GPU node');
+    // One worker per GPU node, each holding that node's only GPU, so a GPU pod can only get one by preemption.
+    const shards = gpuNodes;
+    await client.create(DATASETS, namespace, {
+      apiVersion: 'caffe.brewery.dev/v1alpha1',
+      kind: 'ImageNetDataset',
+      metadata: { name: 'preempt', namespace },
+      spec: {
+        source: { uri: `s3://resil-preempt-raw/${namespace}` },
+        valLabels: relative(sampleDir, tree.valLabels),
+        words: relative(sampleDir, tree.words),
+        output: `s3://resil-preempt-out/${namespace}`,
+        size: 32,
+        shards,
+        backoffLimitPerIndex: 0,
+        credentials: { secretName: 'object-store' },
+        worker: { resources: { cpu: '250m', memory: '512Mi', gpus: 1 } },
+      },
+    });
+    const prepName = jobName('preempt', 'prep');
+    const isPrep = (p: V1Pod) => p.metadata?.labels?.['job-name'] === prepName;
+    await eventually(
+      'every prep worker to be placed on a node',
+      async () => {
+        const placed = [...pods.values()]
+          .map((seen) => seen.at(-1)!)
+          .filter((p) => isPrep(p) && p.spec?.nodeName);
+        return placed.length === shards ? true : undefined;
+      },
+      60_000,
+      100,
+    );
+    const gpuPod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'urgent', namespace },
+      spec: {
+        priorityClassName: priorityClass,
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'urgent',
+            image: 'busybox',
+            command: ['sleep', '2'],
+            resources: { requests: { 'nvidia.com/gpu': 1 }, limits: { 'nvidia.com/gpu': 1 } },
+          },
+        ],
+      },
+    };
+    await cluster.kubectl(['create', '-f', '-'], JSON.stringify(gpuPod));
+
+    const status = await eventually(
+      'the dataset to be Ready or Failed',
+      async () => {
+        const s = (await client.get(DATASETS, namespace, 'preempt'))?.status as
+          | (DatasetStatus & { images?: Record<string, number> })
+          | undefined;
+        return s?.phase === 'Ready' || s?.phase === 'Failed' ? s : undefined;
+      },
+      180_000,
+      500,
+    );
+    const preempted = [...pods.values()].filter((seen) => isPrep(seen[0]!) && disruptionOf(seen));
+    assert.equal(preempted.length, 1, 'one prep worker was preempted');
+    assert.equal(status.phase, 'Ready', JSON.stringify(status.conditions));
+    const prepPods = [...pods.values()].filter((seen) => isPrep(seen[0]!));
+    assert.equal(prepPods.length, shards + 1, 'the preempted worker was replaced by one new pod');
+    const job = (await client.get(JOBS, namespace, prepName))?.status as
+      | (JobStatus & { failedIndexes?: string; succeeded?: number })
+      | undefined;
+    assert.equal(job?.failed ?? 0, 0, JSON.stringify(job));
+    assert.ok(!job?.failedIndexes, JSON.stringify(job));
+    assert.equal(job?.succeeded, shards);
+    const unreadable = (f: SampleFile) => f.broken !== undefined && !KEPT_KINDS.includes(f.broken);
+    const kept = (split: string) => tree.files.filter((f) => f.split === split && !unreadable(f)).length;
+    assert.equal(status.images?.total, kept('train') + kept('val'));
+  });
+});
