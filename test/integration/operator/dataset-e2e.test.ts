@@ -2,27 +2,21 @@
 // object server, the operator's Indexed Job of real `caffe imagenet prep` pods (run as processes by
 // the local kubelet), the finalize Job, and the counts read back from manifest.json into the status.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import {
-  generateSampleImagenet,
-  KEPT_KINDS,
-  type SampleFile,
-  type SampleTree,
-} from '../../../hack/sample-imagenet.js';
+import { KEPT_KINDS, type SampleFile, type SampleTree } from '../../../hack/sample-imagenet.js';
 import { DATASETS } from '../../../operator/dataset/controller.js';
-import { runControllers } from '../../../operator/manager.js';
-import { systemClock } from '../../../operator/runtime/clock.js';
-import { kubeEventRecorder } from '../../../operator/runtime/events.js';
 import { type KubeClient, kubeClient } from '../../../operator/runtime/kube-client.js';
-import { operatorLogger } from '../../../operator/runtime/log.js';
-import { OperatorMetrics } from '../../../operator/runtime/metrics.js';
 import { localCluster, skipReason } from '../../support/cluster.js';
 import { type ObjectStore, objectStore } from '../../support/object-store.js';
-import { eventually, installCrds, makeNamespace } from './support.js';
+import {
+  eventually,
+  installCrds,
+  makeNamespace,
+  runOperatorInProcess,
+  stageSampleSource,
+} from './support.js';
 
 interface DatasetStatus {
   phase?: string;
@@ -39,8 +33,8 @@ describe('an ImageNetDataset end to end on the local cluster', { skip: skipReaso
   let store: ObjectStore;
   let tree: SampleTree;
   let sampleDir = '';
-  const stop = new AbortController();
-  let operator: Promise<void> = Promise.resolve();
+  let removeSample = () => {};
+  let stopOperator = async () => {};
 
   before(async () => {
     const cluster = localCluster();
@@ -48,13 +42,11 @@ describe('an ImageNetDataset end to end on the local cluster', { skip: skipReaso
     [namespace, cleanUp] = await makeNamespace(cluster, 'operator-e2e');
     client = kubeClient(cluster.kubeConfig);
     store = await objectStore();
-    // trainer/storage reads the object server's address and keys from the environment.
-    Object.assign(process.env, store.env);
-    const { storageFor } = await import('../../../trainer/storage/index.js');
-
-    sampleDir = mkdtempSync(join(tmpdir(), 'brewery-operator-e2e-'));
-    tree = await generateSampleImagenet({
-      out: sampleDir,
+    ({
+      tree,
+      dir: sampleDir,
+      removeLocal: removeSample,
+    } = await stageSampleSource(cluster, store, namespace, 'operator-e2e', {
       classes: 3,
       perClass: 4,
       valPerClass: 2,
@@ -62,43 +54,13 @@ describe('an ImageNetDataset end to end on the local cluster', { skip: skipReaso
       width: 48,
       height: 40,
       brokenPerKind: 0,
-    });
-    const raw = await store.bucket('operator-e2e-raw');
-    await store.bucket('operator-e2e-out');
-    const local = storageFor(sampleDir);
-    for (const file of await local.list(sampleDir)) {
-      await storageFor(raw).putFile(file.uri, `${raw}/${namespace}/${relative(sampleDir, file.uri)}`);
-    }
-    await cluster.kubectl([
-      'create',
-      'secret',
-      'generic',
-      'object-store',
-      '-n',
-      namespace,
-      ...Object.entries(store.env).map(([k, v]) => `--from-literal=${k}=${v}`),
-    ]);
-
-    const log = operatorLogger('warn');
-    operator = runControllers(
-      {
-        client,
-        clock: systemClock,
-        log,
-        metrics: new OperatorMetrics(),
-        events: kubeEventRecorder(client, systemClock, log, 'e2e'),
-        readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
-        trainerImage: 'ghcr.io/brewery-dev/trainer-cpu:e2e',
-        identity: 'e2e',
-      },
-      stop.signal,
-    );
+    }));
+    stopOperator = await runOperatorInProcess(client, store, 'e2e');
   });
 
   after(async () => {
-    stop.abort();
-    await operator;
-    rmSync(sampleDir, { recursive: true, force: true });
+    await stopOperator();
+    removeSample();
     await cleanUp();
   });
 

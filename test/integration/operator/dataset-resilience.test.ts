@@ -4,32 +4,28 @@
 // worker preempted by a higher-priority pod is replaced without using up the shard's retries.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { type V1Pod, Watch } from '@kubernetes/client-node';
 
-import {
-  generateSampleImagenet,
-  KEPT_KINDS,
-  type SampleFile,
-  type SampleTree,
-} from '../../../hack/sample-imagenet.js';
+import { KEPT_KINDS, type SampleFile, type SampleTree } from '../../../hack/sample-imagenet.js';
 import { DATASETS } from '../../../operator/dataset/controller.js';
 import { BAD_INPUT_EXIT_CODE, JOBS, jobName } from '../../../operator/dataset/jobs.js';
-import { runControllers } from '../../../operator/manager.js';
-import { systemClock } from '../../../operator/runtime/clock.js';
-import { kubeEventRecorder } from '../../../operator/runtime/events.js';
 import { type KubeClient, kubeClient } from '../../../operator/runtime/kube-client.js';
-import { operatorLogger } from '../../../operator/runtime/log.js';
-import { OperatorMetrics } from '../../../operator/runtime/metrics.js';
 import { localCluster, skipReason } from '../../support/cluster.js';
 import { type ObjectStore, objectStore } from '../../support/object-store.js';
 import { disruptionOf } from '../../support/wait.js';
-import { eventually, installCrds, makeNamespace } from './support.js';
+import {
+  createStoreSecret,
+  eventually,
+  installCrds,
+  makeNamespace,
+  runOperatorInProcess,
+  stageSampleSource,
+  storageWith,
+} from './support.js';
 
 interface Condition {
   type: string;
@@ -51,25 +47,12 @@ interface JobStatus {
 const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 
 /** The Secret the workers read the object server's address and keys from. */
-async function createStoreSecret(namespace: string, store: ObjectStore): Promise<void> {
-  await localCluster().kubectl([
-    'create',
-    'secret',
-    'generic',
-    'object-store',
-    '-n',
-    namespace,
-    ...Object.entries(store.env).map(([k, v]) => `--from-literal=${k}=${v}`),
-  ]);
-}
-
 describe('an ImageNetDataset whose source has no images', { skip: skipReason }, () => {
   let namespace = '';
   let cleanUp = async () => {};
   let client: KubeClient;
   let store: ObjectStore;
-  const stop = new AbortController();
-  let operator: Promise<void> = Promise.resolve();
+  let stopOperator = async () => {};
   // Every pod of the namespace as it was last seen, so pods deleted when the Job fails still count.
   const pods = new Map<string, V1Pod>();
   let stopWatch = () => {};
@@ -80,14 +63,13 @@ describe('an ImageNetDataset whose source has no images', { skip: skipReason }, 
     [namespace, cleanUp] = await makeNamespace(cluster, 'dataset-empty');
     client = kubeClient(cluster.kubeConfig);
     store = await objectStore();
-    Object.assign(process.env, store.env);
-    const { storageFor } = await import('../../../trainer/storage/index.js');
+    const storageFor = await storageWith(store);
     await store.bucket('resil-empty-raw');
     await store.bucket('resil-empty-out');
     // The source holds a file, but no train/<wnid>/ folder of images.
     const readme = `s3://resil-empty-raw/${namespace}/README.txt`;
     await storageFor(readme).write(readme, Buffer.from('no images here\n'));
-    await createStoreSecret(namespace, store);
+    await createStoreSecret(cluster, namespace, store);
 
     const watch = await new Watch(cluster.kubeConfig).watch(
       `/api/v1/namespaces/${namespace}/pods`,
@@ -98,27 +80,12 @@ describe('an ImageNetDataset whose source has no images', { skip: skipReason }, 
       () => {},
     );
     stopWatch = () => watch.abort();
-
-    const log = operatorLogger('warn');
-    operator = runControllers(
-      {
-        client,
-        clock: systemClock,
-        log,
-        metrics: new OperatorMetrics(),
-        events: kubeEventRecorder(client, systemClock, log, 'resil'),
-        readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
-        trainerImage: 'ghcr.io/brewery-dev/trainer-cpu:resil',
-        identity: 'resil',
-      },
-      stop.signal,
-    );
+    stopOperator = await runOperatorInProcess(client, store, 'resil');
   });
 
   after(async () => {
     stopWatch();
-    stop.abort();
-    await operator;
+    await stopOperator();
     await cleanUp();
   });
 
@@ -183,6 +150,7 @@ describe('an ImageNetDataset whose operator is killed mid-way', { skip: skipReas
   let client: KubeClient;
   let store: ObjectStore;
   let sampleDir = '';
+  let removeSample = () => {};
   let tree: SampleTree;
   let operator: ChildProcess | undefined;
 
@@ -213,11 +181,11 @@ describe('an ImageNetDataset whose operator is killed mid-way', { skip: skipReas
     [namespace, cleanUp] = await makeNamespace(cluster, 'dataset-restart');
     client = kubeClient(cluster.kubeConfig);
     store = await objectStore();
-    Object.assign(process.env, store.env);
-    const { storageFor } = await import('../../../trainer/storage/index.js');
-    sampleDir = mkdtempSync(join(tmpdir(), 'brewery-resil-'));
-    tree = await generateSampleImagenet({
-      out: sampleDir,
+    ({
+      tree,
+      dir: sampleDir,
+      removeLocal: removeSample,
+    } = await stageSampleSource(cluster, store, namespace, 'resil-restart', {
       classes: 3,
       perClass: 6,
       valPerClass: 2,
@@ -225,18 +193,12 @@ describe('an ImageNetDataset whose operator is killed mid-way', { skip: skipReas
       width: 40,
       height: 32,
       brokenPerKind: 0,
-    });
-    const raw = await store.bucket('resil-restart-raw');
-    await store.bucket('resil-restart-out');
-    for (const file of await storageFor(sampleDir).list(sampleDir)) {
-      await storageFor(raw).putFile(file.uri, `${raw}/${namespace}/${relative(sampleDir, file.uri)}`);
-    }
-    await createStoreSecret(namespace, store);
+    }));
   });
 
   after(async () => {
     if (operator) await kill(operator);
-    rmSync(sampleDir, { recursive: true, force: true });
+    removeSample();
     await cleanUp();
   });
 
@@ -300,9 +262,9 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
   let client: KubeClient;
   let store: ObjectStore;
   let sampleDir = '';
+  let removeSample = () => {};
   let tree: SampleTree;
-  const stop = new AbortController();
-  let operator: Promise<void> = Promise.resolve();
+  let stopOperator = async () => {};
   const pods = new Map<string, V1Pod[]>();
   let stopWatch = () => {};
   const priorityClass = `resil-high-${Math.random().toString(16).slice(2, 8)}`;
@@ -313,11 +275,11 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
     [namespace, cleanUp] = await makeNamespace(cluster, 'dataset-preempt');
     client = kubeClient(cluster.kubeConfig);
     store = await objectStore();
-    Object.assign(process.env, store.env);
-    const { storageFor } = await import('../../../trainer/storage/index.js');
-    sampleDir = mkdtempSync(join(tmpdir(), 'brewery-resil-'));
-    tree = await generateSampleImagenet({
-      out: sampleDir,
+    ({
+      tree,
+      dir: sampleDir,
+      removeLocal: removeSample,
+    } = await stageSampleSource(cluster, store, namespace, 'resil-preempt', {
       classes: 3,
       perClass: 10,
       valPerClass: 2,
@@ -325,13 +287,7 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
       width: 64,
       height: 64,
       brokenPerKind: 0,
-    });
-    const raw = await store.bucket('resil-preempt-raw');
-    await store.bucket('resil-preempt-out');
-    for (const file of await storageFor(sampleDir).list(sampleDir)) {
-      await storageFor(raw).putFile(file.uri, `${raw}/${namespace}/${relative(sampleDir, file.uri)}`);
-    }
-    await createStoreSecret(namespace, store);
+    }));
     await cluster.kubectl(['create', 'priorityclass', priorityClass, '--value=1000000']);
 
     const watch = await new Watch(cluster.kubeConfig).watch(
@@ -344,28 +300,13 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
       () => {},
     );
     stopWatch = () => watch.abort();
-
-    const log = operatorLogger('warn');
-    operator = runControllers(
-      {
-        client,
-        clock: systemClock,
-        log,
-        metrics: new OperatorMetrics(),
-        events: kubeEventRecorder(client, systemClock, log, 'resil-preempt'),
-        readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
-        trainerImage: 'ghcr.io/brewery-dev/trainer-cpu:resil',
-        identity: 'resil-preempt',
-      },
-      stop.signal,
-    );
+    stopOperator = await runOperatorInProcess(client, store, 'resil-preempt');
   });
 
   after(async () => {
     stopWatch();
-    stop.abort();
-    await operator;
-    rmSync(sampleDir, { recursive: true, force: true });
+    await stopOperator();
+    removeSample();
     await localCluster().kubectl(['delete', 'priorityclass', priorityClass, '--ignore-not-found']);
     await cleanUp();
   });

@@ -1,11 +1,26 @@
 // Shared steps of the operator's integration tests: load the generated CRDs into the local cluster,
-// and make a namespace of one's own.
+// make a namespace of one's own, stage a sample ImageNet tree in the object server, and run the
+// operator's controllers in this process.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import {
+  generateSampleImagenet,
+  type SampleOptions,
+  type SampleTree,
+} from '../../../hack/sample-imagenet.js';
+import { runControllers } from '../../../operator/manager.js';
+import { systemClock } from '../../../operator/runtime/clock.js';
+import { kubeEventRecorder } from '../../../operator/runtime/events.js';
+import type { KubeClient } from '../../../operator/runtime/kube-client.js';
+import { operatorLogger } from '../../../operator/runtime/log.js';
+import { OperatorMetrics } from '../../../operator/runtime/metrics.js';
 import type { LocalCluster } from '../../support/cluster.js';
+import type { ObjectStore } from '../../support/object-store.js';
+import { waitFor } from '../../support/wait.js';
 
 export function repositoryRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -46,24 +61,87 @@ export async function makeNamespace(
   return [name, async () => void (await cluster.kubectl(['delete', 'namespace', name, '--wait=false']))];
 }
 
-/** Polls until check returns a value (not undefined), or fails with the last thing it saw. */
-export async function eventually<T>(
+/** Polls until check returns a value (not undefined), or fails after timeoutMs. */
+export function eventually<T>(
   what: string,
   check: () => Promise<T | undefined>,
   timeoutMs = 30_000,
   everyMs = 250,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${last ?? 'no value'})`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  return waitFor(what, check, timeoutMs / 1000, everyMs);
+}
+
+/** The `object-store` Secret a dataset's workers read their AWS_* settings from. */
+export async function createStoreSecret(
+  cluster: LocalCluster,
+  namespace: string,
+  store: ObjectStore,
+): Promise<void> {
+  await cluster.kubectl([
+    'create',
+    'secret',
+    'generic',
+    'object-store',
+    '-n',
+    namespace,
+    ...Object.entries(store.env).map(([k, v]) => `--from-literal=${k}=${v}`),
+  ]);
+}
+
+/** Trainer storage, loaded after the object server's AWS_* settings are in this process's environment. */
+export async function storageWith(store: ObjectStore) {
+  Object.assign(process.env, store.env);
+  const { storageFor } = await import('../../../trainer/storage/index.js');
+  return storageFor;
+}
+
+/**
+ * Generates a sample tree in a temporary folder and uploads it to `s3://<prefix>-raw/<namespace>/`;
+ * makes the `<prefix>-out` bucket and the namespace's `object-store` Secret.
+ */
+export async function stageSampleSource(
+  cluster: LocalCluster,
+  store: ObjectStore,
+  namespace: string,
+  prefix: string,
+  sample: Omit<SampleOptions, 'out'>,
+): Promise<{ tree: SampleTree; dir: string; raw: string; removeLocal: () => void }> {
+  const storageFor = await storageWith(store);
+  const dir = mkdtempSync(join(tmpdir(), `brewery-${prefix}-`));
+  const tree = await generateSampleImagenet({ ...sample, out: dir });
+  const raw = await store.bucket(`${prefix}-raw`);
+  await store.bucket(`${prefix}-out`);
+  for (const file of await storageFor(dir).list(dir)) {
+    await storageFor(raw).putFile(file.uri, `${raw}/${namespace}/${relative(dir, file.uri)}`);
   }
+  await createStoreSecret(cluster, namespace, store);
+  return { tree, dir, raw, removeLocal: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs the operator's controllers in this process until the returned function is awaited. */
+export async function runOperatorInProcess(
+  client: KubeClient,
+  store: ObjectStore,
+  identity: string,
+): Promise<() => Promise<void>> {
+  const storageFor = await storageWith(store);
+  const stop = new AbortController();
+  const log = operatorLogger('warn');
+  const running = runControllers(
+    {
+      client,
+      clock: systemClock,
+      log,
+      metrics: new OperatorMetrics(),
+      events: kubeEventRecorder(client, systemClock, log, identity),
+      readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+      trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
+      identity,
+    },
+    stop.signal,
+  );
+  return async () => {
+    stop.abort();
+    await running;
+  };
 }
