@@ -30,9 +30,13 @@ export const OPERATOR_RULES: PolicyRule[] = [
   },
   // Prep and finalize Jobs of datasets; suspend is a patch.
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
-  // Trainer pods, and the prototxt ConfigMaps a CaffeTrainingJob names.
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+  // Trainer pods and their metrics Services; ConfigMaps: the prototxts a CaffeTrainingJob names (read)
+  // and the effective prototxts the operator renders for its trainer (owned).
+  {
+    apiGroups: [''],
+    resources: ['pods', 'services', 'configmaps'],
+    verbs: ['get', 'list', 'watch', 'create', 'delete'],
+  },
   // Events for its decisions.
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
