@@ -1,12 +1,7 @@
 // The few API calls the operator makes, over plain JSON objects. One interface, so controllers and
 // tests never touch client-node directly: tests pass an in-memory client with the same shape.
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  Watch,
-} from '@kubernetes/client-node';
+import { HttpMethod, type KubeConfig, PatchStrategy, RequestContext, Watch } from '@kubernetes/client-node';
+import { fetch } from 'undici';
 
 /** A kind the operator reads or writes, addressed like /apis/<group>/<version>/<plural>. */
 export interface Resource {
@@ -57,6 +52,13 @@ export interface ListOptions {
   labelSelector?: string;
 }
 
+export interface DeleteOptions {
+  /** Seconds the pod's containers get after SIGTERM; the object's default when unset. */
+  gracePeriodSeconds?: number;
+  /** Delete only the object with this UID (not a newer one of the same name). */
+  uid?: string;
+}
+
 export interface KubeClient {
   list(res: Resource, options?: ListOptions): Promise<{ items: KubeObject[]; resourceVersion: string }>;
   watch(
@@ -74,8 +76,20 @@ export interface KubeClient {
   replaceStatus(res: Resource, namespace: string, name: string, body: KubeObject): Promise<KubeObject>;
   /** A JSON merge patch (RFC 7386). */
   mergePatch(res: Resource, namespace: string, name: string, patch: object): Promise<KubeObject>;
-  /** Deletes with background propagation; a missing object is not an error. */
-  delete(res: Resource, namespace: string, name: string): Promise<void>;
+  /** Deletes with background propagation; a missing object (or one with another UID) is not an error. */
+  delete(res: Resource, namespace: string, name: string, options?: DeleteOptions): Promise<void>;
+}
+
+/** A call the apiserver refused: its HTTP status and the Status message it sent. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
 }
 
 /** The HTTP status of a failed call, when the error carries one. */
@@ -96,27 +110,63 @@ export function resourcePath(res: Resource, namespace?: string): string {
   return namespace ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`;
 }
 
-/** A KubeClient over client-node. Core-group kinds (pods, configmaps) are not needed yet and refused. */
+/**
+ * A KubeClient over plain JSON requests, authenticated and TLS-configured by client-node's KubeConfig.
+ * Plain JSON rather than client-node's typed APIs: those turn timestamps into Dates and address custom
+ * and core kinds differently, while the operator reads every kind as the apiserver writes it.
+ */
 export function kubeClient(config: KubeConfig): KubeClient {
-  const api = config.makeApiClient(CustomObjectsApi);
   const watcher = new Watch(config);
-  const mergePatchOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const address = (res: Resource) => {
-    if (res.group === '') throw new Error(`kubeClient: core-group kind ${res.kind} is not supported yet`);
-    return { group: res.group, version: res.version, plural: res.plural };
+  const server = () => {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig: no current cluster');
+    return cluster.server.replace(/\/+$/, '');
   };
+
+  async function call(
+    method: HttpMethod,
+    path: string,
+    options: { query?: Record<string, string>; body?: unknown; contentType?: string } = {},
+  ): Promise<unknown> {
+    const url = new URL(server() + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+    const context = new RequestContext(url.toString(), method);
+    await config.applySecurityAuthentication(context);
+    const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
+    if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+    const response = await fetch(url, {
+      method,
+      headers,
+      dispatcher: context.getDispatcher(),
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+    const text = await response.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!response.ok) {
+      const status = json as { message?: string; reason?: string } | undefined;
+      throw new ApiError(
+        response.status,
+        `${method} ${path}: ${response.status} ${status?.message ?? response.statusText}`,
+        status?.reason,
+      );
+    }
+    return json;
+  }
+  const objectPath = (res: Resource, namespace: string, name: string) =>
+    `${resourcePath(res, namespace)}/${encodeURIComponent(name)}`;
 
   return {
     async list(res, options = {}) {
-      const list = (await api.listClusterCustomObject({
-        ...address(res),
-        labelSelector: options.labelSelector,
-      })) as { items?: KubeObject[]; metadata?: { resourceVersion?: string } };
+      const query: Record<string, string> = {};
+      if (options.labelSelector) query.labelSelector = options.labelSelector;
+      const list = (await call(HttpMethod.GET, resourcePath(res), { query })) as {
+        items?: KubeObject[];
+        metadata?: { resourceVersion?: string };
+      };
       return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
     },
 
     async watch(res, resourceVersion, onEvent, options = {}) {
-      address(res);
       let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
       const done = new Promise<void>((resolve, reject) => {
         settle = { resolve, reject };
@@ -134,7 +184,7 @@ export function kubeClient(config: KubeConfig): KubeClient {
 
     async get(res, namespace, name) {
       try {
-        return (await api.getNamespacedCustomObject({ ...address(res), namespace, name })) as KubeObject;
+        return (await call(HttpMethod.GET, objectPath(res, namespace, name))) as KubeObject;
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
@@ -142,44 +192,41 @@ export function kubeClient(config: KubeConfig): KubeClient {
     },
 
     async create(res, namespace, body) {
-      return (await api.createNamespacedCustomObject({ ...address(res), namespace, body })) as KubeObject;
+      return (await call(HttpMethod.POST, resourcePath(res, namespace), { body })) as KubeObject;
     },
 
     async replace(res, namespace, name, body) {
-      return (await api.replaceNamespacedCustomObject({
-        ...address(res),
-        namespace,
-        name,
-        body,
-      })) as KubeObject;
+      return (await call(HttpMethod.PUT, objectPath(res, namespace, name), { body })) as KubeObject;
     },
 
     async replaceStatus(res, namespace, name, body) {
-      return (await api.replaceNamespacedCustomObjectStatus({
-        ...address(res),
-        namespace,
-        name,
+      return (await call(HttpMethod.PUT, `${objectPath(res, namespace, name)}/status`, {
         body,
       })) as KubeObject;
     },
 
     async mergePatch(res, namespace, name, patch) {
-      return (await api.patchNamespacedCustomObject(
-        { ...address(res), namespace, name, body: patch },
-        mergePatchOptions,
-      )) as KubeObject;
+      return (await call(HttpMethod.PATCH, objectPath(res, namespace, name), {
+        body: patch,
+        contentType: PatchStrategy.MergePatch,
+      })) as KubeObject;
     },
 
-    async delete(res, namespace, name) {
+    async delete(res, namespace, name, options = {}) {
+      // Options go in the body: the apiserver ignores a DELETE's query parameters when it has a body.
+      const body: Record<string, unknown> = {
+        kind: 'DeleteOptions',
+        apiVersion: 'v1',
+        propagationPolicy: 'Background',
+      };
+      if (options.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = options.gracePeriodSeconds;
+      if (options.uid) body.preconditions = { uid: options.uid };
       try {
-        await api.deleteNamespacedCustomObject({
-          ...address(res),
-          namespace,
-          name,
-          propagationPolicy: 'Background',
-        });
+        await call(HttpMethod.DELETE, objectPath(res, namespace, name), { body });
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        // 404: already gone; 409 with a UID precondition: the name now belongs to a newer object.
+        if (isNotFound(error) || (options.uid && isConflict(error))) return;
+        throw error;
       }
     },
   };

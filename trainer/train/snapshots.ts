@@ -45,17 +45,21 @@ export interface SnapshotSources {
   position(): NetsPosition;
   lastLoss(): number | undefined;
   tests(): ProgressRecord['tests'];
-  /** Told once each snapshot is complete. */
-  onComplete?(record: ProgressRecord, file: string): void;
+  /** Told once each snapshot is complete (awaited before the solver goes on). */
+  onComplete?(event: { record: ProgressRecord; progressFile: string; seconds: number }): void | Promise<void>;
+  /** Milliseconds, for the snapshot's duration; performance.now by default. */
+  clock?: { now(): number };
 }
 
 /** Writes each file atomically through storageFor; the progress record only after both others. */
 export class ProgressSnapshotWriter implements SnapshotWriter {
   private model: SnapshotFile | undefined;
+  private startedAt = 0;
 
   constructor(private readonly sources: SnapshotSources) {}
 
   async writeModel(file: string): Promise<void> {
+    this.startedAt = this.now();
     this.model = await writeFile(file, await this.sources.encodeModel());
   }
 
@@ -77,7 +81,12 @@ export class ProgressSnapshotWriter implements SnapshotWriter {
     const progressFile = progressFileFor(file);
     await storageFor(progressFile).write(progressFile, `${JSON.stringify(record, null, 2)}\n`);
     this.model = undefined;
-    this.sources.onComplete?.(record, progressFile);
+    const seconds = (this.now() - this.startedAt) / 1000;
+    await this.sources.onComplete?.({ record, progressFile, seconds });
+  }
+
+  private now(): number {
+    return this.sources.clock ? this.sources.clock.now() : performance.now();
   }
 }
 
