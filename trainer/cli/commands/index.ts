@@ -1,5 +1,6 @@
 // Every `caffe` subcommand, one file each; importing a file registers it.
 // Add one import line per command.
+import './classify.js';
 import './compute-image-mean.js';
 import './convert-imageset.js';
 import './describe.js';
