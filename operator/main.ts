@@ -8,12 +8,14 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 
 import { storageFor } from '../trainer/storage/index.js';
+
 import { DEFAULT_LEASE_NAME, runOperator } from './manager.js';
 import { systemClock } from './runtime/clock.js';
 import { kubeEventRecorder } from './runtime/events.js';
 import { kubeClient } from './runtime/kube-client.js';
 import { operatorLogger } from './runtime/log.js';
 import { OperatorMetrics, serveMetrics } from './runtime/metrics.js';
+import { objectStoreTrainingStore } from './training/store.js';
 
 const DEFAULT_TRAINER_IMAGE = 'ghcr.io/brewery-dev/trainer-cpu:latest';
 
@@ -42,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(`--metrics-port: expected a port number, received ${values['metrics-port']}`);
     return 64;
   }
-  const server = await serveMetrics(metrics, port);
+  // On a host whose pods share one network (the local kubelet) each pod listens on its own address.
+  const server = await serveMetrics(metrics, port, process.env.BREWERY_LISTEN_HOST ?? '0.0.0.0');
   log.info({ port, identity, cluster: config.getCurrentCluster()?.server }, 'operator starting');
 
   const stop = new AbortController();
@@ -60,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
       readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+      trainingStore: objectStoreTrainingStore,
       trainerImage: values['trainer-image'],
       identity,
       ...(values['leader-elect'] === 'false'

@@ -11,6 +11,9 @@ import { Informer } from './runtime/informer.js';
 import type { KubeClient } from './runtime/kube-client.js';
 import { LeaderElector } from './runtime/leader-election.js';
 import type { OperatorMetrics } from './runtime/metrics.js';
+import { TRAINING_JOBS, type TrainingStore, trainingReconciler } from './training/controller.js';
+import { TRAINER_LABELS } from './training/objects.js';
+import { PODS } from './workloads.js';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -19,6 +22,8 @@ export interface OperatorOptions {
   metrics: OperatorMetrics;
   events: EventRecorder;
   readManifest: ManifestReader;
+  /** Reads trainers' live status records and finds their latest snapshots. */
+  trainingStore: TrainingStore;
   /** Image with the `caffe` command for pods whose object names none. */
   trainerImage: string;
   /** Unique name of this instance (pod name), the lease holder identity. */
@@ -73,19 +78,21 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
   const jobs = new Informer({
     ...common,
     resource: JOBS,
-    labelSelector: Object.entries(MANAGED_BY)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(','),
+    labelSelector: selector(MANAGED_BY),
   });
-  const informers = [datasets, jobs];
+  const trainingJobs = new Informer({ ...common, resource: TRAINING_JOBS });
+  const pods = new Informer({ ...common, resource: PODS, labelSelector: selector(TRAINER_LABELS) });
+  const informers = [datasets, jobs, trainingJobs, pods];
   metrics.onCollect(() => {
     for (const informer of informers) {
       metrics.informerErrors.set({ resource: informer.resource.plural }, informer.errors);
     }
     metrics.objectsByPhase.reset();
-    for (const object of datasets.list()) {
-      const phase = (object.status as { phase?: string } | undefined)?.phase ?? 'None';
-      metrics.objectsByPhase.inc({ kind: DATASETS.kind, phase });
+    for (const primary of [datasets, trainingJobs]) {
+      for (const object of primary.list()) {
+        const phase = (object.status as { phase?: string } | undefined)?.phase ?? 'None';
+        metrics.objectsByPhase.inc({ kind: primary.resource.kind, phase });
+      }
     }
   });
   const controllers = [
@@ -105,6 +112,23 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
       log,
       metrics,
     }),
+    new Controller({
+      name: 'caffetrainingjob',
+      primary: trainingJobs,
+      owned: [pods],
+      reconcile: trainingReconciler({
+        client,
+        clock,
+        events: options.events,
+        pods,
+        store: options.trainingStore,
+        trainerImage: options.trainerImage,
+        metrics,
+      }),
+      clock,
+      log,
+      metrics,
+    }),
   ];
   for (const informer of informers) informer.start();
   try {
@@ -112,4 +136,10 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
   } finally {
     await Promise.all(informers.map((informer) => informer.stop()));
   }
+}
+
+function selector(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }

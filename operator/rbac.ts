@@ -17,6 +17,8 @@ export const OPERATOR_RULES: PolicyRule[] = [
     resources: ['imagenetdatasets', 'caffetrainingjobs'],
     verbs: ['get', 'list', 'watch', 'update', 'patch'],
   },
+  // ttlSecondsAfterFinished: a finished training job deletes itself.
+  { apiGroups: [GROUP], resources: ['caffetrainingjobs'], verbs: ['delete'] },
   {
     apiGroups: [GROUP],
     resources: ['imagenetdatasets/status', 'caffetrainingjobs/status'],
@@ -32,10 +34,14 @@ export const OPERATOR_RULES: PolicyRule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   // Trainer pods and their metrics Services; ConfigMaps: the prototxts a CaffeTrainingJob names (read)
   // and the effective prototxts the operator renders for its trainer (owned).
+  // Trainer pods carry a finalizer until their end is recorded: removing it is a patch.
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+  // A job whose prototxts changed gets its ConfigMap replaced before the next pod starts.
   {
     apiGroups: [''],
-    resources: ['pods', 'services', 'configmaps'],
-    verbs: ['get', 'list', 'watch', 'create', 'delete'],
+    resources: ['configmaps'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
   },
   // Events for its decisions.
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },

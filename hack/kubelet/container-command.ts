@@ -8,6 +8,8 @@
 // mountPath -> folder is also given to the process as BREWERY_VOLUME_MOUNTS (JSON) for programs that
 // build paths themselves, and BREWERY_CONTAINER_ROOT names a folder where every mountPath is a link to
 // its volume (prefix a container path with it to reach the file).
+// A second: every pod shares the host's network, so two pods cannot both listen on one port of every
+// address. BREWERY_LISTEN_HOST gives each process its pod's own loopback address to listen on.
 
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 
@@ -15,6 +17,7 @@ export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 export const VOLUME_MOUNTS_ENV = 'BREWERY_VOLUME_MOUNTS';
 export const TERMINATION_MESSAGE_ENV = 'BREWERY_TERMINATION_MESSAGE_PATH';
 export const CONTAINER_ROOT_ENV = 'BREWERY_CONTAINER_ROOT';
+export const LISTEN_HOST_ENV = 'BREWERY_LISTEN_HOST';
 
 /** One entry of the --image-map file: how an image's programs run on this host. */
 export interface ImageMapping {
@@ -317,6 +320,7 @@ export function resolveEnv(
   );
   values[TERMINATION_MESSAGE_ENV] = input.terminationMessageFile;
   values[CONTAINER_ROOT_ENV] = input.containerRoot;
+  values[LISTEN_HOST_ENV] = input.podIP;
   return { ok: true, values, unrewritten };
 }
 

@@ -1,18 +1,21 @@
 // The Jobs an ImageNetDataset runs: an Indexed Job of `caffe imagenet prep` workers, one per shard,
 // then one `caffe imagenet finalize`. Pure functions from the dataset to Job manifests.
-import { createHash } from 'node:crypto';
-
-import { API_VERSION } from '../api/common.js';
 import { DATASET_KIND, type ImageNetDatasetSpec } from '../api/imagenet-dataset.js';
 import type { KubeObject, Resource } from '../runtime/kube-client.js';
+import {
+  BAD_INPUT_EXIT_CODE,
+  childName,
+  controllerReference,
+  MANAGED_BY,
+  resourceRequirements,
+} from '../workloads.js';
+
+export { BAD_INPUT_EXIT_CODE, MANAGED_BY };
 
 export const JOBS: Resource = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job' };
 
 export const DATASET_LABEL = 'caffe.brewery.dev/dataset';
 export const STEP_LABEL = 'caffe.brewery.dev/step';
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'brewery-operator' };
-/** Exit code of the `caffe` command for input no retry can fix (trainer/errors.ts ExitCode.BadInput). */
-export const BAD_INPUT_EXIT_CODE = 65;
 /** Where a volume source is mounted in the prep pods. */
 export const SOURCE_MOUNT = '/data/source';
 
@@ -32,10 +35,7 @@ export interface JobDefaults {
 
 /** A child's name: `<dataset>-<step>`, shortened with a hash when it would pass 63 characters. */
 export function jobName(dataset: string, step: Step): string {
-  const name = `${dataset}-${step}`;
-  if (name.length <= 63) return name;
-  const hash = createHash('sha256').update(dataset).digest('hex').slice(0, 8);
-  return `${dataset.slice(0, 63 - step.length - 10)}-${hash}-${step}`;
+  return childName(dataset, step);
 }
 
 /** The output prefix without a trailing slash, so file URIs join cleanly. */
@@ -115,7 +115,7 @@ function baseJob(dataset: DatasetRef, step: Step, args: string[], defaults: JobD
     image: spec.worker?.image ?? defaults.trainerImage,
     command: ['caffe'],
     args,
-    resources: resourceRequirements(spec),
+    resources: resourceRequirements(spec.worker?.resources),
   };
   if (spec.credentials) container.envFrom = [{ secretRef: { name: spec.credentials.secretName } }];
   const podSpec: Record<string, unknown> = { restartPolicy: 'Never', containers: [container] };
@@ -135,16 +135,7 @@ function baseJob(dataset: DatasetRef, step: Step, args: string[], defaults: JobD
       name: jobName(dataset.name, step),
       namespace: dataset.namespace,
       labels,
-      ownerReferences: [
-        {
-          apiVersion: API_VERSION,
-          kind: DATASET_KIND,
-          name: dataset.name,
-          uid: dataset.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [controllerReference(DATASET_KIND, dataset.name, dataset.uid)],
     },
     spec: {
       podFailurePolicy: podFailurePolicy(step),
@@ -153,13 +144,4 @@ function baseJob(dataset: DatasetRef, step: Step, args: string[], defaults: JobD
       template: { metadata: { labels }, spec: podSpec },
     },
   };
-}
-
-function resourceRequirements(spec: ImageNetDatasetSpec): Record<string, unknown> {
-  const resources = spec.worker?.resources;
-  const amounts: Record<string, string | number> = {};
-  if (resources?.cpu !== undefined) amounts.cpu = resources.cpu;
-  if (resources?.memory !== undefined) amounts.memory = resources.memory;
-  if (resources?.gpus) amounts['nvidia.com/gpu'] = resources.gpus;
-  return Object.keys(amounts).length ? { requests: amounts, limits: amounts } : {};
 }

@@ -36,6 +36,18 @@ export class OperatorMetrics {
     labelNames: ['resource'] as const,
     registers: [this.registry],
   });
+  readonly trainingRestarts = new Counter({
+    name: 'brewery_operator_training_restarts_total',
+    help: 'Trainer restarts after the trainer itself failed, by job.',
+    labelNames: ['namespace', 'job'] as const,
+    registers: [this.registry],
+  });
+  readonly trainingDisruptions = new Counter({
+    name: 'brewery_operator_training_disruptions_total',
+    help: 'Trainer pods ended by something other than the trainer (preemption, eviction, ...), by job and reason.',
+    labelNames: ['namespace', 'job', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'brewery_operator_leader',
     help: '1 while this instance holds the leader lease.',

@@ -18,6 +18,7 @@ import { kubeEventRecorder } from '../../../operator/runtime/events.js';
 import type { KubeClient } from '../../../operator/runtime/kube-client.js';
 import { operatorLogger } from '../../../operator/runtime/log.js';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.js';
+import { objectStoreTrainingStore } from '../../../operator/training/store.js';
 import type { LocalCluster } from '../../support/cluster.js';
 import type { ObjectStore } from '../../support/object-store.js';
 import { waitFor } from '../../support/wait.js';
@@ -135,6 +136,7 @@ export async function runOperatorInProcess(
       metrics: new OperatorMetrics(),
       events: kubeEventRecorder(client, systemClock, log, identity),
       readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+      trainingStore: objectStoreTrainingStore,
       trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
       identity,
     },

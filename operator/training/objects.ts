@@ -1,0 +1,122 @@
+// The objects a CaffeTrainingJob owns: the ConfigMap of effective prototxts, the trainer Pod (one per
+// attempt) and the metrics Service. Pure functions from the job to manifests.
+import { type CaffeTrainingJobSpec, TRAINING_JOB_KIND } from '../api/caffe-training-job.js';
+import type { KubeObject } from '../runtime/kube-client.js';
+import { childName, controllerReference, MANAGED_BY, resourceRequirements } from '../workloads.js';
+
+export const JOB_LABEL = 'caffe.brewery.dev/job';
+export const ATTEMPT_LABEL = 'caffe.brewery.dev/attempt';
+export const TRAINER_LABELS = { ...MANAGED_BY, 'app.kubernetes.io/name': 'caffe-trainer' };
+/**
+ * Keeps an ended trainer pod until the operator has recorded how it ended. Without it a preempted or
+ * evicted pod can vanish before the operator sees why, and a disruption would look like a failure
+ * (the Job controller tracks its pods the same way).
+ */
+export const TRACKING_FINALIZER = 'caffe.brewery.dev/trainer-tracking';
+export const METRICS_PORT = 9400;
+/** Where the ConfigMap of effective prototxts is mounted in the trainer. */
+export const PROTOTXT_MOUNT = '/etc/brewery/job';
+export const NET_FILE = 'train_val.prototxt';
+export const SOLVER_FILE = 'solver.prototxt';
+/** Time the trainer gets after SIGTERM to finish its iteration and write a snapshot. */
+export const TERMINATION_GRACE_SECONDS = 300;
+
+export interface JobRef {
+  name: string;
+  namespace: string;
+  uid: string;
+  spec: CaffeTrainingJobSpec;
+}
+
+export const configMapName = (job: string) => childName(job, 'prototxt');
+export const serviceName = (job: string) => childName(job, 'metrics');
+export const podName = (job: string, attempt: number) => childName(job, `trainer-${attempt}`);
+
+/** The live status record the trainer rewrites while it runs (`caffe train --status-file`). */
+export function statusFileOf(spec: CaffeTrainingJobSpec): string {
+  return `${snapshotPrefixOf(spec)}.status.json`;
+}
+
+export function snapshotPrefixOf(spec: CaffeTrainingJobSpec): string {
+  return spec.snapshotURI.replace(/\/+$/, '');
+}
+
+function metadata(job: JobRef, name: string, labels: Record<string, string>) {
+  return {
+    name,
+    namespace: job.namespace,
+    labels,
+    ownerReferences: [controllerReference(TRAINING_JOB_KIND, job.name, job.uid)],
+  };
+}
+
+export function prototxtConfigMap(job: JobRef, files: { net: string; solver: string }): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadata(job, configMapName(job.name), { ...MANAGED_BY, [JOB_LABEL]: job.name }),
+    data: { [NET_FILE]: files.net, [SOLVER_FILE]: files.solver },
+  };
+}
+
+export function metricsService(job: JobRef): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(job, serviceName(job.name), { ...MANAGED_BY, [JOB_LABEL]: job.name }),
+    spec: {
+      selector: { [JOB_LABEL]: job.name, 'app.kubernetes.io/name': 'caffe-trainer' },
+      ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics' }],
+    },
+  };
+}
+
+/** Where the new pod starts: from a snapshot, from weights to fine-tune, or from the fillers. */
+export type StartFrom = { snapshot: string } | { weights: string } | 'scratch';
+
+export function trainerArgs(spec: CaffeTrainingJobSpec, from: StartFrom): string[] {
+  const args = [
+    'train',
+    `--solver=${PROTOTXT_MOUNT}/${SOLVER_FILE}`,
+    `--metrics-port=${METRICS_PORT}`,
+    `--status-file=${statusFileOf(spec)}`,
+  ];
+  if (typeof from === 'object' && 'snapshot' in from) args.push(`--snapshot=${from.snapshot}`);
+  if (typeof from === 'object' && 'weights' in from) args.push(`--weights=${from.weights}`);
+  return args;
+}
+
+export function trainerPod(job: JobRef, attempt: number, from: StartFrom, defaultImage: string): KubeObject {
+  const { spec } = job;
+  const labels = { ...TRAINER_LABELS, [JOB_LABEL]: job.name, [ATTEMPT_LABEL]: String(attempt) };
+  const container: Record<string, unknown> = {
+    name: 'trainer',
+    image: spec.image ?? defaultImage,
+    command: ['caffe'],
+    args: trainerArgs(spec, from),
+    ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+    resources: resourceRequirements(spec.resources),
+    volumeMounts: [{ name: 'prototxt', mountPath: PROTOTXT_MOUNT, readOnly: true }],
+    // The solver names its net relative to here, as Caffe resolves it.
+    workingDir: PROTOTXT_MOUNT,
+    // The trainer's last lines explain a crash that left no termination message.
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  if (spec.credentials) container.envFrom = [{ secretRef: { name: spec.credentials.secretName } }];
+  const podSpec: Record<string, unknown> = {
+    restartPolicy: 'Never',
+    terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+    containers: [container],
+    volumes: [{ name: 'prototxt', configMap: { name: configMapName(job.name) } }],
+  };
+  if (spec.nodeSelector) podSpec.nodeSelector = spec.nodeSelector;
+  if (spec.tolerations) podSpec.tolerations = spec.tolerations;
+  if (spec.affinity) podSpec.affinity = spec.affinity;
+  if (spec.priorityClassName) podSpec.priorityClassName = spec.priorityClassName;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { ...metadata(job, podName(job.name, attempt), labels), finalizers: [TRACKING_FINALIZER] },
+    spec: podSpec,
+  };
+}

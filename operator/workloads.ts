@@ -1,0 +1,42 @@
+// What the controllers' child objects share: the managed-by label, owner references, names that fit
+// in 63 characters, and container resources from the API's ComputeResources.
+import { createHash } from 'node:crypto';
+
+import type { z } from 'zod';
+
+import { API_VERSION, type ComputeResources } from './api/common.js';
+import type { OwnerReference, Resource } from './runtime/kube-client.js';
+
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'brewery-operator' };
+/** Exit code of the `caffe` command for input no retry can fix (trainer/errors.ts ExitCode.BadInput). */
+export const BAD_INPUT_EXIT_CODE = 65;
+/** Exit code of the `caffe` command for a wrong command line (ExitCode.Usage): no retry fixes it either. */
+export const USAGE_EXIT_CODE = 64;
+
+export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' };
+export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service' };
+export const CONFIG_MAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
+
+/** `<owner>-<suffix>`, shortened with a hash of the owner's name when it would pass 63 characters. */
+export function childName(owner: string, suffix: string): string {
+  const name = `${owner}-${suffix}`;
+  if (name.length <= 63) return name;
+  const hash = createHash('sha256').update(owner).digest('hex').slice(0, 8);
+  return `${owner.slice(0, 63 - suffix.length - 10)}-${hash}-${suffix}`;
+}
+
+/** The reference that makes the owner's deletion collect the child, and the child's events reach it. */
+export function controllerReference(kind: string, name: string, uid: string): OwnerReference {
+  return { apiVersion: API_VERSION, kind, name, uid, controller: true, blockOwnerDeletion: true };
+}
+
+/** Requests equal to limits, so a pod gets exactly what its object asked for. */
+export function resourceRequirements(
+  resources: z.infer<typeof ComputeResources> | undefined,
+): Record<string, unknown> {
+  const amounts: Record<string, string | number> = {};
+  if (resources?.cpu !== undefined) amounts.cpu = resources.cpu;
+  if (resources?.memory !== undefined) amounts.memory = resources.memory;
+  if (resources?.gpus) amounts['nvidia.com/gpu'] = resources.gpus;
+  return Object.keys(amounts).length ? { requests: amounts, limits: amounts } : {};
+}

@@ -1,0 +1,340 @@
+// The training job's pure decisions: how a pod's end is read, and what follows from it.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { CaffeTrainingJobSpec } from '../../../operator/api/caffe-training-job.js';
+import type { KubeObject } from '../../../operator/runtime/kube-client.js';
+import { decideTraining, type TrainingInput } from '../../../operator/training/decide.js';
+import { podName, TRACKING_FINALIZER, trainerPod } from '../../../operator/training/objects.js';
+import { viewTrainerPod } from '../../../operator/training/pod-end.js';
+import { renderPrototxts } from '../../../operator/training/render.js';
+import { parseNetPrototxt, parseSolverPrototxt } from '../../../trainer/proto/index.js';
+
+const now = new Date('2026-11-28T10:00:00Z');
+const spec = CaffeTrainingJobSpec.parse({
+  net: { inline: 'name: "n"' },
+  solver: { inline: 'max_iter: 100' },
+  snapshotURI: 's3://bkt/job/snap',
+  restartPolicy: { maxRestarts: 2, backoffSeconds: 10, maxBackoffSeconds: 15, maxDisruptions: 2 },
+});
+const prototxts = { net: 'name: "n"\n', solver: 'max_iter: 100\n', maxIter: 100 };
+
+function pod(status: object, extra: { deleting?: boolean; conditions?: object[]; reason?: string } = {}) {
+  return {
+    metadata: {
+      name: 'job-trainer-1',
+      uid: 'u1',
+      finalizers: [TRACKING_FINALIZER],
+      labels: { 'caffe.brewery.dev/attempt': '1' },
+      ...(extra.deleting ? { deletionTimestamp: now.toISOString() } : {}),
+    },
+    spec: { nodeName: 'local-0' },
+    status: {
+      phase: 'running' in status ? 'Running' : 'Failed',
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      conditions: extra.conditions ?? [],
+      containerStatuses: [{ name: 'trainer', state: status }],
+    },
+  } satisfies KubeObject;
+}
+const exited = (exitCode: number, message = '') => ({
+  terminated: { exitCode, message, finishedAt: '2026-11-28T09:59:55Z' },
+});
+
+function input(overrides: Partial<TrainingInput> = {}): TrainingInput {
+  return {
+    name: 'job',
+    generation: 1,
+    spec,
+    status: { phase: 'Running', pod: 'job-trainer-1' },
+    now,
+    staleTrackedPods: [],
+    data: { ready: true },
+    prototxts,
+    ...overrides,
+  };
+}
+
+describe('reading how a trainer pod ended', () => {
+  const cases: [string, KubeObject, boolean, object][] = [
+    ['exit 0', pod(exited(0)), false, { kind: 'Completed' }],
+    ['exit 65 is bad input', pod(exited(65, 'net.prototxt:3:1: bad')), false, { kind: 'BadInput' }],
+    ['exit 1 is a failure', pod(exited(1, 'boom')), false, { kind: 'Failed', exitCode: 1 }],
+    [
+      'preemption, though the trainer exited 0 after its snapshot',
+      pod(exited(0), {
+        deleting: true,
+        conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }],
+      }),
+      false,
+      { kind: 'Disrupted', reason: 'Preemption' },
+    ],
+    [
+      'a NoExecute taint',
+      pod(exited(0), {
+        deleting: true,
+        conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager' }],
+      }),
+      false,
+      { kind: 'Disrupted', reason: 'NodeLost' },
+    ],
+    [
+      'kubelet eviction',
+      pod(exited(137), { reason: 'Evicted' }),
+      false,
+      { kind: 'Disrupted', reason: 'Eviction' },
+    ],
+    [
+      'deleted while suspending',
+      pod(exited(0), { deleting: true }),
+      true,
+      { kind: 'Disrupted', reason: 'Suspend' },
+    ],
+    ['deleted by someone', pod(exited(0), { deleting: true }), false, { kind: 'Disrupted', reason: 'Other' }],
+  ];
+  for (const [name, object, suspending, expected] of cases) {
+    test(name, () => {
+      const view = viewTrainerPod(object, suspending);
+      assert.equal(view.state, 'Ended');
+      for (const [k, v] of Object.entries(expected))
+        assert.equal((view.end as Record<string, unknown>)[k], v);
+    });
+  }
+  test('a running container is not an end, even while the pod is being deleted', () => {
+    const view = viewTrainerPod(pod({ running: {} }, { deleting: true }), false);
+    assert.equal(view.state, 'Running');
+    assert.equal(view.end, undefined);
+  });
+});
+
+describe('deciding what a training job does next', () => {
+  test('a first pod is created from scratch, with the config and Service', () => {
+    const d = decideTraining(input({ status: {} }));
+    assert.equal(d.phase, 'Pending');
+    assert.deepEqual(
+      d.actions.map((a) => a.type),
+      ['applyConfigMap', 'ensureService', 'createPod'],
+    );
+    assert.deepEqual(d.actions[2], { type: 'createPod', attempt: 1, from: 'scratch' });
+    assert.equal(d.status.pod, podName('job', 1));
+    assert.equal(d.status.maxIter, 100);
+  });
+
+  test('data that is not ready makes the job wait, saying why', () => {
+    const d = decideTraining(
+      input({
+        status: {},
+        data: { ready: false, reason: 'DatasetNotReady', message: 'waiting for ImageNetDataset x' },
+      }),
+    );
+    assert.equal(d.phase, 'WaitingForData');
+    assert.deepEqual(d.actions, []);
+    assert.equal(
+      d.status.conditions?.find((c) => c.type === 'Running')?.message,
+      'waiting for ImageNetDataset x',
+    );
+    assert.ok(d.requeueAfterMs);
+  });
+
+  test('a bad prototxt fails the job at once', () => {
+    const d = decideTraining(
+      input({ status: {}, prototxts: { error: 'spec.net.inline:1:3: unknown field', badInput: true } }),
+    );
+    assert.equal(d.phase, 'Failed');
+    const failed = d.status.conditions?.find((c) => c.type === 'Failed');
+    assert.equal(failed?.reason, 'BadPrototxt');
+    assert.equal(failed?.message, 'spec.net.inline:1:3: unknown field');
+    assert.deepEqual(d.actions, []);
+  });
+
+  test('a preempted pod is replaced at once from the latest snapshot; restarts stay 0', () => {
+    const ended = viewTrainerPod(
+      pod(exited(0), {
+        deleting: true,
+        conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }],
+      }),
+      false,
+    );
+    const latestSnapshot = {
+      iteration: 40,
+      caffemodel: 's3://bkt/job/snap_iter_40.caffemodel',
+      solverstate: 's3://bkt/job/snap_iter_40.solverstate',
+    };
+    const d = decideTraining(input({ pod: ended, latestSnapshot }));
+    assert.equal(d.phase, 'Restarting');
+    assert.deepEqual(d.status.disruptions, { total: 1, byReason: { Preemption: 1 } });
+    assert.equal(d.status.restarts, undefined);
+    assert.deepEqual(d.actions.at(-1), {
+      type: 'createPod',
+      attempt: 2,
+      from: { snapshot: latestSnapshot.solverstate },
+    });
+    assert.equal(d.status.pod, podName('job', 2));
+    // The old pod is released only after the status that records its end.
+    assert.deepEqual(d.afterStatus, [{ type: 'release', name: 'job-trainer-1' }]);
+    assert.deepEqual(d.counted, { disruption: 'Preemption' });
+  });
+
+  test('a failure waits out its backoff, then restarts and counts', () => {
+    const ended = viewTrainerPod(pod(exited(1, 'boom')), false);
+    const waiting = decideTraining(input({ pod: ended, now: new Date('2026-11-28T10:00:00Z') }));
+    assert.equal(waiting.phase, 'Restarting');
+    assert.deepEqual(waiting.actions, []);
+    assert.equal(waiting.requeueAfterMs, 5_000); // finished 5 s ago, first backoff 10 s
+    const later = decideTraining(input({ pod: ended, now: new Date('2026-11-28T10:00:06Z') }));
+    assert.equal(later.status.restarts, 1);
+    assert.deepEqual(later.actions.at(-1), { type: 'createPod', attempt: 2, from: 'scratch' });
+    // The second failure's backoff doubles, capped by maxBackoffSeconds (15).
+    const second = decideTraining(
+      input({ pod: ended, status: { phase: 'Running', pod: 'job-trainer-1', restarts: 1 }, now }),
+    );
+    assert.equal(second.requeueAfterMs, 10_000);
+  });
+
+  test('no restarts left: Failed with the reason and the trainer message', () => {
+    const ended = viewTrainerPod(pod(exited(1, 'out of memory')), false);
+    const d = decideTraining(
+      input({ pod: ended, status: { phase: 'Running', pod: 'job-trainer-1', restarts: 2 } }),
+    );
+    assert.equal(d.phase, 'Failed');
+    const failed = d.status.conditions?.find((c) => c.type === 'Failed');
+    assert.equal(failed?.reason, 'RestartsExhausted');
+    assert.match(failed?.message ?? '', /exit code 1: out of memory/);
+  });
+
+  test('bad input from the trainer is not retried', () => {
+    const ended = viewTrainerPod(pod(exited(65, 'train_val.prototxt: no such LMDB')), false);
+    const d = decideTraining(input({ pod: ended }));
+    assert.equal(d.phase, 'Failed');
+    assert.equal(d.status.conditions?.find((c) => c.type === 'Failed')?.reason, 'BadInput');
+    assert.deepEqual(d.actions, []);
+  });
+
+  test('disruptions have their own cap', () => {
+    const ended = viewTrainerPod(pod(exited(0), { deleting: true }), false);
+    const d = decideTraining(
+      input({ pod: ended, status: { phase: 'Running', pod: 'job-trainer-1', disruptions: { total: 2 } } }),
+    );
+    assert.equal(d.phase, 'Failed');
+    assert.equal(d.status.conditions?.find((c) => c.type === 'Failed')?.reason, 'DisruptionsExhausted');
+  });
+
+  test('suspend stops a running pod, then records the stop as a Suspend disruption', () => {
+    const suspended = CaffeTrainingJobSpec.parse({ ...spec, suspend: true });
+    const runningPod = viewTrainerPod(pod({ running: {} }), true);
+    const stopping = decideTraining(input({ spec: suspended, pod: runningPod }));
+    assert.equal(stopping.phase, 'Suspended');
+    assert.deepEqual(stopping.actions, [{ type: 'stopPod', name: 'job-trainer-1', uid: 'u1' }]);
+    const stopped = viewTrainerPod(pod(exited(0), { deleting: true }), true);
+    const after = decideTraining(input({ spec: suspended, pod: stopped }));
+    assert.equal(after.phase, 'Suspended');
+    assert.equal(after.status.pod, undefined);
+    assert.deepEqual(after.status.disruptions, { total: 1, byReason: { Suspend: 1 } });
+  });
+
+  test('live status is mirrored while running', () => {
+    const runningPod = viewTrainerPod(pod({ running: {} }), false);
+    const d = decideTraining(
+      input({
+        pod: runningPod,
+        live: {
+          version: 1,
+          state: 'running',
+          iteration: 30,
+          maxIter: 100,
+          trainLoss: 0.9,
+          lastLoss: 0.8,
+          learningRate: 0.01,
+          imagesPerSecond: 12,
+          tests: [
+            {
+              netIndex: 0,
+              iteration: 20,
+              outputs: [
+                { name: 'accuracy', value: 0.5 },
+                { name: 'loss', value: Number.NaN },
+              ],
+            },
+          ],
+          updatedAt: now.toISOString(),
+        },
+      }),
+    );
+    assert.equal(d.phase, 'Running');
+    assert.equal(d.status.progress, '30/100');
+    assert.equal(d.status.accuracy, 0.5);
+    assert.deepEqual(d.status.testOutputs, [{ name: 'accuracy', value: 0.5 }]);
+    assert.equal(d.status.trainLoss, 0.9);
+    assert.ok((d.requeueAfterMs ?? Infinity) <= 30_000);
+  });
+
+  test('a finished job is deleted when its TTL is up', () => {
+    const ttlSpec = CaffeTrainingJobSpec.parse({ ...spec, ttlSecondsAfterFinished: 60 });
+    const status = { phase: 'Succeeded' as const, completionTime: '2026-11-28T09:59:30Z' };
+    assert.equal(decideTraining(input({ spec: ttlSpec, status })).requeueAfterMs, 30_000);
+    const due = decideTraining(input({ spec: ttlSpec, status, now: new Date('2026-11-28T10:00:31Z') }));
+    assert.deepEqual(due.actions, [{ type: 'deleteJob' }]);
+  });
+});
+
+describe('the trainer pod and the effective prototxts', () => {
+  test('a resumed pod names its snapshot in its args, keeps the finalizer and asks for the GPU', () => {
+    const gpuSpec = CaffeTrainingJobSpec.parse({ ...spec, resources: { gpus: 1 }, priorityClassName: 'low' });
+    const object = trainerPod(
+      { name: 'job', namespace: 'ns', uid: 'u', spec: gpuSpec },
+      3,
+      { snapshot: 's3://bkt/x.solverstate' },
+      'img',
+    );
+    const podSpec = object.spec as {
+      containers: { args: string[]; resources: { limits: object } }[];
+      priorityClassName: string;
+      restartPolicy: string;
+    };
+    assert.ok(podSpec.containers[0]!.args.includes('--snapshot=s3://bkt/x.solverstate'));
+    assert.ok(podSpec.containers[0]!.args.includes('--status-file=s3://bkt/job/snap.status.json'));
+    assert.deepEqual(podSpec.containers[0]!.resources.limits, { 'nvidia.com/gpu': 1 });
+    assert.equal(podSpec.restartPolicy, 'Never');
+    assert.equal(podSpec.priorityClassName, 'low');
+    assert.deepEqual(object.metadata?.finalizers, [TRACKING_FINALIZER]);
+    assert.equal(object.metadata?.name, 'job-trainer-3');
+  });
+
+  test('Data layers read the dataset, the solver the mounted net, snapshots go to the job URI', () => {
+    const net = `name: "n"
+layer { name: "d" type: "Data" top: "data" top: "label" include { phase: TRAIN }
+  transform_param { mean_file: "m.binaryproto" } data_param { source: "a" batch_size: 2 } }
+layer { name: "d" type: "Data" top: "data" top: "label" include { phase: TEST }
+  transform_param { mean_value: 1 } data_param { source: "b" batch_size: 2 } }
+`;
+    const rendered = renderPrototxts(
+      spec,
+      { text: net, where: 'net' },
+      { text: 'train_net: "x"\nmax_iter: 7\nsnapshot_prefix: "old"', where: 'solver' },
+      { train: 's3://d/train', val: 's3://d/val', mean: 's3://d/mean.binaryproto' },
+    );
+    const layers = parseNetPrototxt(rendered.net).layer ?? [];
+    assert.equal(layers[0]?.dataParam?.source, 's3://d/train');
+    assert.equal(layers[0]?.transformParam?.meanFile, 's3://d/mean.binaryproto');
+    assert.equal(layers[1]?.dataParam?.source, 's3://d/val');
+    assert.equal(layers[1]?.transformParam?.meanFile, undefined, 'a layer with mean_value keeps it');
+    const solverParam = parseSolverPrototxt(rendered.solver);
+    assert.equal(solverParam.net, 'train_val.prototxt');
+    assert.equal(solverParam.trainNet, undefined);
+    assert.equal(solverParam.snapshotPrefix, 's3://bkt/job/snap');
+    assert.equal(rendered.maxIter, 7);
+  });
+
+  test('a prototxt error names where it came from', () => {
+    assert.throws(
+      () =>
+        renderPrototxts(
+          spec,
+          { text: 'layer { bogus: 1 }', where: 'ConfigMap nets key net' },
+          { text: 'max_iter: 1', where: 's' },
+          {},
+        ),
+      /ConfigMap nets key net:1:\d+: unknown field "bogus"/,
+    );
+  });
+});
