@@ -6,6 +6,7 @@ import './convert-imageset.js';
 import './describe.js';
 import './imagenet-finalize.js';
 import './imagenet-prep.js';
+import './plot.js';
 import './test.js';
 import './time.js';
 import './train.js';

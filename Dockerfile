@@ -1,0 +1,106 @@
+# syntax=docker/dockerfile:1
+# Brewery's images. One build context (this repository), three targets:
+#   operator     the controller:  node dist/operator/main.js
+#   trainer      the `caffe` command on CUDA 11.2 / cuDNN 8 with @tensorflow/tfjs-node-gpu
+#   trainer-cpu  the `caffe` command on Debian slim (tfjs's wasm backend)
+# docker build --target trainer-cpu -t brewery/trainer-cpu . ; see docs/images.md.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+ARG CUDA_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
+ARG TFJS_NODE_GPU_VERSION=4.22.0
+
+# Node.js 20 itself: the Debian stages start from it, the CUDA stage copies it.
+FROM ${NODE_IMAGE} AS node
+
+# ---- build: compile the TypeScript (operator/ and trainer/ only) into dist/ ----
+FROM node AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY operator ./operator
+COPY trainer ./trainer
+# `caffe` on PATH: as a container's first process (a pod whose command is ["caffe", ...]) it hands
+# over to tini, so SIGTERM reaches the trainer and zombies are reaped; otherwise it runs node itself.
+RUN npx tsc -p tsconfig.json \
+ && printf '%s\n' '#!/bin/sh' \
+      'if [ "$$" = 1 ]; then exec /usr/bin/tini -- node /app/dist/trainer/cli/main.js "$@"; fi' \
+      'exec node /app/dist/trainer/cli/main.js "$@"' > /app/caffe \
+ && chmod 755 /app/caffe
+
+# ---- prod-deps: production dependencies only, for the Debian-based images ----
+FROM node AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Source maps and type declarations are never loaded at run time and are over half of node_modules.
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' \) -delete \
+ && npm cache clean --force
+
+# ---- runtime: what the two Debian-based images share ----
+FROM node AS runtime
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
+# Prototxt files read at run time (built-in models), relative to package.json.
+COPY trainer/models ./trainer/models
+COPY --from=build /app/dist ./dist
+
+# ---- operator ----
+FROM runtime AS operator
+USER 1000:1000
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/operator/main.js"]
+
+# ---- trainer-cpu ----
+FROM runtime AS trainer-cpu
+# Fonts for the text of `caffe plot` pictures.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fontconfig-config fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /app/caffe /usr/local/bin/caffe
+USER 1000:1000
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/trainer/cli/main.js"]
+CMD ["help"]
+
+# ---- cuda-node: the CUDA 11.2 / cuDNN 8 runtime (what tfjs-node-gpu 4.x's libtensorflow is built for)
+#      with the same Node.js 20 binary and npm ----
+FROM ${CUDA_IMAGE} AS cuda-node
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
+
+# ---- gpu-deps: production dependencies plus tfjs-node-gpu, installed on the CUDA base so its native
+#      parts match that system; its install script downloads libtensorflow for the GPU ----
+FROM cuda-node AS gpu-deps
+ARG TFJS_NODE_GPU_VERSION
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm install --omit=dev --no-save --no-audit --no-fund "@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU_VERSION}" \
+ && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' \) -delete \
+ && npm cache clean --force
+
+# ---- trainer (GPU) ----
+FROM cuda-node AS trainer
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tini fontconfig-config fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --uid 1000 --user-group --create-home --shell /usr/sbin/nologin brewery
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY --from=gpu-deps /app/node_modules ./node_modules
+COPY trainer/models ./trainer/models
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/caffe /usr/local/bin/caffe
+USER 1000:1000
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/trainer/cli/main.js"]
+CMD ["help"]
