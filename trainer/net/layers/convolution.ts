@@ -95,15 +95,20 @@ export function convolveNCHW(
   const xNHWC = tf.transpose(x, [0, 2, 3, 1]);
   // (out, in/group, kh, kw) → tf's (kh, kw, in/group, out).
   const filter = tf.transpose(dilateKernel(weights, dilation), [2, 3, 1, 0]);
-  const padding: [[number, number], [number, number], [number, number], [number, number]] = [
-    [0, 0],
-    [pad[0], pad[0]],
-    [pad[1], pad[1]],
-    [0, 0],
-  ];
-  const inputs = (group === 1 ? [xNHWC] : tf.split(xNHWC, group, 3)) as tf.Tensor4D[];
+  // Zero padding as its own op, then a 'valid' convolution: tfjs-node's gradient of conv2d supports
+  // only 'valid' and 'same', not explicit pads, and the pad's gradient is a plain slice everywhere.
+  const padded =
+    pad[0] === 0 && pad[1] === 0
+      ? xNHWC
+      : tf.pad(xNHWC, [
+          [0, 0],
+          [pad[0], pad[0]],
+          [pad[1], pad[1]],
+          [0, 0],
+        ]);
+  const inputs = (group === 1 ? [padded] : tf.split(padded, group, 3)) as tf.Tensor4D[];
   const filters = (group === 1 ? [filter] : tf.split(filter, group, 3)) as tf.Tensor4D[];
-  const outputs = inputs.map((input, g) => tf.conv2d(input, filters[g]!, stride, padding, 'NHWC'));
+  const outputs = inputs.map((input, g) => tf.conv2d(input, filters[g]!, stride, 'valid', 'NHWC'));
   let y = outputs.length === 1 ? outputs[0]! : tf.concat(outputs, 3);
   if (bias) y = tf.add(y, bias);
   return tf.transpose(y, [0, 3, 1, 2]);
