@@ -2,7 +2,9 @@
 // The operator: `npm run operator` (node dist/operator/main.js) against the current kubeconfig.
 //   --metrics-port=8080   --trainer-image=IMAGE   --leader-elect=true|false
 //   --lease-namespace=NS (default $POD_NAMESPACE or default)   --lease-name=brewery-operator
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { KubeConfig } from '@kubernetes/client-node';
@@ -34,8 +36,7 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const log = operatorLogger();
-  const config = new KubeConfig();
-  config.loadFromDefault();
+  const config = kubeConfig();
   const client = kubeClient(config);
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const metrics = new OperatorMetrics();
@@ -75,6 +76,19 @@ async function main(argv: string[]): Promise<number> {
   server.close();
   log.info({ outcome }, 'operator stopped');
   return outcome === 'lost' ? 1 : 0;
+}
+
+/**
+ * The kubeconfig: $KUBECONFIG or ~/.kube/config, else the pod's service account. Under the local
+ * kubelet (pods as host processes) the service account's files are below $BREWERY_CONTAINER_ROOT.
+ */
+function kubeConfig(): KubeConfig {
+  const config = new KubeConfig();
+  const root = process.env.BREWERY_CONTAINER_ROOT;
+  const token = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+  if (root && !process.env.KUBECONFIG && existsSync(join(root, token))) config.loadFromCluster(root);
+  else config.loadFromDefault();
+  return config;
 }
 
 main(process.argv.slice(2)).then(

@@ -39,13 +39,14 @@ export class OperatorMetrics {
   readonly trainingRestarts = new Counter({
     name: 'brewery_operator_training_restarts_total',
     help: 'Trainer restarts after the trainer itself failed, by job.',
-    labelNames: ['namespace', 'job'] as const,
+    // job_name, not job: Prometheus's own job label would overwrite it when labels are honoured.
+    labelNames: ['namespace', 'job_name'] as const,
     registers: [this.registry],
   });
   readonly trainingDisruptions = new Counter({
     name: 'brewery_operator_training_disruptions_total',
     help: 'Trainer pods ended by something other than the trainer (preemption, eviction, ...), by job and reason.',
-    labelNames: ['namespace', 'job', 'reason'] as const,
+    labelNames: ['namespace', 'job_name', 'reason'] as const,
     registers: [this.registry],
   });
   readonly leader = new Gauge({

@@ -105,9 +105,9 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
       }
       for (const e of decision.events) events.record(object, e.type, e.reason, e.action, e.note);
       const counted = decision.counted;
-      if (counted && 'restart' in counted) deps.metrics?.trainingRestarts.inc({ namespace, job: name });
+      if (counted && 'restart' in counted) deps.metrics?.trainingRestarts.inc({ namespace, job_name: name });
       if (counted && 'disruption' in counted) {
-        deps.metrics?.trainingDisruptions.inc({ namespace, job: name, reason: counted.disruption });
+        deps.metrics?.trainingDisruptions.inc({ namespace, job_name: name, reason: counted.disruption });
       }
     }
     for (const action of decision.afterStatus) await act(deps, object, job, action);

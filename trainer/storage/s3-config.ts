@@ -15,12 +15,17 @@ export function parseS3Uri(uri: string): S3Location {
   return { bucket: match[1]!, key: match[2]! };
 }
 
-/** Client settings from the environment, with path-style addressing whenever an endpoint is set. */
+/**
+ * Client settings from the environment. Path-style addressing whenever an endpoint is set (S3-compatible
+ * servers rarely serve bucket subdomains), unless AWS_S3_FORCE_PATH_STYLE=false says otherwise.
+ */
 export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const pathStyle = env.AWS_S3_FORCE_PATH_STYLE ? env.AWS_S3_FORCE_PATH_STYLE === 'true' : endpoint !== undefined;
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(pathStyle ? { forcePathStyle: true } : {}),
     // Explicit keys when the variables are there; otherwise the SDK's own chain (profiles, IRSA, ...).
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? {
