@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 
 import { BadInputError } from '../errors.js';
+import { readText } from '../proto/io.js';
 import { Rng } from '../rng.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
 import { addDecodedInto, decodeImage, describeSource, type ResizeMode, resizeToJpeg } from './images.js';
@@ -61,9 +62,7 @@ export async function runPrep(options: PrepOptions): Promise<ShardMarker[]> {
   sharp.cache(false); // decoded images are used once; a cache only adds memory
   sharp.concurrency(1); // one libvips thread per image: --threads images in flight are the parallelism
   const scan = await scanImagenet(options);
-  const words = options.words
-    ? Object.fromEntries(parseWordsFile((await storageFor(options.words).read(options.words)).toString()))
-    : undefined;
+  const words = options.words ? Object.fromEntries(parseWordsFile(await readText(options.words))) : undefined;
   const splits: Split[] = options.val ? ['train', 'val'] : ['train'];
   const lists: Record<Split, SourceImage[]> = { train: scan.train, val: scan.val };
   // Every worker shuffles the same sorted lists with the same seed, so slices never overlap.

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 
 import { BadInputError } from '../errors.js';
+import { readText } from '../proto/io.js';
 import { isS3Uri, storageFor } from '../storage/index.js';
 
 export interface SourceImage {
@@ -56,11 +57,7 @@ export async function scanImagenet(options: ScanOptions): Promise<ScanResult> {
   if (options.val) {
     const valFiles = await listRelative(options.val);
     const labels = options.valLabels
-      ? parseLabelFile(
-          (await storageFor(options.valLabels).read(options.valLabels)).toString(),
-          synsets,
-          options.valLabels,
-        )
+      ? parseLabelFile(await readText(options.valLabels), synsets, options.valLabels)
       : undefined;
     for (const file of valFiles) {
       const parts = file.rel.split('/');
