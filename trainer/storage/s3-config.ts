@@ -21,7 +21,9 @@ export function parseS3Uri(uri: string): S3Location {
  */
 export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  const pathStyle = env.AWS_S3_FORCE_PATH_STYLE ? env.AWS_S3_FORCE_PATH_STYLE === 'true' : endpoint !== undefined;
+  const pathStyle = env.AWS_S3_FORCE_PATH_STYLE
+    ? env.AWS_S3_FORCE_PATH_STYLE === 'true'
+    : endpoint !== undefined;
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(endpoint ? { endpoint } : {}),
