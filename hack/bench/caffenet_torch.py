@@ -1,4 +1,4 @@
-"""PyTorch yardstick for hack/bench/kernels.ts: the same CaffeNet-shaped net on the CPU.
+"""PyTorch yardstick for hack/bench/kernels.ts and trainer.ts: CaffeNet (bvlc_reference_caffenet) on the CPU.
 
 Run with Debian's python3-torch: /usr/bin/python3 hack/bench/caffenet_torch.py BATCH ITERATIONS THREADS
 Prints one JSON object: forward and forward-backward ms per image, per-op totals, peak RSS.
