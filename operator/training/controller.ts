@@ -22,6 +22,7 @@ import type { Reconciler } from '../runtime/controller.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { type Informer, splitKey } from '../runtime/informer.js';
 import {
+  httpStatusOf,
   isAlreadyExists,
   isNotFound,
   type KubeClient,
@@ -82,22 +83,29 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
   return async (key, log) => {
     const { namespace, name } = splitKey(key);
     const object = await client.get(TRAINING_JOBS, namespace, name);
-    if (!object || object.metadata?.deletionTimestamp) {
-      // Its children are garbage-collected; the ended pods only once the finalizer is off them.
+    const releaseAll = async () => {
       for (const pod of podsOf(deps.pods, namespace, name)) {
         if (pod.metadata?.finalizers?.includes(TRACKING_FINALIZER)) {
           await release(client, namespace, pod.metadata.name ?? '');
         }
       }
-      return undefined;
-    }
+    };
+    // Its children are garbage-collected; the ended pods only once the finalizer is off them.
+    if (!object || object.metadata?.deletionTimestamp) return void (await releaseAll());
     const input = await gather(deps, object, namespace, name, log);
     const decision = decideTraining(input);
     const job: JobRef | undefined = input.spec
       ? { name, namespace, uid: object.metadata?.uid ?? '', spec: input.spec }
       : undefined;
 
-    for (const action of decision.actions) await act(deps, object, job, action);
+    try {
+      for (const action of decision.actions) await act(deps, object, job, action);
+    } catch (error) {
+      // A namespace being deleted takes the job too, but only once its pods are released.
+      if (!isNamespaceTerminating(error)) throw error;
+      log.info('the namespace is being deleted: releasing the trainer pods');
+      return void (await releaseAll());
+    }
     if (statusChanged(object.status ?? {}, decision.status)) {
       await client.replaceStatus(TRAINING_JOBS, namespace, name, { ...object, status: decision.status });
       if (input.status.phase !== decision.phase) {
@@ -166,6 +174,10 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     }
     return input;
   }
+}
+
+function isNamespaceTerminating(error: unknown): boolean {
+  return httpStatusOf(error) === 403 && /because it is being terminated/.test(String(error));
 }
 
 function podsOf(pods: Informer, namespace: string, job: string): KubeObject[] {
