@@ -1,12 +1,13 @@
 // An ImageNetDataset from raw images to Ready on the local cluster: a generated sample tree in the
-// object server, the operator's Indexed Job of real `caffe imagenet prep` pods (run as processes by
-// the local kubelet), the finalize Job, and the counts read back from manifest.json into the status.
+// object server, the operator's Indexed Job of four real `caffe imagenet prep` pods (run as processes
+// by the local kubelet), the finalize Job, and the counts read back from manifest.json into the status.
 import assert from 'node:assert/strict';
 import { relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { KEPT_KINDS, type SampleFile, type SampleTree } from '../../../hack/sample-imagenet.js';
 import { DATASETS } from '../../../operator/dataset/controller.js';
+import { JOBS, jobName } from '../../../operator/dataset/jobs.js';
 import { type KubeClient, kubeClient } from '../../../operator/runtime/kube-client.js';
 import { localCluster, skipReason } from '../../support/cluster.js';
 import { type ObjectStore, objectStore } from '../../support/object-store.js';
@@ -16,7 +17,10 @@ import {
   makeNamespace,
   runOperatorInProcess,
   stageSampleSource,
+  storageWith,
 } from './support.js';
+
+const WORKERS = 4;
 
 interface DatasetStatus {
   phase?: string;
@@ -24,6 +28,11 @@ interface DatasetStatus {
   images?: { train: number; val: number; skipped: number; total: number };
   outputs?: { manifest: string; mean: string; shards?: string[] };
   conditions?: { type: string; status: string; reason: string; message: string }[];
+}
+
+/** The parts of manifest.json (written by `caffe imagenet finalize`) this test checks. */
+interface Manifest {
+  shards: { split: string; index: number; file: string; records: number }[];
 }
 
 describe('an ImageNetDataset end to end on the local cluster', { skip: skipReason }, () => {
@@ -47,9 +56,11 @@ describe('an ImageNetDataset end to end on the local cluster', { skip: skipReaso
       dir: sampleDir,
       removeLocal: removeSample,
     } = await stageSampleSource(cluster, store, namespace, 'operator-e2e', {
+      // 12 train images (3 a worker) and 12 val images plus 6 odd files, at most 3 of them unreadable:
+      // every one of the 4 workers' 8 shards gets images.
       classes: 3,
       perClass: 4,
-      valPerClass: 2,
+      valPerClass: 4,
       seed: 7,
       width: 48,
       height: 40,
@@ -75,7 +86,7 @@ describe('an ImageNetDataset end to end on the local cluster', { skip: skipReaso
         words: relative(sampleDir, tree.words),
         output: `s3://operator-e2e-out/${namespace}`,
         size: 32,
-        shards: 2,
+        shards: WORKERS,
         credentials: { secretName: 'object-store' },
         worker: { resources: { cpu: '500m', memory: '512Mi' } },
       },
@@ -91,7 +102,7 @@ describe('an ImageNetDataset end to end on the local cluster', { skip: skipReaso
       1_000,
     );
     assert.equal(status.phase, 'Ready', JSON.stringify(status.conditions));
-    assert.equal(status.shardProgress, '2/2');
+    assert.equal(status.shardProgress, `${WORKERS}/${WORKERS}`);
     // Broken files of the kinds prep can convert are kept; the others are skipped.
     const unreadable = (f: SampleFile) => f.broken !== undefined && !KEPT_KINDS.includes(f.broken);
     const kept = (split: string) => tree.files.filter((f) => f.split === split && !unreadable(f)).length;
@@ -103,9 +114,43 @@ describe('an ImageNetDataset end to end on the local cluster', { skip: skipReaso
       skipped,
       total: kept('train') + kept('val'),
     });
-    assert.equal(status.outputs?.mean, `s3://operator-e2e-out/${namespace}/mean.binaryproto`);
-    assert.ok((status.outputs?.shards?.length ?? 0) >= 2, JSON.stringify(status.outputs));
+    const out = `s3://operator-e2e-out/${namespace}`;
+    assert.equal(status.outputs?.mean, `${out}/mean.binaryproto`);
+    assert.equal(status.outputs?.manifest, `${out}/manifest.json`);
+    // One train and one val shard per worker, named shard-<index>-of-<count> with five digits each.
+    const expectedShards = ['train', 'val'].flatMap((split) =>
+      [0, 1, 2, 3].map((i) => `${out}/${split}/shard-0000${i}-of-00004/data.mdb`),
+    );
+    assert.deepEqual([...(status.outputs?.shards ?? [])].sort(), expectedShards.sort());
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'True');
+
+    // Every worker's slice held images, and the shards' records add up to the counts in the status.
+    const storageFor = await storageWith(store);
+    const manifest = JSON.parse((await storageFor(out).read(`${out}/manifest.json`)).toString()) as Manifest;
+    assert.equal(manifest.shards.length, 2 * WORKERS, JSON.stringify(manifest.shards));
+    for (const shard of manifest.shards) assert.ok(shard.records > 0, `${shard.file} is empty`);
+    const records = (split: string) =>
+      manifest.shards.filter((s) => s.split === split).reduce((sum, s) => sum + s.records, 0);
+    assert.equal(records('train'), status.images?.train);
+    assert.equal(records('val'), status.images?.val);
+
+    // Four workers, one pod per index, and all four succeeded.
+    const job = await client.get(JOBS, namespace, jobName('sample', 'prep'));
+    const jobSpec = job?.spec as { parallelism?: number; completions?: number } | undefined;
+    assert.equal(jobSpec?.parallelism, WORKERS);
+    assert.equal(jobSpec?.completions, WORKERS);
+    assert.equal((job?.status as { succeeded?: number } | undefined)?.succeeded, WORKERS);
+    const { stdout } = await localCluster().kubectl([
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-l',
+      `job-name=${jobName('sample', 'prep')}`,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.annotations.batch\\.kubernetes\\.io/job-completion-index}{"\\n"}{end}',
+    ]);
+    assert.deepEqual(stdout.trim().split('\n').sort(), ['0', '1', '2', '3']);
   });
 });

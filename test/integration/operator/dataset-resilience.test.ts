@@ -1,22 +1,25 @@
 // How an ImageNetDataset copes with trouble on the local cluster: a source with no images is bad
 // input (prep exits 65), so the prep Job's podFailurePolicy fails it at once, without retries, and the
 // dataset stays Failed; an operator killed mid-way and restarted adopts the Job it had made; a
-// worker preempted by a higher-priority pod is replaced without using up the shard's retries.
+// worker preempted by a higher-priority pod in the middle of a shard is replaced without using up the
+// shard's retries, and its replacement redoes that one shard only.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { relative } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { type V1Pod, Watch } from '@kubernetes/client-node';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Log, type V1Pod, Watch } from '@kubernetes/client-node';
 
 import { KEPT_KINDS, type SampleFile, type SampleTree } from '../../../hack/sample-imagenet.js';
 import { DATASETS } from '../../../operator/dataset/controller.js';
 import { BAD_INPUT_EXIT_CODE, JOBS, jobName } from '../../../operator/dataset/jobs.js';
 import { type KubeClient, kubeClient } from '../../../operator/runtime/kube-client.js';
-import { localCluster, skipReason } from '../../support/cluster.js';
+import { type LocalCluster, localCluster, skipReason } from '../../support/cluster.js';
 import { type ObjectStore, objectStore } from '../../support/object-store.js';
-import { disruptionOf } from '../../support/wait.js';
+import { disruptionOf, withTimeout } from '../../support/wait.js';
 import {
   createStoreSecret,
   eventually,
@@ -45,6 +48,8 @@ interface JobStatus {
 }
 
 const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+/** Val images per class in the preemption test: enough that a worker's val shard takes a few seconds. */
+const VAL_PER_CLASS = 100;
 
 /** The Secret the workers read the object server's address and keys from. */
 describe('an ImageNetDataset whose source has no images', { skip: skipReason }, () => {
@@ -256,7 +261,7 @@ describe('an ImageNetDataset whose operator is killed mid-way', { skip: skipReas
   });
 });
 
-describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason }, () => {
+describe('an ImageNetDataset whose prep worker is preempted mid-shard', { skip: skipReason }, () => {
   let namespace = '';
   let cleanUp = async () => {};
   let client: KubeClient;
@@ -280,12 +285,14 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
       dir: sampleDir,
       removeLocal: removeSample,
     } = await stageSampleSource(cluster, store, namespace, 'resil-preempt', {
+      // A small train split, done in a moment, and a val split of large images whose shards take a
+      // few seconds each at size 256: long enough to preempt a worker inside its val shard.
       classes: 3,
-      perClass: 10,
-      valPerClass: 2,
+      perClass: 4,
+      valPerClass: VAL_PER_CLASS,
       seed: 13,
-      width: 64,
-      height: 64,
+      width: 320,
+      height: 320,
       brokenPerKind: 0,
     }));
     await cluster.kubectl(['create', 'priorityclass', priorityClass, '--value=1000000']);
@@ -311,12 +318,13 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
     await cleanUp();
   });
 
-  test('the preempted worker is replaced, the Job counts no failure, and the dataset becomes Ready', async () => {
+  test('the worker is replaced without a counted failure, redoes only its unfinished shard, and the dataset becomes Ready', async (t) => {
     const cluster = localCluster();
     const gpuNodes = cluster.nodes.filter((n) => n.gpus > 0).length;
     assert.ok(gpuNodes >= 1, 'the local cluster has a GPU node');
     // One worker per GPU node, each holding that node's only GPU, so a GPU pod can only get one by preemption.
     const shards = gpuNodes;
+    const out = `s3://resil-preempt-out/${namespace}`;
     await client.create(DATASETS, namespace, {
       apiVersion: 'caffe.brewery.dev/v1alpha1',
       kind: 'ImageNetDataset',
@@ -325,9 +333,11 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
         source: { uri: `s3://resil-preempt-raw/${namespace}` },
         valLabels: relative(sampleDir, tree.valLabels),
         words: relative(sampleDir, tree.words),
-        output: `s3://resil-preempt-out/${namespace}`,
-        size: 32,
+        output: out,
+        size: 256,
+        encoding: 'jpeg',
         shards,
+        // No retries at all: a preemption counted as a failure would fail the dataset.
         backoffLimitPerIndex: 0,
         credentials: { secretName: 'object-store' },
         worker: { resources: { cpu: '250m', memory: '512Mi', gpus: 1 } },
@@ -335,24 +345,57 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
     });
     const prepName = jobName('preempt', 'prep');
     const isPrep = (p: V1Pod) => p.metadata?.labels?.['job-name'] === prepName;
-    await eventually(
-      'every prep worker to be placed on a node',
-      async () => {
-        const placed = [...pods.values()]
+    const indexOf = (p: V1Pod) => p.metadata?.annotations?.[INDEX_ANNOTATION];
+    const victim = await eventually(
+      'the worker of shard 0 to run',
+      async () =>
+        [...pods.values()]
           .map((seen) => seen.at(-1)!)
-          .filter((p) => isPrep(p) && p.spec?.nodeName);
-        return placed.length === shards ? true : undefined;
-      },
-      60_000,
+          .find((p) => isPrep(p) && indexOf(p) === '0' && p.status?.phase === 'Running'),
+      90_000,
       100,
     );
-    const gpuPod = {
+    const victimName = victim.metadata!.name!;
+    const victimNode = victim.spec!.nodeName!;
+
+    // The sign that the worker is inside its val shard: prep's first progress line for it. By then its
+    // train shard is complete (marked) and its val shard is not.
+    const inShard = await followUntil(
+      cluster,
+      namespace,
+      victimName,
+      (p) => p.split === 'val' && p.done < p.total,
+    );
+    assert.ok(
+      inShard,
+      `the worker of shard 0 ended before it was seen inside its val shard; raise VAL_PER_CLASS`,
+    );
+    const markersAtPreemption = await markerTimes(store, out);
+    const listed = [...markersAtPreemption.keys()].join(', ');
+    assert.ok(markersAtPreemption.has(markerName('train', 0, shards)), listed);
+    assert.ok(
+      !markersAtPreemption.has(markerName('val', 0, shards)),
+      `the val shard was not finished: ${listed}`,
+    );
+    const preemptedAt = Date.now();
+
+    // Only the victim's node may take it, so the scheduler must preempt that very worker.
+    const urgent = {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'urgent', namespace },
       spec: {
         priorityClassName: priorityClass,
         restartPolicy: 'Never',
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchFields: [{ key: 'metadata.name', operator: 'In', values: [victimNode] }] },
+              ],
+            },
+          },
+        },
         containers: [
           {
             name: 'urgent',
@@ -363,7 +406,7 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
         ],
       },
     };
-    await cluster.kubectl(['create', '-f', '-'], JSON.stringify(gpuPod));
+    await cluster.kubectl(['create', '-f', '-'], JSON.stringify(urgent));
 
     const status = await eventually(
       'the dataset to be Ready or Failed',
@@ -376,10 +419,18 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
       180_000,
       500,
     );
+    const disruption = disruptionOf(pods.get(victimName) ?? []);
+    t.diagnostic(
+      `val progress seen: ${JSON.stringify(inShard)}; DisruptionTarget at ${disruption?.lastTransitionTime}, ` +
+        `preemption asked ${new Date(preemptedAt).toISOString()}`,
+    );
+    assert.equal(disruption?.reason, 'PreemptionByScheduler', JSON.stringify(disruption));
     const preempted = [...pods.values()].filter((seen) => isPrep(seen[0]!) && disruptionOf(seen));
     assert.equal(preempted.length, 1, 'one prep worker was preempted');
     assert.equal(status.phase, 'Ready', JSON.stringify(status.conditions));
-    const prepPods = [...pods.values()].filter((seen) => isPrep(seen[0]!));
+
+    // The Job's podFailurePolicy ignored the disruption: no failure counted, one new pod for index 0.
+    const prepPods = [...pods.values()].map((seen) => seen.at(-1)!).filter(isPrep);
     assert.equal(prepPods.length, shards + 1, 'the preempted worker was replaced by one new pod');
     const job = (await client.get(JOBS, namespace, prepName))?.status as
       | (JobStatus & { failedIndexes?: string; succeeded?: number })
@@ -387,8 +438,109 @@ describe('an ImageNetDataset whose prep worker is preempted', { skip: skipReason
     assert.equal(job?.failed ?? 0, 0, JSON.stringify(job));
     assert.ok(!job?.failedIndexes, JSON.stringify(job));
     assert.equal(job?.succeeded, shards);
+
+    // The replacement built the val shard the victim left unfinished, and only that one.
+    const replacement = prepPods.find((p) => indexOf(p) === '0' && p.metadata?.name !== victimName);
+    assert.ok(replacement, 'a replacement worker for shard 0');
+    const { stdout } = await cluster.kubectl(['logs', '-n', namespace, replacement.metadata!.name!]);
+    const built = new Set(progressLines(stdout).map((p) => `${p.split}-${p.shard}`));
+    assert.deepEqual([...built], ['val-0'], stdout);
+    // Shards finished before the preemption were never written again.
+    const markersAfter = await markerTimes(store, out);
+    t.diagnostic(`shards marked at: ${JSON.stringify(Object.fromEntries(markersAfter))}`);
+    for (const [marker, modified] of markersAtPreemption) {
+      assert.equal(markersAfter.get(marker), modified, `${marker} was rewritten`);
+    }
+    const redone = markersAfter.get(markerName('val', 0, shards)) ?? '';
+    assert.ok(
+      redone > new Date(preemptedAt).toISOString(),
+      `val shard 0 marked at '${redone}', before the preemption`,
+    );
+
     const unreadable = (f: SampleFile) => f.broken !== undefined && !KEPT_KINDS.includes(f.broken);
     const kept = (split: string) => tree.files.filter((f) => f.split === split && !unreadable(f)).length;
-    assert.equal(status.images?.total, kept('train') + kept('val'));
+    assert.deepEqual(status.images, {
+      train: kept('train'),
+      val: kept('val'),
+      skipped: tree.files.filter(unreadable).length,
+      total: kept('train') + kept('val'),
+    });
   });
 });
+
+interface ProgressLine {
+  phase: string;
+  split: string;
+  shard: number;
+  done: number;
+  total: number;
+}
+
+/** prep's JSON progress lines (trainer/data/progress.ts) in a pod's log. */
+function progressLines(log: string): ProgressLine[] {
+  return log.split('\n').flatMap((line) => {
+    if (!line.startsWith('{"progress"')) return [];
+    return [(JSON.parse(line) as { progress: ProgressLine }).progress];
+  });
+}
+
+/** Follows a running pod's log; the first progress line that matches, or undefined when the log ends. */
+async function followUntil(
+  cluster: LocalCluster,
+  namespace: string,
+  pod: string,
+  matches: (p: ProgressLine) => boolean,
+): Promise<ProgressLine | undefined> {
+  let buffered = '';
+  let found: ProgressLine | undefined;
+  let resolve: (line: ProgressLine | undefined) => void = () => {};
+  const promise = new Promise<ProgressLine | undefined>((r) => {
+    resolve = r;
+  });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      found ??= progressLines(lines.join('\n')).find(matches);
+      if (found) resolve(found);
+      callback();
+    },
+  });
+  // client-node pipes the log into the sink and ends it when the log ends (its done callback is never
+  // called); the kubelet may refuse the first requests while the container is only starting. The stream
+  // is left to end with the container, which the preemption stops soon after.
+  sink.on('finish', () => resolve(found));
+  await eventually(
+    `the log of ${pod}`,
+    () => new Log(cluster.kubeConfig).log(namespace, pod, 'prep', sink, { follow: true }),
+    30_000,
+    200,
+  );
+  return withTimeout(promise, 120, `a progress line in the log of ${pod}`);
+}
+
+/** The file name of a shard's completion marker, as prep writes it below `<out>/shards/`. */
+function markerName(split: string, index: number, count: number): string {
+  const pad = (n: number) => String(n).padStart(5, '0');
+  return `${split}-${pad(index)}-of-${pad(count)}.json`;
+}
+
+/** LastModified of every shard completion marker below the output, by file name. */
+async function markerTimes(store: ObjectStore, out: string): Promise<Map<string, string>> {
+  const { bucket, key } = /^s3:\/\/(?<bucket>[^/]+)\/(?<key>.*)$/.exec(out)!.groups!;
+  const s3 = new S3Client({
+    endpoint: store.endpoint,
+    forcePathStyle: true,
+    region: store.region,
+    credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
+  });
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${key}/shards/` }));
+  const times = new Map<string, string>();
+  for (const object of listed.Contents ?? []) {
+    const name = object.Key?.split('/').at(-1) ?? '';
+    // labels.json beside the markers is written by every run; only the markers say a shard is done.
+    if (/^[a-z]+-\d{5}-of-\d{5}\.json$/.test(name)) times.set(name, object.LastModified?.toISOString() ?? '');
+  }
+  return times;
+}

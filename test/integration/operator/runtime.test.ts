@@ -1,7 +1,10 @@
-// The controller runtime against the real apiserver: the informer survives a failed watch, and of two
-// leader-election candidates only one acts.
+// The controller runtime against the real apiserver: the informer survives a failed watch and a restart
+// of the apiserver itself, and of two leader-election candidates only one acts.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 
 import { DATASETS } from '../../../operator/dataset/controller.js';
 import { systemClock } from '../../../operator/runtime/clock.js';
@@ -10,7 +13,9 @@ import { type KubeClient, kubeClient } from '../../../operator/runtime/kube-clie
 import { LEASES, LeaderElector } from '../../../operator/runtime/leader-election.js';
 import { silentLogger } from '../../../operator/runtime/log.js';
 import { localCluster, skipReason } from '../../support/cluster.js';
-import { eventually, installCrds, makeNamespace } from './support.js';
+import { eventually, installCrds, makeNamespace, repositoryRoot } from './support.js';
+
+const execFileAsync = promisify(execFile);
 
 const dataset = (name: string, namespace: string) => ({
   apiVersion: 'caffe.brewery.dev/v1alpha1',
@@ -69,6 +74,58 @@ describe('controller runtime on the real apiserver', { skip: skipReason }, () =>
       );
       assert.ok(seen.includes('add during-outage'), seen.join(', '));
       assert.ok(seen.includes('add after-recovery'), seen.join(', '));
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  test('the informer recovers within a minute when the apiserver restarts under its watch', async (t) => {
+    const cluster = localCluster();
+    // The operator's own settings: no shortened backoff, the default relist interval.
+    const informer = new Informer({ client, clock: systemClock, log: silentLogger(), resource: DATASETS });
+    const seen: string[] = [];
+    informer.on((event, object) => {
+      if (object.metadata?.namespace === namespace) seen.push(`${event} ${object.metadata?.name}`);
+    });
+    informer.start();
+    try {
+      await informer.waitForSync();
+      await client.create(DATASETS, namespace, dataset('before-restart', namespace));
+      await eventually('the informer to see the first dataset', async () =>
+        informer.get(`${namespace}/before-restart`) ? true : undefined,
+      );
+      const errorsBefore = informer.errors;
+
+      // The same flags, port and certificates: every other client of the cluster carries on after it.
+      await execFileAsync(join(repositoryRoot(), 'hack/cluster'), ['restart', 'kube-apiserver'], {
+        env: { ...cluster.env, BREWERY_CLUSTER_DIR: cluster.dir },
+      });
+      const restartedAt = Date.now();
+      // kubectl, a fresh client, so only the informer has to cope with connections the restart cut.
+      await cluster.kubectl(['create', '-f', '-'], JSON.stringify(dataset('after-restart', namespace)));
+      await cluster.kubectl([
+        'label',
+        'imagenetdatasets.caffe.brewery.dev',
+        'before-restart',
+        '-n',
+        namespace,
+        'changed=after-restart',
+      ]);
+      await eventually(
+        'the informer to see the dataset made and the label set after the restart',
+        async () =>
+          informer.get(`${namespace}/after-restart`) &&
+          informer.get(`${namespace}/before-restart`)?.metadata?.labels?.changed === 'after-restart'
+            ? true
+            : undefined,
+        60_000,
+        500,
+      );
+      const recoveredInMs = Date.now() - restartedAt;
+      assert.ok(informer.errors > errorsBefore, 'the restart cut the watch: the informer saw an error');
+      assert.ok(seen.includes('add after-restart'), seen.join(', '));
+      assert.ok(seen.includes('update before-restart'), seen.join(', '));
+      t.diagnostic(`the informer caught up ${recoveredInMs} ms after the restarted apiserver was ready`);
     } finally {
       await informer.stop();
     }
