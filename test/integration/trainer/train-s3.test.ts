@@ -7,26 +7,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { storageFor } from '../../../trainer/storage/index.js';
 import { parseLiveStatus } from '../../../trainer/train/live-status.js';
 import { findLatestSnapshot } from '../../../trainer/train/snapshots.js';
 import { type ObjectStore, objectStore, objectStoreMissing } from '../../support/object-store.js';
-
-const caffe = fileURLToPath(new URL('../../../trainer/cli/main.js', import.meta.url));
-
-const NET = `
-name: "tiny"
-layer { name: "data" type: "DummyData" top: "data" top: "label"
-  dummy_data_param { shape { dim: 4 dim: 1 dim: 6 dim: 6 } shape { dim: 4 }
-    data_filler { type: "gaussian" std: 1 } data_filler { type: "constant" value: 1 } } }
-layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
-  inner_product_param { num_output: 3 weight_filler { type: "xavier" } } }
-layer { name: "accuracy" type: "Accuracy" bottom: "ip" bottom: "label" top: "accuracy"
-  include { phase: TEST } }
-layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
-`;
+import { CAFFE_MAIN, TINY_NET } from '../../support/tiny-net.js';
 
 function solver(maxIter: number, prefix: string): string {
   return `net: "net.prototxt"
@@ -54,7 +40,7 @@ before(async () => {
   Object.assign(process.env, store.env); // storageFor in this process reaches the same server
   bucket = await store.bucket('trainer-status');
   dir = await mkdtemp(path.join(tmpdir(), 'train-s3-'));
-  await writeFile(path.join(dir, 'net.prototxt'), NET);
+  await writeFile(path.join(dir, 'net.prototxt'), TINY_NET);
 });
 after(async () => {
   process.env = savedEnv;
@@ -66,7 +52,7 @@ function train(args: string[]): Promise<{ code: number | null; stderr: string }>
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [caffe, 'train', '--backend=cpu', ...args],
+      [CAFFE_MAIN, 'train', '--backend=cpu', ...args],
       { cwd: dir, timeout: 120_000, env: { ...process.env, ...store.env } },
       (error, _stdout, stderr) => {
         resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stderr });

@@ -6,24 +6,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import sharp from 'sharp';
 
-const caffe = fileURLToPath(new URL('../../../trainer/cli/main.js', import.meta.url));
-
-/** Random inputs with a constant label: the loss falls and the accuracy rises within a few steps. */
-const NET = `
-name: "tiny"
-layer { name: "data" type: "DummyData" top: "data" top: "label"
-  dummy_data_param { shape { dim: 4 dim: 8 } shape { dim: 4 }
-    data_filler { type: "gaussian" std: 1 } data_filler { type: "constant" value: 1 } } }
-layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
-  inner_product_param { num_output: 3 weight_filler { type: "xavier" } } }
-layer { name: "accuracy" type: "Accuracy" bottom: "ip" bottom: "label" top: "accuracy"
-  include { phase: TEST } }
-layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
-`;
+import { CAFFE_MAIN, TINY_NET } from '../../support/tiny-net.js';
 
 const SOLVER = `net: "net.prototxt"
 test_iter: 2
@@ -46,17 +32,22 @@ interface Result {
 
 function runCaffe(args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [caffe, ...args], { cwd: dir, timeout: 90_000 }, (error, stdout, stderr) => {
-      const code = error ? ((error as { code?: number }).code ?? null) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CAFFE_MAIN, ...args],
+      { cwd: dir, timeout: 90_000 },
+      (error, stdout, stderr) => {
+        const code = error ? ((error as { code?: number }).code ?? null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
 let dir = '';
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'plot-cli-'));
-  await writeFile(path.join(dir, 'net.prototxt'), NET);
+  await writeFile(path.join(dir, 'net.prototxt'), TINY_NET);
   await writeFile(path.join(dir, 'solver.prototxt'), SOLVER);
   const trained = await runCaffe(['train', '--backend=cpu', '--solver=solver.prototxt']);
   assert.equal(trained.code, 0, trained.stderr);

@@ -7,7 +7,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { buildNetSpec } from '../../../trainer/net/spec/index.js';
 import { Phase, parseNetPrototxt } from '../../../trainer/proto/index.js';
@@ -19,21 +18,7 @@ import {
   ThroughputWindow,
 } from '../../../trainer/train/metrics.js';
 import { findLatestSnapshot } from '../../../trainer/train/snapshots.js';
-
-const caffe = fileURLToPath(new URL('../../../trainer/cli/main.js', import.meta.url));
-
-/** Random images with constant labels (as in cli.test.ts): batch 4, an accuracy output in TEST. */
-const NET = `
-name: "tiny"
-layer { name: "data" type: "DummyData" top: "data" top: "label"
-  dummy_data_param { shape { dim: 4 dim: 1 dim: 6 dim: 6 } shape { dim: 4 }
-    data_filler { type: "gaussian" std: 1 } data_filler { type: "constant" value: 1 } } }
-layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
-  inner_product_param { num_output: 3 weight_filler { type: "xavier" } } }
-layer { name: "accuracy" type: "Accuracy" bottom: "ip" bottom: "label" top: "accuracy"
-  include { phase: TEST } }
-layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
-`;
+import { CAFFE_MAIN, TINY_NET } from '../../support/tiny-net.js';
 
 const SOLVER = `net: "net.prototxt"
 test_iter: 2
@@ -56,7 +41,7 @@ random_seed: 3
 let dir = '';
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'train-metrics-'));
-  await writeFile(path.join(dir, 'net.prototxt'), NET);
+  await writeFile(path.join(dir, 'net.prototxt'), TINY_NET);
   await writeFile(path.join(dir, 'solver.prototxt'), SOLVER);
 });
 after(async () => {
@@ -96,7 +81,7 @@ describe('metrics helpers', () => {
   });
 
   it('counts the images of one iteration as batch size times iter_size', () => {
-    const spec = buildNetSpec(parseNetPrototxt(NET), { phase: Phase.TRAIN });
+    const spec = buildNetSpec(parseNetPrototxt(TINY_NET), { phase: Phase.TRAIN });
     assert.equal(imagesPerIteration(spec, 1), 4);
     assert.equal(imagesPerIteration(spec, 3), 12);
   });
@@ -125,7 +110,7 @@ describe('caffe train --metrics-port --status-file --keep-snapshots', () => {
     const child = spawn(
       process.execPath,
       [
-        caffe,
+        CAFFE_MAIN,
         'train',
         '--backend=cpu',
         '--solver=solver.prototxt',
