@@ -258,6 +258,18 @@ describe('an ImageNetDataset whose operator is killed mid-way', { skip: skipReas
     });
     const uidAfter = (await client.get(JOBS, namespace, prepName))?.metadata?.uid;
     assert.equal(uidAfter, uidBefore, 'the prep Job was not recreated');
+    // No shard was redone: one prep pod per index, each Succeeded, across the operator's restart.
+    const { stdout } = await localCluster().kubectl([
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-l',
+      `batch.kubernetes.io/job-name=${prepName}`,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.annotations.batch\\.kubernetes\\.io/job-completion-index} {.status.phase}{"\\n"}{end}',
+    ]);
+    assert.deepEqual(stdout.trim().split('\n').sort(), ['0 Succeeded', '1 Succeeded']);
   });
 });
 
