@@ -1,6 +1,11 @@
 // The training job's pure decisions: how a pod's end is read, and what follows from it.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { parse as parseYaml } from 'yaml';
 
 import { CaffeTrainingJobSpec } from '../../../operator/api/caffe-training-job.js';
 import type { KubeObject } from '../../../operator/runtime/kube-client.js';
@@ -336,5 +341,32 @@ layer { name: "d" type: "Data" top: "data" top: "label" include { phase: TEST }
         ),
       /ConfigMap nets key net:1:\d+: unknown field "bogus"/,
     );
+  });
+});
+
+describe('the built-in models and the example job', () => {
+  const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  const read = (file: string) => readFileSync(join(root, file), 'utf8');
+
+  test('CaffeNet renders with every Data layer on the dataset and its snapshots at the job URI', () => {
+    const example = parseYaml(read('crds/examples/caffe-training-job.yaml')) as { spec: unknown };
+    const caffenetSpec = CaffeTrainingJobSpec.parse(example.spec);
+    const rendered = renderPrototxts(
+      caffenetSpec,
+      { text: read('trainer/models/bvlc_reference_caffenet/train_val.prototxt'), where: 'train_val' },
+      { text: read('trainer/models/bvlc_reference_caffenet/solver.prototxt'), where: 'solver' },
+      { train: 's3://data/x/train', val: 's3://data/x/val', mean: 's3://data/x/mean.binaryproto' },
+    );
+    const data = (parseNetPrototxt(rendered.net).layer ?? []).filter((l) => l.type === 'Data');
+    assert.deepEqual(
+      data.map((l) => [l.dataParam?.source, l.transformParam?.meanFile]),
+      [
+        ['s3://data/x/train', 's3://data/x/mean.binaryproto'],
+        ['s3://data/x/val', 's3://data/x/mean.binaryproto'],
+      ],
+    );
+    const solverParam = parseSolverPrototxt(rendered.solver);
+    assert.equal(solverParam.snapshotPrefix, caffenetSpec.snapshotURI);
+    assert.equal(rendered.maxIter, 450000);
   });
 });
