@@ -1,8 +1,12 @@
 // `caffe train` as a user runs it: the built program in a subprocess, in a folder holding a tiny net and
-// solver (relative paths, as Caffe resolves them against the current directory), on the cpu backend.
+// solver (relative paths, as Caffe resolves them against the current directory). Exact resume and
+// SIGTERM run on every backend we have: cpu, wasm, and native TensorFlow when `npm run setup:native`
+// has provisioned it (skipped with the reason otherwise); the rest, which no backend changes, on cpu.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,10 +14,32 @@ import { fileURLToPath } from 'node:url';
 
 import sharp from 'sharp';
 
+import { nativeCacheDir } from '../../../trainer/backend/native.js';
 import { decodeNetParameter, decodeSolverState } from '../../../trainer/proto/index.js';
 import { sha256 } from '../../../trainer/train/snapshots.js';
 
 const caffe = fileURLToPath(new URL('../../../trainer/cli/main.js', import.meta.url));
+
+/** Whether @tensorflow/tfjs-node can be found where trainer/backend/native.ts looks for it. */
+function nativeProvisioned(): boolean {
+  if (existsSync(path.join(nativeCacheDir(), 'node_modules', '@tensorflow', 'tfjs-node'))) return true;
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type Backend = 'cpu' | 'wasm' | 'tensorflow';
+const backends: { name: Backend; skip?: string }[] = [
+  { name: 'cpu' },
+  { name: 'wasm' },
+  {
+    name: 'tensorflow',
+    ...(nativeProvisioned() ? {} : { skip: 'native TensorFlow is not provisioned (npm run setup:native)' }),
+  },
+];
 
 /** Random images (DummyData gaussian, drawn each pass) with constant labels: the loss falls quickly. */
 const NET = `
@@ -42,18 +68,21 @@ layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
 layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
 `;
 
-async function writeImages(): Promise<void> {
-  await mkdir(path.join(dir, 'img'));
+/** The nets and images every test folder holds. */
+async function writeFixtures(at: string): Promise<void> {
+  await mkdir(path.join(at, 'img'), { recursive: true });
+  await writeFile(path.join(at, 'net.prototxt'), NET);
+  await writeFile(path.join(at, 'imgnet.prototxt'), IMAGE_NET);
   const list: string[] = [];
   for (let i = 0; i < 5; i++) {
     const pixels = Buffer.alloc(64);
     for (let k = 0; k < pixels.length; k++) pixels[k] = (k * 37 + i * 101) % 256;
     await sharp(pixels, { raw: { width: 8, height: 8, channels: 1 } })
       .png()
-      .toFile(path.join(dir, 'img', `${i}.png`));
+      .toFile(path.join(at, 'img', `${i}.png`));
     list.push(`${i}.png ${i % 3}`);
   }
-  await writeFile(path.join(dir, 'img', 'list.txt'), `${list.join('\n')}\n`);
+  await writeFile(path.join(at, 'img', 'list.txt'), `${list.join('\n')}\n`);
 }
 
 function solver(fields: { maxIter: number; snapshot: number; prefix: string; extra?: string }): string {
@@ -74,9 +103,7 @@ ${fields.extra ?? ''}`;
 let dir = '';
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'train-cli-'));
-  await writeFile(path.join(dir, 'net.prototxt'), NET);
-  await writeFile(path.join(dir, 'imgnet.prototxt'), IMAGE_NET);
-  await writeImages();
+  await writeFixtures(dir);
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -88,13 +115,13 @@ interface Result {
   stderr: string;
 }
 
-/** Runs `caffe train` in the test folder; never rejects, so exit codes can be asserted. */
-function train(args: string[]): Promise<Result> {
+/** Runs `caffe train` on `backend` in folder `cwd`; never rejects, so exit codes can be asserted. */
+function train(args: string[], backend: Backend = 'cpu', cwd = dir): Promise<Result> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [caffe, 'train', '--backend=cpu', ...args],
-      { cwd: dir, timeout: 60_000 },
+      [caffe, 'train', `--backend=${backend}`, ...args],
+      { cwd, timeout: 60_000 },
       (error, _stdout, stderr) => {
         const code = error ? ((error as { code?: number }).code ?? null) : 0;
         resolve({ code, lines: messages(stderr), stderr });
@@ -158,50 +185,6 @@ describe('caffe train', () => {
     assert.equal(progress.position.rngs.length, 2, 'the train net and one test net');
   });
 
-  it('resumes exactly: 2+2 iterations give the same weights as 4', async () => {
-    await writeFile(path.join(dir, 'a.prototxt'), solver({ maxIter: 4, snapshot: 2, prefix: 'a/tiny' }));
-    await writeFile(path.join(dir, 'b1.prototxt'), solver({ maxIter: 2, snapshot: 2, prefix: 'b/tiny' }));
-    await writeFile(path.join(dir, 'b2.prototxt'), solver({ maxIter: 4, snapshot: 2, prefix: 'b/tiny' }));
-    const a = await train(['--solver=a.prototxt']);
-    assert.equal(a.code, 0, a.stderr);
-    const b1 = await train(['--solver=b1.prototxt']);
-    assert.equal(b1.code, 0, b1.stderr);
-    const b2 = await train(['--solver=b2.prototxt', '--snapshot=b/tiny_iter_2.solverstate']);
-    assert.equal(b2.code, 0, b2.stderr);
-    assert.ok(b2.lines.includes('Resuming from b/tiny_iter_2.solverstate'), b2.lines.join('\n'));
-    assert.ok(!b2.lines.some((l) => /^Iteration [01] /.test(l)), 'the resumed run starts at iteration 2');
-
-    const lossAt = (lines: string[], iter: number) =>
-      lines.find((l) => l.startsWith(`Iteration ${iter} (`))?.replace(/^.*loss = /, '');
-    assert.equal(lossAt(b2.lines, 3), lossAt(a.lines, 3));
-    const [modelA, modelB] = await Promise.all(
-      ['a/tiny_iter_4.caffemodel', 'b/tiny_iter_4.caffemodel'].map((f) => readFile(path.join(dir, f))),
-    );
-    assert.ok(modelA && modelB && modelA.equals(modelB), 'the final .caffemodel files are byte-identical');
-  });
-
-  it('resumes exactly with an ImageData layer: loader position and random draws carry over', async () => {
-    const imageSolver = (maxIter: number, prefix: string) =>
-      solver({ maxIter, snapshot: 2, prefix })
-        .replace('net.prototxt', 'imgnet.prototxt')
-        .replace(/^test_.*\n/gm, '');
-    await writeFile(path.join(dir, 'ia.prototxt'), imageSolver(4, 'ia/t'));
-    await writeFile(path.join(dir, 'ib1.prototxt'), imageSolver(2, 'ib/t'));
-    await writeFile(path.join(dir, 'ib2.prototxt'), imageSolver(4, 'ib/t'));
-    for (const args of [['--solver=ia.prototxt'], ['--solver=ib1.prototxt']]) {
-      const result = await train(args);
-      assert.equal(result.code, 0, result.stderr);
-    }
-    const progress = JSON.parse(await readFile(path.join(dir, 'ib/t_iter_2.progress.json'), 'utf8'));
-    assert.equal(progress.position.loaders['0/data'].batches, 2, 'two batches read by iteration 2');
-    const resumed = await train(['--solver=ib2.prototxt', '--snapshot=ib/t_iter_2.solverstate']);
-    assert.equal(resumed.code, 0, resumed.stderr);
-    const [modelA, modelB] = await Promise.all(
-      ['ia/t_iter_4.caffemodel', 'ib/t_iter_4.caffemodel'].map((f) => readFile(path.join(dir, f))),
-    );
-    assert.ok(modelA && modelB && modelA.equals(modelB), 'the final .caffemodel files are byte-identical');
-  });
-
   it('fine-tunes from --weights', async () => {
     await writeFile(path.join(dir, 'ft.prototxt'), solver({ maxIter: 1, snapshot: 0, prefix: 'ft/tiny' }));
     await writeFile(
@@ -214,36 +197,6 @@ describe('caffe train', () => {
     const fresh = await train(['--solver=fresh.prototxt']);
     const testLoss = (lines: string[]) => lines.find((l) => l.includes('Test net output #1'));
     assert.notEqual(testLoss(tuned.lines), testLoss(fresh.lines), 'the copied weights are used');
-  });
-
-  it('on SIGTERM finishes the iteration, snapshots and exits 0', async () => {
-    await writeFile(
-      path.join(dir, 'long.prototxt'),
-      solver({ maxIter: 3000, snapshot: 0, prefix: 'long/tiny', extra: 'snapshot_after_train: false\n' }),
-    );
-    const child = spawn(process.execPath, [caffe, 'train', '--backend=cpu', '--solver=long.prototxt'], {
-      cwd: dir,
-    });
-    // If the signal were ignored, the run would go on for minutes: stop it and let the asserts fail.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (/Iteration 3 \(/.test(stderr) && child.exitCode === null && !child.killed) child.kill('SIGTERM');
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    clearTimeout(guard);
-    assert.equal(code, 0, stderr);
-    const lines = messages(stderr);
-    assert.ok(lines.includes('Optimization stopped early.'), lines.join('\n'));
-    const snapshot = lines.find((l) => l.startsWith('Snapshotting to binary proto file'));
-    assert.ok(snapshot, lines.join('\n'));
-    const iter = Number(/_iter_(\d+)\./.exec(snapshot)?.[1]);
-    assert.ok(iter >= 4, `the snapshot follows the finished iteration 3, received ${iter}`);
-    const progress = JSON.parse(
-      await readFile(path.join(dir, `long/tiny_iter_${iter}.progress.json`), 'utf8'),
-    );
-    assert.equal(progress.iteration, iter);
   });
 
   it('exits 65 with one line for a missing solver or a bad prototxt', async () => {
@@ -281,3 +234,116 @@ describe('caffe train', () => {
     await assert.rejects(stat(path.join(dir, 'x.solverstate')));
   });
 });
+
+for (const { name: backend, skip } of backends) {
+  describe(`caffe train on ${backend}`, { skip }, () => {
+    // Each backend trains in its own folder, so snapshots of one never meet another's.
+    let home = '';
+    before(async () => {
+      home = path.join(dir, backend);
+      await writeFixtures(home);
+    });
+
+    it('resumes exactly after SIGKILL: 2 + resume + 2 iterations give the same weights as 4', async () => {
+      await writeFile(path.join(home, 'a.prototxt'), solver({ maxIter: 4, snapshot: 2, prefix: 'a/tiny' }));
+      // Run B would go on for long: it is killed (no signal handler runs) once its iteration-2 snapshot
+      // is complete, i.e. its progress record exists. lr_policy is fixed, so max_iter changes nothing else.
+      await writeFile(
+        path.join(home, 'b1.prototxt'),
+        solver({ maxIter: 100000, snapshot: 2, prefix: 'b/tiny' }),
+      );
+      await writeFile(path.join(home, 'b2.prototxt'), solver({ maxIter: 4, snapshot: 2, prefix: 'c/tiny' }));
+      const a = await train(['--solver=a.prototxt'], backend, home);
+      assert.equal(a.code, 0, a.stderr);
+      assert.match(a.stderr, new RegExp(`Using backend ${backend}: `), 'the backend asked for runs');
+
+      const b1 = spawn(process.execPath, [caffe, 'train', `--backend=${backend}`, '--solver=b1.prototxt'], {
+        cwd: home,
+        stdio: 'ignore',
+      });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        b1.on('exit', (_code, signal) => resolve(signal)),
+      );
+      const marker = path.join(home, 'b/tiny_iter_2.progress.json');
+      for (let waited = 0; !(await stat(marker).catch(() => undefined)); waited += 20) {
+        assert.ok(waited < 60_000, 'run B wrote its iteration-2 snapshot');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      b1.kill('SIGKILL');
+      assert.equal(await exited, 'SIGKILL');
+
+      const b2 = await train(['--solver=b2.prototxt', '--snapshot=b/tiny_iter_2.solverstate'], backend, home);
+      assert.equal(b2.code, 0, b2.stderr);
+      assert.ok(b2.lines.includes('Resuming from b/tiny_iter_2.solverstate'), b2.lines.join('\n'));
+      assert.ok(!b2.lines.some((l) => /^Iteration [01] /.test(l)), 'the resumed run starts at iteration 2');
+
+      const lossAt = (lines: string[], iter: number) =>
+        lines.find((l) => l.startsWith(`Iteration ${iter} (`))?.replace(/^.*loss = /, '');
+      assert.equal(lossAt(b2.lines, 3), lossAt(a.lines, 3));
+      const [modelA, modelB] = await Promise.all(
+        ['a/tiny_iter_4.caffemodel', 'c/tiny_iter_4.caffemodel'].map((f) => readFile(path.join(home, f))),
+      );
+      assert.ok(modelA && modelB && modelA.equals(modelB), 'the final .caffemodel files are byte-identical');
+    });
+
+    it('resumes exactly with an ImageData layer: loader position and random draws carry over', async () => {
+      const imageSolver = (maxIter: number, prefix: string) =>
+        solver({ maxIter, snapshot: 2, prefix })
+          .replace('net.prototxt', 'imgnet.prototxt')
+          .replace(/^test_.*\n/gm, '');
+      await writeFile(path.join(home, 'ia.prototxt'), imageSolver(4, 'ia/t'));
+      await writeFile(path.join(home, 'ib1.prototxt'), imageSolver(2, 'ib/t'));
+      await writeFile(path.join(home, 'ib2.prototxt'), imageSolver(4, 'ib/t'));
+      for (const args of [['--solver=ia.prototxt'], ['--solver=ib1.prototxt']]) {
+        const result = await train(args, backend, home);
+        assert.equal(result.code, 0, result.stderr);
+      }
+      const progress = JSON.parse(await readFile(path.join(home, 'ib/t_iter_2.progress.json'), 'utf8'));
+      assert.equal(progress.position.loaders['0/data'].batches, 2, 'two batches read by iteration 2');
+      const resumed = await train(
+        ['--solver=ib2.prototxt', '--snapshot=ib/t_iter_2.solverstate'],
+        backend,
+        home,
+      );
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const [modelA, modelB] = await Promise.all(
+        ['ia/t_iter_4.caffemodel', 'ib/t_iter_4.caffemodel'].map((f) => readFile(path.join(home, f))),
+      );
+      assert.ok(modelA && modelB && modelA.equals(modelB), 'the final .caffemodel files are byte-identical');
+    });
+
+    it('on SIGTERM finishes the iteration, snapshots and exits 0', async () => {
+      await writeFile(
+        path.join(home, 'long.prototxt'),
+        solver({ maxIter: 3000, snapshot: 0, prefix: 'long/tiny', extra: 'snapshot_after_train: false\n' }),
+      );
+      const child = spawn(
+        process.execPath,
+        [caffe, 'train', `--backend=${backend}`, '--solver=long.prototxt'],
+        {
+          cwd: home,
+        },
+      );
+      // If the signal were ignored, the run would go on for minutes: stop it and let the asserts fail.
+      const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/Iteration 3 \(/.test(stderr) && child.exitCode === null && !child.killed) child.kill('SIGTERM');
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearTimeout(guard);
+      assert.equal(code, 0, stderr);
+      const lines = messages(stderr);
+      assert.ok(lines.includes('Optimization stopped early.'), lines.join('\n'));
+      const snapshot = lines.find((l) => l.startsWith('Snapshotting to binary proto file'));
+      assert.ok(snapshot, lines.join('\n'));
+      const iter = Number(/_iter_(\d+)\./.exec(snapshot)?.[1]);
+      assert.ok(iter >= 4, `the snapshot follows the finished iteration 3, received ${iter}`);
+      const progress = JSON.parse(
+        await readFile(path.join(home, `long/tiny_iter_${iter}.progress.json`), 'utf8'),
+      );
+      assert.equal(progress.iteration, iter);
+    });
+  });
+}

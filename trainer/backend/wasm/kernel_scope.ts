@@ -22,6 +22,20 @@ export class KernelScope {
     return out;
   }
 
+  /**
+   * Frees intermediates made through this scope now rather than when the body returns, so a body
+   * that works in pieces holds one piece's scratch at a time. Anything else (the kernel's inputs) is
+   * left alone.
+   */
+  free(...tensors: TensorInfo[]): void {
+    for (const t of tensors) {
+      const at = this.temporaries.indexOf(t);
+      if (at < 0) continue;
+      this.temporaries.splice(at, 1);
+      this.backend.disposeData(t.dataId);
+    }
+  }
+
   /** Runs `body` and returns its result; everything else made through the scope is freed. */
   static compose(backend: BackendWasm, body: (scope: KernelScope) => TensorInfo): TensorInfo {
     const scope = new KernelScope(backend);
