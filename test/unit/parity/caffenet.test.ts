@@ -12,11 +12,12 @@ import { Rng } from '../../../trainer/rng.js';
 import {
   compareWithCv2,
   needsCv2,
+  PARITY_BACKENDS,
   randomizeWeights,
   randomValues,
   repoRoot,
   testNet,
-  tf,
+  useBackend,
 } from './support.js';
 
 const TOLERANCE = 1e-4;
@@ -47,31 +48,35 @@ const LAYERS = [
 ];
 
 describe('forward parity with cv2.dnn on CaffeNet', () => {
-  it('matches layer by layer on bvlc_reference_caffenet/deploy.prototxt', async (t) => {
-    if (!needsCv2(t)) return;
-    await tf.setBackend('cpu');
-    const file = path.join(repoRoot, 'trainer/models/bvlc_reference_caffenet/deploy.prototxt');
-    const deploy = await readFile(file, 'utf8');
-    const batchOne = deploy.replace('dim: 10 dim: 3 dim: 227 dim: 227', 'dim: 1 dim: 3 dim: 227 dim: 227');
-    assert.notEqual(batchOne, deploy, 'the deploy net should declare a 10x3x227x227 input');
-    const net = testNet(batchOne, file);
-    try {
-      const rng = new Rng(227);
-      randomizeWeights(net, rng);
-      const input = { shape: [1, 3, 227, 227], values: randomValues(3 * 227 * 227, rng, -128, 128) };
-      const comparisons = await compareWithCv2(net, batchOne, 'data', input, LAYERS);
-      for (const c of comparisons)
-        t.diagnostic(`${c.layer} ${c.shape.join('x')}: ${c.difference.toExponential(2)}`);
-      for (const c of comparisons) {
-        assert.deepEqual(
-          c.shape,
-          c.referenceShape,
-          `${c.layer}: ours ${c.shape.join('x')}, cv2 ${c.referenceShape.join('x')}`,
-        );
-        assert.ok(c.difference <= TOLERANCE, `${c.layer}: relative max difference ${c.difference}`);
+  for (const backend of PARITY_BACKENDS) {
+    it(`matches layer by layer on bvlc_reference_caffenet/deploy.prototxt on ${backend.name}`, {
+      skip: backend.skip,
+    }, async (t) => {
+      if (!needsCv2(t)) return;
+      await useBackend(backend.name);
+      const file = path.join(repoRoot, 'trainer/models/bvlc_reference_caffenet/deploy.prototxt');
+      const deploy = await readFile(file, 'utf8');
+      const batchOne = deploy.replace('dim: 10 dim: 3 dim: 227 dim: 227', 'dim: 1 dim: 3 dim: 227 dim: 227');
+      assert.notEqual(batchOne, deploy, 'the deploy net should declare a 10x3x227x227 input');
+      const net = testNet(batchOne, file);
+      try {
+        const rng = new Rng(227);
+        randomizeWeights(net, rng);
+        const input = { shape: [1, 3, 227, 227], values: randomValues(3 * 227 * 227, rng, -128, 128) };
+        const comparisons = await compareWithCv2(net, batchOne, 'data', input, LAYERS);
+        for (const c of comparisons)
+          t.diagnostic(`${c.layer} ${c.shape.join('x')}: ${c.difference.toExponential(2)}`);
+        for (const c of comparisons) {
+          assert.deepEqual(
+            c.shape,
+            c.referenceShape,
+            `${c.layer}: ours ${c.shape.join('x')}, cv2 ${c.referenceShape.join('x')}`,
+          );
+          assert.ok(c.difference <= TOLERANCE, `${c.layer}: relative max difference ${c.difference}`);
+        }
+      } finally {
+        net.dispose();
       }
-    } finally {
-      net.dispose();
-    }
-  });
+    });
+  }
 });

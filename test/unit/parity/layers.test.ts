@@ -17,7 +17,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { Rng } from '../../../trainer/rng.js';
-import { compareWithCv2, needsCv2, randomizeWeights, randomValues, testNet, tf } from './support.js';
+import {
+  compareWithCv2,
+  needsCv2,
+  PARITY_BACKENDS,
+  randomizeWeights,
+  randomValues,
+  testNet,
+  useBackend,
+} from './support.js';
 
 const TOLERANCE = 1e-4;
 
@@ -89,32 +97,36 @@ const COMPARED = [
 ];
 
 describe('forward parity with cv2.dnn', () => {
-  it('matches on a net of every layer type cv2.dnn loads, layer by layer', async (t) => {
-    if (!needsCv2(t)) return;
-    await tf.setBackend('cpu');
-    const net = testNet(NET, 'every_layer.prototxt');
-    try {
-      const rng = new Rng(2026);
-      randomizeWeights(net, rng);
-      const shape = [2, 4, 11, 11];
-      const input = { shape, values: randomValues(2 * 4 * 11 * 11, rng, -2, 2) };
-      const comparisons = await compareWithCv2(net, NET, 'data', input, COMPARED);
-      for (const c of comparisons)
-        t.diagnostic(`${c.layer} ${c.shape.join('x')}: ${c.difference.toExponential(2)}`);
-      for (const c of comparisons) {
-        assert.deepEqual(
-          c.shape,
-          c.referenceShape,
-          `${c.layer}: ours ${c.shape.join('x')}, cv2 ${c.referenceShape.join('x')}`,
-        );
-        assert.ok(c.difference <= TOLERANCE, `${c.layer}: relative max difference ${c.difference}`);
+  for (const backend of PARITY_BACKENDS) {
+    it(`matches on a net of every layer type cv2.dnn loads, layer by layer on ${backend.name}`, {
+      skip: backend.skip,
+    }, async (t) => {
+      if (!needsCv2(t)) return;
+      await useBackend(backend.name);
+      const net = testNet(NET, 'every_layer.prototxt');
+      try {
+        const rng = new Rng(2026);
+        randomizeWeights(net, rng);
+        const shape = [2, 4, 11, 11];
+        const input = { shape, values: randomValues(2 * 4 * 11 * 11, rng, -2, 2) };
+        const comparisons = await compareWithCv2(net, NET, 'data', input, COMPARED);
+        for (const c of comparisons)
+          t.diagnostic(`${c.layer} ${c.shape.join('x')}: ${c.difference.toExponential(2)}`);
+        for (const c of comparisons) {
+          assert.deepEqual(
+            c.shape,
+            c.referenceShape,
+            `${c.layer}: ours ${c.shape.join('x')}, cv2 ${c.referenceShape.join('x')}`,
+          );
+          assert.ok(c.difference <= TOLERANCE, `${c.layer}: relative max difference ${c.difference}`);
+        }
+        // The hand-worked shapes: Caffe's round-up, and the dropped last window.
+        const shapeOf = (name: string) => comparisons.find((c) => c.layer === name)!.shape;
+        assert.deepEqual(shapeOf('pool_max'), [2, 6, 3, 3]);
+        assert.deepEqual(shapeOf('pool_last'), [2, 18, 2, 2]);
+      } finally {
+        net.dispose();
       }
-      // The hand-worked shapes: Caffe's round-up, and the dropped last window.
-      const shapeOf = (name: string) => comparisons.find((c) => c.layer === name)!.shape;
-      assert.deepEqual(shapeOf('pool_max'), [2, 6, 3, 3]);
-      assert.deepEqual(shapeOf('pool_last'), [2, 18, 2, 2]);
-    } finally {
-      net.dispose();
-    }
-  });
+    });
+  }
 });

@@ -1,5 +1,7 @@
 // Shared by the parity tests: OpenCV (cv2, through Debian's /usr/bin/python3) as the reference, our
 // net's output of every layer, random weights, and the difference measure.
+
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs-core';
 
+import { initBackend } from '../../../trainer/backend/index.js';
+import { nativeCacheDir } from '../../../trainer/backend/native.js';
 import { InputLayer } from '../../../trainer/net/layers/input.js';
 import { Net } from '../../../trainer/net/net.js';
 import { buildNetSpec } from '../../../trainer/net/spec/index.js';
@@ -236,4 +240,22 @@ export async function compareWithCv2(
       return comparisons;
     },
   );
+}
+
+/** The backends the parity tests run on: cpu and wasm always, TensorFlow when it is provisioned. */
+export const PARITY_BACKENDS: { name: 'cpu' | 'wasm' | 'tensorflow'; skip?: string }[] = [
+  { name: 'cpu' },
+  { name: 'wasm' },
+  {
+    name: 'tensorflow',
+    ...(existsSync(path.join(nativeCacheDir(), 'node_modules', '@tensorflow', 'tfjs-node'))
+      ? {}
+      : { skip: 'the native backend is not provisioned (npm run setup:native)' }),
+  },
+];
+
+/** Makes `name` the backend of the computations that follow. */
+export async function useBackend(name: string): Promise<void> {
+  await initBackend(name, { log: () => {} });
+  assert.equal(tf.getBackend(), name);
 }
