@@ -4,7 +4,7 @@
 //
 //   node dist/hack/bench/loader.js [--images=512] [--batches=24] [--out=.brewery/bench/loader.json]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -96,6 +96,8 @@ async function main(): Promise<void> {
     );
     const report = {
       date: new Date().toISOString(),
+      // Per-core numbers move with what else runs on the machine: the 1, 5, 15 minute load averages.
+      loadAverage: loadavg(),
       batch: BATCH,
       crop: 227,
       sharp: sharp.versions.sharp,
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
     };
     mkdirSync(dirname(values.out), { recursive: true });
     writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`load average: ${report.loadAverage.map((v) => v.toFixed(2)).join(' ')}`);
     console.log(`saved ${values.out}`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -5,9 +5,23 @@ import { parentPort } from 'node:worker_threads';
 
 import sharp from 'sharp';
 
-import { decodeImage, describeSource } from './images.js';
+import {
+  decodeImage,
+  decodeJpegsRgb,
+  describeSource,
+  isPlainColourJpeg,
+  jpegFrame,
+  sameSize,
+} from './images.js';
 import { readDatum } from './records.js';
-import { checkMean, DRAWS_PER_IMAGE, placement, type TransformSettings, transformInto } from './transform.js';
+import {
+  checkMean,
+  DRAWS_PER_IMAGE,
+  placement,
+  type TransformSettings,
+  transformInto,
+  transformRgbInto,
+} from './transform.js';
 
 export interface WorkerInit {
   type: 'init';
@@ -38,12 +52,17 @@ export type WorkerReply =
   | { id: number; error: string; badInput: boolean };
 
 interface Pixels {
+  /** Planar C x H x W, or interleaved RGB (H x W x 3) when `interleaved`. */
   pixels: ArrayLike<number>;
+  interleaved?: boolean;
   channels: number;
   height: number;
   width: number;
   label: number;
 }
+
+/** Records decoded per sharp call: enough to make its fixed cost small, few enough to stay in cache. */
+const DECODE_CHUNK = 32;
 
 let init: WorkerInit | undefined;
 let queue: Promise<unknown> = Promise.resolve();
@@ -81,8 +100,8 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
   let shape: [number, number, number, number] = [n, 0, 0, 0];
   let inShape = '';
   const labels = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const image = await pixelsOf(job, i, init);
+  let i = 0;
+  for await (const image of imagesOf(job, init)) {
     const p = placement(image.height, image.width, settings, job.draws, i * DRAWS_PER_IMAGE);
     const thisShape = `${image.channels}x${image.height}x${image.width}`;
     if (!out) {
@@ -100,19 +119,55 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
         },
       );
     }
-    transformInto(
-      image.pixels,
-      image.channels,
-      image.height,
-      image.width,
-      settings,
-      p,
-      out,
-      i * shape[1] * shape[2] * shape[3],
-    );
+    const at = i * shape[1] * shape[2] * shape[3];
+    if (image.interleaved) {
+      transformRgbInto(image.pixels as Uint8Array, image.height, image.width, settings, p, out, at);
+    } else {
+      transformInto(image.pixels, image.channels, image.height, image.width, settings, p, out, at);
+    }
     labels[i] = image.label;
+    i++;
   }
   return { id: job.id, data: out ?? new Float32Array(0), labels, shape };
+}
+
+/** The job's images in order: plain colour JPEG records many per sharp call, the rest one by one. */
+async function* imagesOf(job: WorkerJob, options: WorkerInit): AsyncGenerator<Pixels> {
+  const batch = job.kind === 'datum' ? plainJpegRecords(job, options) : undefined;
+  if (!batch) {
+    for (let i = 0; i < job.items.length; i++) yield await pixelsOf(job, i, options);
+    return;
+  }
+  const { jpegs, labels, width, height } = batch;
+  const size = width * height * 3;
+  for (let start = 0; start < jpegs.length; start += DECODE_CHUNK) {
+    const chunk = jpegs.slice(start, start + DECODE_CHUNK);
+    const rgb = await decodeJpegsRgb(chunk, width, height).catch(() => undefined);
+    for (let k = 0; k < chunk.length; k++) {
+      // A chunk that fails to decode is decoded again one by one, for the failing record's own error.
+      if (!rgb) yield await pixelsOf(job, start + k, options);
+      else {
+        const pixels = rgb.subarray(k * size, (k + 1) * size);
+        yield { pixels, interleaved: true, channels: 3, height, width, label: labels[start + k]! };
+      }
+    }
+  }
+}
+
+/** The JPEGs and labels of a job whose records are all plain colour JPEGs of one size, decoded as colour. */
+function plainJpegRecords(job: WorkerJob, options: WorkerInit) {
+  if (options.forceGray || job.items.length === 0) return undefined;
+  const jpegs: Uint8Array[] = [];
+  const labels: number[] = [];
+  for (const [i, bytes] of job.items.entries()) {
+    const datum = readDatum(bytes, job.names[i]);
+    if (!datum.encoded || !datum.data || !isPlainColourJpeg(datum.data)) return undefined;
+    jpegs.push(datum.data);
+    labels.push(datum.label);
+  }
+  const frame = jpegFrame(jpegs[0]!)!;
+  if (!jpegs.every((jpeg) => sameSize(jpegFrame(jpeg), frame))) return undefined;
+  return { jpegs, labels, width: frame.width, height: frame.height };
 }
 
 async function pixelsOf(job: WorkerJob, i: number, options: WorkerInit): Promise<Pixels> {

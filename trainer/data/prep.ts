@@ -14,7 +14,7 @@ import { BadInputError } from '../errors.js';
 import { readText } from '../proto/io.js';
 import { Rng } from '../rng.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
-import { addDecodedInto, decodeImage, describeSource, type ResizeMode, resizeToJpeg } from './images.js';
+import { addDecodedAllInto, decodeImage, describeSource, type ResizeMode, resizeToJpeg } from './images.js';
 import {
   type LabelsFile,
   labelsUri,
@@ -55,7 +55,15 @@ export interface PrepOptions {
 }
 
 type Outcome =
-  | { ok: true; item: SourceImage; datum: Uint8Array; pixels?: Uint8Array; converted?: string }
+  | {
+      ok: true;
+      item: SourceImage;
+      datum: Uint8Array;
+      /** The record's JPEG (encoded records) or planar pixels (raw ones), for the mean. */
+      jpeg?: Uint8Array;
+      pixels?: Uint8Array;
+      converted?: string;
+    }
   | { ok: false; item: SourceImage; reason: string };
 
 export async function runPrep(options: PrepOptions): Promise<ShardMarker[]> {
@@ -105,6 +113,7 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
   const writer = new LmdbWriter(join(temp, 'lmdb'));
   const sumsShape = { channels: 3, height: options.size, width: options.size };
   const sums = id.split === 'train' ? new Float64Array(3 * options.size * options.size) : undefined;
+  const decodedSums = sums && new DecodedSums(sums);
   const result: ShardMarker = {
     ...id,
     optionsHash: hash,
@@ -130,6 +139,7 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
     }
     writer.put(Buffer.from(recordKey(index, item.rel)), outcome.datum);
     if (sums && outcome.pixels) addInto(sums, outcome.pixels);
+    if (decodedSums && outcome.jpeg) decodedSums.add(outcome.jpeg);
     if (outcome.converted) result.converted.push({ path: item.rel, from: outcome.converted });
     result.labels[item.label] = (result.labels[item.label] ?? 0) + 1;
     result.lines.push(`${item.rel} ${item.label}`);
@@ -138,10 +148,11 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
   // A window of images in flight, written in list order: memory stays bounded by the window.
   const window: Promise<Outcome>[] = [];
   for (let i = start; i < end; i++) {
-    window.push(prepareImage(list[i]!, options, sums));
+    window.push(prepareImage(list[i]!, options));
     if (window.length >= options.threads * 2) handle(await window.shift()!, i - window.length);
   }
   for (let i = end - window.length; i < end; i++) handle(await window.shift()!, i);
+  await decodedSums?.finish();
   progress.finish();
   const stats = writer.finish();
   result.records = stats.entries;
@@ -163,21 +174,14 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
 }
 
 /** Reads, decodes, resizes and encodes one image; an unreadable file becomes a skip, not an error. */
-async function prepareImage(
-  item: SourceImage,
-  options: PrepOptions,
-  sums: Float64Array | undefined,
-): Promise<Outcome> {
+async function prepareImage(item: SourceImage, options: PrepOptions): Promise<Outcome> {
   const bytes = await storageFor(item.uri).read(item.uri); // I/O errors stop the run: a retry may fix them
   if (bytes.length === 0) return { ok: false, item, reason: 'empty file' };
   const converted = describeSource(bytes);
   try {
     if (options.encoded) {
       const jpeg = await resizeToJpeg(bytes, options.size, options.resize, options.quality);
-      // The mean is over what a reader decodes from the record, as compute_image_mean computes it.
-      // Records finish out of order, but sums of integers in float64 are exact in any order.
-      if (sums) await addDecodedInto(sums, jpeg);
-      return { ok: true, item, datum: encodedDatumBytes(jpeg, item.label), converted };
+      return { ok: true, item, datum: encodedDatumBytes(jpeg, item.label), jpeg, converted };
     }
     const size = options.size;
     const image = await decodeImage(bytes, { width: size, height: size, mode: options.resize });
@@ -185,6 +189,39 @@ async function prepareImage(
     return { ok: true, item, datum, pixels: image.pixels, converted };
   } catch (error) {
     return { ok: false, item, reason: `no decoder can read it: ${(error as Error).message.split('\n')[0]}` };
+  }
+}
+
+/**
+ * The mean is over what a reader decodes from the records, as compute_image_mean computes it; the
+ * records are decoded many per sharp call, in batches. Sums of integers in float64 are exact in
+ * any order, so batching changes no value.
+ */
+class DecodedSums {
+  private pending: Uint8Array[] = [];
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly sums: Float64Array,
+    private readonly batch = 32,
+  ) {}
+
+  add(jpeg: Uint8Array): void {
+    this.pending.push(jpeg);
+    if (this.pending.length >= this.batch) this.flush();
+  }
+
+  async finish(): Promise<void> {
+    this.flush();
+    await this.done;
+  }
+
+  private flush(): void {
+    const images = this.pending;
+    this.pending = [];
+    if (images.length === 0) return;
+    this.done = this.done.then(() => addDecodedAllInto(this.sums, images));
+    this.done.catch(() => {}); // reported by finish()
   }
 }
 

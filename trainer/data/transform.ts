@@ -86,26 +86,89 @@ export function transformInto(
   out: Float32Array,
   outOffset: number,
 ): void {
-  const { hOff, wOff, mirror, outHeight, outWidth } = p;
+  const { hOff, wOff, outHeight, outWidth } = p;
   const mean = s.meanImage?.data;
   const values = s.meanValues ?? [];
-  const scale = s.scale;
   for (let c = 0; c < channels; c++) {
     const channelMean = values.length === 0 ? 0 : values.length === 1 ? values[0]! : values[c]!;
     for (let h = 0; h < outHeight; h++) {
       const src = (c * height + h + hOff) * width + wOff;
       const dst = outOffset + (c * outHeight + h) * outWidth;
+      const row: Row = { src, step: 1, meanAt: src, dst, width: outWidth, mirror: p.mirror };
+      if (mean) rowMinusImage(pixels, mean, s.scale, row, out);
+      else rowMinusValue(pixels, channelMean, s.scale, row, out);
+    }
+  }
+}
+
+/**
+ * transformInto for interleaved RGB bytes (H x W x 3, as a decoder gives them): the output is
+ * planar BGR, as from planar BGR input, without the planar copy in between.
+ */
+export function transformRgbInto(
+  rgb: Uint8Array,
+  height: number,
+  width: number,
+  s: TransformSettings,
+  p: Placement,
+  out: Float32Array,
+  outOffset: number,
+): void {
+  const { hOff, wOff, outHeight, outWidth } = p;
+  const mean = s.meanImage?.data;
+  const values = s.meanValues ?? [];
+  const scale = s.scale;
+  const dir = p.mirror ? -1 : 1;
+  for (let c = 0; c < 3; c++) {
+    const channelMean = values.length === 0 ? 0 : values.length === 1 ? values[0]! : values[c]!;
+    for (let h = 0; h < outHeight; h++) {
+      // Its own loop rather than the row helpers: it sees only bytes, so it stays monomorphic.
+      let i = ((h + hOff) * width + wOff) * 3 + (2 - c); // BGR channel c is RGB byte 2 - c
+      let m = (c * height + h + hOff) * width + wOff;
+      const dst = outOffset + (c * outHeight + h) * outWidth;
+      let o = p.mirror ? dst + outWidth - 1 : dst;
       if (mean) {
-        for (let w = 0; w < outWidth; w++) {
-          const v = (pixels[src + w]! - mean[src + w]!) * scale;
-          out[mirror ? dst + outWidth - 1 - w : dst + w] = v;
-        }
+        for (let w = 0; w < outWidth; w++, i += 3, m++, o += dir) out[o] = (rgb[i]! - mean[m]!) * scale;
       } else {
-        for (let w = 0; w < outWidth; w++) {
-          const v = (pixels[src + w]! - channelMean) * scale;
-          out[mirror ? dst + outWidth - 1 - w : dst + w] = v;
-        }
+        for (let w = 0; w < outWidth; w++, i += 3, o += dir) out[o] = (rgb[i]! - channelMean) * scale;
       }
     }
+  }
+}
+
+/** One output row: `width` inputs from `src` every `step`, mean values from `meanAt`, out at `dst`. */
+interface Row {
+  src: number;
+  step: number;
+  meanAt: number;
+  dst: number;
+  width: number;
+  mirror: boolean;
+}
+
+// The row loops keep Caffe's arithmetic, (pixel - mean) * scale; a mirrored row is written from its
+// end backwards, decided once per row rather than once per pixel.
+function rowMinusImage(
+  pixels: ArrayLike<number>,
+  mean: Float32Array,
+  scale: number,
+  r: Row,
+  out: Float32Array,
+) {
+  const dir = r.mirror ? -1 : 1;
+  for (let w = 0, i = r.src, m = r.meanAt, o = r.mirror ? r.dst + r.width - 1 : r.dst; w < r.width; w++) {
+    out[o] = (pixels[i]! - mean[m]!) * scale;
+    i += r.step;
+    m++;
+    o += dir;
+  }
+}
+
+function rowMinusValue(pixels: ArrayLike<number>, value: number, scale: number, r: Row, out: Float32Array) {
+  const dir = r.mirror ? -1 : 1;
+  for (let w = 0, i = r.src, o = r.mirror ? r.dst + r.width - 1 : r.dst; w < r.width; w++) {
+    out[o] = (pixels[i]! - value) * scale;
+    i += r.step;
+    o += dir;
   }
 }
