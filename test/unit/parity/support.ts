@@ -259,3 +259,20 @@ export async function useBackend(name: string): Promise<void> {
   await initBackend(name, { log: () => {} });
   assert.equal(tf.getBackend(), name);
 }
+
+/** The issue's bound: our outputs equal cv2.dnn's within 1e-4 relative (relativeMaxDifference). */
+export const PARITY_TOLERANCE = 1e-4;
+
+/** Reports every layer's difference, then asserts each has cv2's shape and is within the tolerance. */
+export function assertMatchesCv2(t: TestContext, comparisons: LayerComparison[]): void {
+  for (const c of comparisons)
+    t.diagnostic(`${c.layer} ${c.shape.join('x')}: ${c.difference.toExponential(2)}`);
+  for (const c of comparisons) {
+    assert.deepEqual(
+      c.shape,
+      c.referenceShape,
+      `${c.layer}: ours ${c.shape.join('x')}, cv2 ${c.referenceShape.join('x')}`,
+    );
+    assert.ok(c.difference <= PARITY_TOLERANCE, `${c.layer}: relative max difference ${c.difference}`);
+  }
+}
