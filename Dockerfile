@@ -28,6 +28,18 @@ RUN npx tsc -p tsconfig.json \
       'exec node /app/dist/trainer/cli/main.js "$@"' > /app/caffe \
  && chmod 755 /app/caffe
 
+# ---- codec: the native image codec (libjpeg-turbo as OpenCV uses it; trainer/data/native/codec.c),
+#      which prep and the loader use when it is there ----
+FROM node AS codec
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev libjpeg62-turbo-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY hack/native/codec.sh ./hack/native/
+COPY trainer/data/native ./trainer/data/native
+RUN BREWERY_CACHE=/tmp/cache bash hack/native/codec.sh \
+ && cp "$(readlink -f /tmp/cache/native/codec-current/brewery_codec.node)" /brewery_codec.node
+
 # ---- prod-deps: production dependencies only, for the Debian-based images ----
 FROM node AS prod-deps
 WORKDIR /app
@@ -40,10 +52,11 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 # ---- runtime: what the two Debian-based images share ----
 FROM node AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini \
+ && apt-get install -y --no-install-recommends tini libjpeg62-turbo \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production BREWERY_CODEC_ADDON=/app/native/brewery_codec.node
+COPY --from=codec /brewery_codec.node ./native/brewery_codec.node
 COPY package.json package-lock.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 # Prototxt files read at run time (built-in models), relative to package.json.
@@ -88,14 +101,28 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' \) -delete \
  && npm cache clean --force
 
+# ---- gpu-codec: the native image codec built against Ubuntu's libjpeg-turbo, for the CUDA image ----
+FROM cuda-node AS gpu-codec
+COPY --from=node /usr/local/include/node /usr/local/include/node
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev libjpeg-turbo8-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY hack/native/codec.sh ./hack/native/
+COPY trainer/data/native ./trainer/data/native
+RUN BREWERY_CACHE=/tmp/cache bash hack/native/codec.sh \
+ && cp "$(readlink -f /tmp/cache/native/codec-current/brewery_codec.node)" /brewery_codec.node
+
 # ---- trainer (GPU) ----
 FROM cuda-node AS trainer
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tini fontconfig-config fonts-dejavu-core \
+      libjpeg-turbo8 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 1000 --user-group --create-home --shell /usr/sbin/nologin brewery
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production BREWERY_CODEC_ADDON=/app/native/brewery_codec.node
+COPY --from=gpu-codec /brewery_codec.node ./native/brewery_codec.node
 COPY package.json package-lock.json ./
 COPY --from=gpu-deps /app/node_modules ./node_modules
 COPY trainer/models ./trainer/models

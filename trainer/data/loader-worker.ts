@@ -5,22 +5,16 @@ import { parentPort } from 'node:worker_threads';
 
 import sharp from 'sharp';
 
-import {
-  decodeImage,
-  decodeJpegsRgb,
-  describeSource,
-  isPlainColourJpeg,
-  jpegFrame,
-  sameSize,
-} from './images.js';
+import { decodeInterleaved, describeSource } from './images.js';
 import { readDatum } from './records.js';
+import { resizeImage } from './resize.js';
 import {
   checkMean,
   DRAWS_PER_IMAGE,
   placement,
   type TransformSettings,
+  transformInterleavedInto,
   transformInto,
-  transformRgbInto,
 } from './transform.js';
 
 export interface WorkerInit {
@@ -45,6 +39,8 @@ export interface WorkerJob {
   /** Where each item came from, for error messages. */
   names: string[];
   draws: Uint32Array;
+  /** A used batch buffer to fill when it is the batch's size (the loader recycles them). */
+  out?: ArrayBuffer;
 }
 
 export type WorkerReply =
@@ -52,7 +48,7 @@ export type WorkerReply =
   | { id: number; error: string; badInput: boolean };
 
 interface Pixels {
-  /** Planar C x H x W, or interleaved RGB (H x W x 3) when `interleaved`. */
+  /** Planar C x H x W, or interleaved (H x W x C, BGR as decoded) when `interleaved`. */
   pixels: ArrayLike<number>;
   interleaved?: boolean;
   channels: number;
@@ -61,13 +57,13 @@ interface Pixels {
   label: number;
 }
 
-/** Records decoded per sharp call: enough to make its fixed cost small, few enough to stay in cache. */
-const DECODE_CHUNK = 32;
+/** The decode buffer, reused image after image: a new one per image costs its page faults. */
+let scratch = new Uint8Array(0);
 
 let init: WorkerInit | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 sharp.cache(false);
-sharp.concurrency(1); // one libvips thread per decode: the loader's threads are the parallelism
+sharp.concurrency(1); // one libvips thread per decode (files libjpeg cannot read): threads are the parallelism
 
 parentPort?.on('message', (message: WorkerInit | WorkerJob) => {
   if (message.type === 'init') {
@@ -100,14 +96,16 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
   let shape: [number, number, number, number] = [n, 0, 0, 0];
   let inShape = '';
   const labels = new Float32Array(n);
-  let i = 0;
-  for await (const image of imagesOf(job, init)) {
+  for (let i = 0; i < n; i++) {
+    const image = await pixelsOf(job, i, init);
     const p = placement(image.height, image.width, settings, job.draws, i * DRAWS_PER_IMAGE);
     const thisShape = `${image.channels}x${image.height}x${image.width}`;
     if (!out) {
       checkMean(settings, image.channels, image.height, image.width);
       shape = [n, image.channels, p.outHeight, p.outWidth];
-      out = new Float32Array(n * image.channels * p.outHeight * p.outWidth);
+      const size = n * image.channels * p.outHeight * p.outWidth;
+      // Every value of the batch is written below, so a recycled buffer needs no clearing.
+      out = job.out?.byteLength === size * 4 ? new Float32Array(job.out) : new Float32Array(size);
       inShape = thisShape;
     } else if (thisShape !== inShape) {
       throw Object.assign(
@@ -121,64 +119,23 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
     }
     const at = i * shape[1] * shape[2] * shape[3];
     if (image.interleaved) {
-      transformRgbInto(image.pixels as Uint8Array, image.height, image.width, settings, p, out, at);
+      const hwc = image.pixels as Uint8Array;
+      transformInterleavedInto(hwc, image.channels, image.height, image.width, settings, p, out, at);
     } else {
       transformInto(image.pixels, image.channels, image.height, image.width, settings, p, out, at);
     }
     labels[i] = image.label;
-    i++;
   }
   return { id: job.id, data: out ?? new Float32Array(0), labels, shape };
-}
-
-/** The job's images in order: plain colour JPEG records many per sharp call, the rest one by one. */
-async function* imagesOf(job: WorkerJob, options: WorkerInit): AsyncGenerator<Pixels> {
-  const batch = job.kind === 'datum' ? plainJpegRecords(job, options) : undefined;
-  if (!batch) {
-    for (let i = 0; i < job.items.length; i++) yield await pixelsOf(job, i, options);
-    return;
-  }
-  const { jpegs, labels, width, height } = batch;
-  const size = width * height * 3;
-  for (let start = 0; start < jpegs.length; start += DECODE_CHUNK) {
-    const chunk = jpegs.slice(start, start + DECODE_CHUNK);
-    const rgb = await decodeJpegsRgb(chunk, width, height).catch(() => undefined);
-    for (let k = 0; k < chunk.length; k++) {
-      // A chunk that fails to decode is decoded again one by one, for the failing record's own error.
-      if (!rgb) yield await pixelsOf(job, start + k, options);
-      else {
-        const pixels = rgb.subarray(k * size, (k + 1) * size);
-        yield { pixels, interleaved: true, channels: 3, height, width, label: labels[start + k]! };
-      }
-    }
-  }
-}
-
-/** The JPEGs and labels of a job whose records are all plain colour JPEGs of one size, decoded as colour. */
-function plainJpegRecords(job: WorkerJob, options: WorkerInit) {
-  if (options.forceGray || job.items.length === 0) return undefined;
-  const jpegs: Uint8Array[] = [];
-  const labels: number[] = [];
-  for (const [i, bytes] of job.items.entries()) {
-    const datum = readDatum(bytes, job.names[i]);
-    if (!datum.encoded || !datum.data || !isPlainColourJpeg(datum.data)) return undefined;
-    jpegs.push(datum.data);
-    labels.push(datum.label);
-  }
-  const frame = jpegFrame(jpegs[0]!)!;
-  if (!jpegs.every((jpeg) => sameSize(jpegFrame(jpeg), frame))) return undefined;
-  return { jpegs, labels, width: frame.width, height: frame.height };
 }
 
 async function pixelsOf(job: WorkerJob, i: number, options: WorkerInit): Promise<Pixels> {
   const bytes = job.items[i]!;
   if (job.kind === 'image') {
-    const resize = options.newHeight > 0 && options.newWidth > 0;
-    const image = await decodeImage(bytes, {
-      color: options.isColor,
-      ...(resize ? { width: options.newWidth, height: options.newHeight } : {}),
-    });
-    return { ...image, label: job.labels[i]! };
+    let image = await decodeInterleaved(bytes, { color: options.isColor });
+    if (options.newHeight > 0 && options.newWidth > 0)
+      image = resizeImage(image, options.newWidth, options.newHeight);
+    return { ...image, interleaved: true, label: job.labels[i]! };
   }
   const datum = readDatum(bytes, job.names[i]);
   const data = datum.data ?? new Uint8Array(0);
@@ -188,7 +145,11 @@ async function pixelsOf(job: WorkerJob, i: number, options: WorkerInit): Promise
       : options.forceGray
         ? false
         : describeSource(data) !== 'grayscale JPEG';
-    return { ...(await decodeImage(data, { color })), label: datum.label };
+    const image = await decodeInterleaved(data, { color, into: scratch });
+    // Later records decode into a buffer of this size (a dataset's records share theirs); each image
+    // is transformed before the next one is decoded.
+    if (scratch.length < image.pixels.length) scratch = new Uint8Array(image.pixels.length);
+    return { ...image, interleaved: true, label: datum.label };
   }
   const pixels = data.length > 0 ? data : Float32Array.from(datum.floatData ?? []);
   return { pixels, channels: datum.channels, height: datum.height, width: datum.width, label: datum.label };

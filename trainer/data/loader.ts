@@ -79,6 +79,8 @@ export class DataLoader {
   private lastPosition: LoaderPosition;
   private nextJob = 0;
   private readonly prefetch: number;
+  /** Batch buffers handed back by the consumer, for workers to fill again (fresh ones cost page faults). */
+  private readonly spare: ArrayBuffer[] = [];
 
   private constructor(
     private readonly source: RecordSource,
@@ -160,6 +162,17 @@ export class DataLoader {
     return batch;
   }
 
+  /**
+   * Hands a batch's data buffer back for reuse: the caller must not read or keep it afterwards.
+   * Filling a used buffer again saves the page faults of a new one (about half a millisecond per
+   * 227x227 image).
+   */
+  recycle(data: Float32Array): void {
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    if (whole && data.byteLength > 0 && this.spare.length < this.prefetch)
+      this.spare.push(data.buffer as ArrayBuffer);
+  }
+
   /** Where the loader stands after the last batch `next()` returned. */
   position(): LoaderPosition {
     return structuredClone(this.lastPosition);
@@ -183,7 +196,9 @@ export class DataLoader {
       pending.position = position;
       return new Promise<Batch>((resolve, reject) => {
         this.waiting.set(job.id, { resolve, reject });
-        const transfer = job.items.map((b) => b.buffer as ArrayBuffer);
+        const out = this.spare.pop();
+        if (out) job.out = out;
+        const transfer = [...job.items.map((b) => b.buffer as ArrayBuffer), ...(out ? [out] : [])];
         this.workers[job.id % this.workers.length]!.postMessage(job, [...new Set(transfer)]);
       });
     });

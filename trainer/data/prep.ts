@@ -14,7 +14,15 @@ import { BadInputError } from '../errors.js';
 import { readText } from '../proto/io.js';
 import { Rng } from '../rng.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
-import { addDecodedAllInto, decodeImage, describeSource, type ResizeMode, resizeToJpeg } from './images.js';
+import {
+  addInterleavedInto,
+  decodeImage,
+  decodeInterleaved,
+  describeSource,
+  type InterleavedImage,
+  type ResizeMode,
+  resizeToJpeg,
+} from './images.js';
 import {
   type LabelsFile,
   labelsUri,
@@ -59,8 +67,8 @@ type Outcome =
       ok: true;
       item: SourceImage;
       datum: Uint8Array;
-      /** The record's JPEG (encoded records) or planar pixels (raw ones), for the mean. */
-      jpeg?: Uint8Array;
+      /** For the mean: what a reader decodes from the record (encoded), or its planar pixels (raw). */
+      decoded?: InterleavedImage;
       pixels?: Uint8Array;
       converted?: string;
     }
@@ -113,7 +121,6 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
   const writer = new LmdbWriter(join(temp, 'lmdb'));
   const sumsShape = { channels: 3, height: options.size, width: options.size };
   const sums = id.split === 'train' ? new Float64Array(3 * options.size * options.size) : undefined;
-  const decodedSums = sums && new DecodedSums(sums);
   const result: ShardMarker = {
     ...id,
     optionsHash: hash,
@@ -139,7 +146,7 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
     }
     writer.put(Buffer.from(recordKey(index, item.rel)), outcome.datum);
     if (sums && outcome.pixels) addInto(sums, outcome.pixels);
-    if (decodedSums && outcome.jpeg) decodedSums.add(outcome.jpeg);
+    if (sums && outcome.decoded) addInterleavedInto(sums, outcome.decoded);
     if (outcome.converted) result.converted.push({ path: item.rel, from: outcome.converted });
     result.labels[item.label] = (result.labels[item.label] ?? 0) + 1;
     result.lines.push(`${item.rel} ${item.label}`);
@@ -148,11 +155,10 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
   // A window of images in flight, written in list order: memory stays bounded by the window.
   const window: Promise<Outcome>[] = [];
   for (let i = start; i < end; i++) {
-    window.push(prepareImage(list[i]!, options));
+    window.push(prepareImage(list[i]!, options, sums !== undefined));
     if (window.length >= options.threads * 2) handle(await window.shift()!, i - window.length);
   }
   for (let i = end - window.length; i < end; i++) handle(await window.shift()!, i);
-  await decodedSums?.finish();
   progress.finish();
   const stats = writer.finish();
   result.records = stats.entries;
@@ -174,14 +180,16 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
 }
 
 /** Reads, decodes, resizes and encodes one image; an unreadable file becomes a skip, not an error. */
-async function prepareImage(item: SourceImage, options: PrepOptions): Promise<Outcome> {
+async function prepareImage(item: SourceImage, options: PrepOptions, forMean: boolean): Promise<Outcome> {
   const bytes = await storageFor(item.uri).read(item.uri); // I/O errors stop the run: a retry may fix them
   if (bytes.length === 0) return { ok: false, item, reason: 'empty file' };
   const converted = describeSource(bytes);
   try {
     if (options.encoded) {
       const jpeg = await resizeToJpeg(bytes, options.size, options.resize, options.quality);
-      return { ok: true, item, datum: encodedDatumBytes(jpeg, item.label), jpeg, converted };
+      // The mean is over what a reader decodes from the records, as compute_image_mean computes it.
+      const decoded = forMean ? await decodeInterleaved(jpeg, { offThread: true }) : undefined;
+      return { ok: true, item, datum: encodedDatumBytes(jpeg, item.label), decoded, converted };
     }
     const size = options.size;
     const image = await decodeImage(bytes, { width: size, height: size, mode: options.resize });
@@ -189,39 +197,6 @@ async function prepareImage(item: SourceImage, options: PrepOptions): Promise<Ou
     return { ok: true, item, datum, pixels: image.pixels, converted };
   } catch (error) {
     return { ok: false, item, reason: `no decoder can read it: ${(error as Error).message.split('\n')[0]}` };
-  }
-}
-
-/**
- * The mean is over what a reader decodes from the records, as compute_image_mean computes it; the
- * records are decoded many per sharp call, in batches. Sums of integers in float64 are exact in
- * any order, so batching changes no value.
- */
-class DecodedSums {
-  private pending: Uint8Array[] = [];
-  private done: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly sums: Float64Array,
-    private readonly batch = 32,
-  ) {}
-
-  add(jpeg: Uint8Array): void {
-    this.pending.push(jpeg);
-    if (this.pending.length >= this.batch) this.flush();
-  }
-
-  async finish(): Promise<void> {
-    this.flush();
-    await this.done;
-  }
-
-  private flush(): void {
-    const images = this.pending;
-    this.pending = [];
-    if (images.length === 0) return;
-    this.done = this.done.then(() => addDecodedAllInto(this.sums, images));
-    this.done.catch(() => {}); // reported by finish()
   }
 }
 

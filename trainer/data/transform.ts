@@ -1,7 +1,9 @@
 // Caffe's DataTransformer for one image: crop (random in TRAIN, centre in TEST), mirror, mean
 // subtraction (mean file or mean values) and scale, in that order, from planar uint8 pixels into a
 // float32 output (CAFFE_FACTS §3.10). Pure: the random draws come in as numbers.
+
 import { BadInputError } from '../errors.js';
+import { nativeCodec } from './native-codec.js';
 
 export type Phase = 'TRAIN' | 'TEST';
 
@@ -101,12 +103,11 @@ export function transformInto(
   }
 }
 
-/**
- * transformInto for interleaved RGB bytes (H x W x 3, as a decoder gives them): the output is
- * planar BGR, as from planar BGR input, without the planar copy in between.
- */
-export function transformRgbInto(
-  rgb: Uint8Array,
+/** transformInto for interleaved bytes (H x W x C, BGR as decoded): no planar copy first. In the
+ * native codec when it is built. */
+export function transformInterleavedInto(
+  hwc: Uint8Array,
+  channels: number,
   height: number,
   width: number,
   s: TransformSettings,
@@ -118,19 +119,27 @@ export function transformRgbInto(
   const mean = s.meanImage?.data;
   const values = s.meanValues ?? [];
   const scale = s.scale;
+  if (nativeCodec) {
+    // The same loops in C: the loader's hottest (about five times faster).
+    const meanValues = Float64Array.from(values);
+    const args = [hOff, wOff, outHeight, outWidth, p.mirror, scale, mean ?? null, meanValues] as const;
+    nativeCodec.transformInterleaved(hwc, channels, height, width, ...args, out, outOffset);
+    return;
+  }
   const dir = p.mirror ? -1 : 1;
-  for (let c = 0; c < 3; c++) {
+  for (let c = 0; c < channels; c++) {
     const channelMean = values.length === 0 ? 0 : values.length === 1 ? values[0]! : values[c]!;
     for (let h = 0; h < outHeight; h++) {
       // Its own loop rather than the row helpers: it sees only bytes, so it stays monomorphic.
-      let i = ((h + hOff) * width + wOff) * 3 + (2 - c); // BGR channel c is RGB byte 2 - c
+      let i = ((h + hOff) * width + wOff) * channels + c;
       let m = (c * height + h + hOff) * width + wOff;
       const dst = outOffset + (c * outHeight + h) * outWidth;
       let o = p.mirror ? dst + outWidth - 1 : dst;
       if (mean) {
-        for (let w = 0; w < outWidth; w++, i += 3, m++, o += dir) out[o] = (rgb[i]! - mean[m]!) * scale;
+        for (let w = 0; w < outWidth; w++, i += channels, m++, o += dir)
+          out[o] = (hwc[i]! - mean[m]!) * scale;
       } else {
-        for (let w = 0; w < outWidth; w++, i += 3, o += dir) out[o] = (rgb[i]! - channelMean) * scale;
+        for (let w = 0; w < outWidth; w++, i += channels, o += dir) out[o] = (hwc[i]! - channelMean) * scale;
       }
     }
   }

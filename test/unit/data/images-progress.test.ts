@@ -3,13 +3,13 @@ import { test } from 'node:test';
 
 import sharp from 'sharp';
 
-import { decodeImage, describeSource, toPlanarBgr } from '../../../trainer/data/images.js';
+import { decodeImage, describeSource, toPlanar } from '../../../trainer/data/images.js';
 import { Progress } from '../../../trainer/data/progress.js';
 
-test('interleaved RGB becomes planar BGR', () => {
+test('interleaved pixels become planar, channel order kept', () => {
   // two pixels: (1,2,3) and (4,5,6)
-  assert.deepEqual([...toPlanarBgr(Uint8Array.of(1, 2, 3, 4, 5, 6), 1, 2, 3)], [3, 6, 2, 5, 1, 4]);
-  assert.deepEqual([...toPlanarBgr(Uint8Array.of(1, 2, 3, 9, 4, 5, 6, 9), 1, 2, 4)], [3, 6, 2, 5, 1, 4]);
+  const image = { pixels: Uint8Array.of(1, 2, 3, 4, 5, 6), channels: 3, height: 1, width: 2 };
+  assert.deepEqual([...toPlanar(image)], [1, 4, 2, 5, 3, 6]);
 });
 
 test('odd sources are named, and all decode to 3-channel BGR', async () => {
