@@ -76,7 +76,7 @@ async function decodeWithSharp(bytes: Uint8Array, color: boolean): Promise<Inter
 
 /** Decodes (and resizes, when asked) to planar BGR or gray. */
 export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<PlanarImage> {
-  let image = await decodeInterleaved(bytes, { color: options.color ?? true });
+  let image = await decodeInterleaved(bytes, { color: options.color ?? true, offThread: true });
   if (options.width && options.height)
     image = resizeImage(image, options.width, options.height, options.mode);
   return { ...image, pixels: toPlanar(image) };

@@ -76,7 +76,7 @@ const SIZES: [number, number][] = [
 ];
 
 test('JPEG bytes equal cv2.imencode and decoded pixels equal cv2.imdecode', async (t) => {
-  if (!nativeCodec) return t.skip('the native JPEG codec is not built (npm run setup)');
+  if (!nativeCodec) return t.skip('the native image codec is not built (npm run setup)');
   const cases = {
     photo: { image: photo(500, 375, 1), quality: 95, sizes: [] },
     odd: { image: photo(33, 17, 2), quality: 90, sizes: [] },
