@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The `caffe` command: Caffe's tools and flags, so a Caffe user's habits work.
-import './commands/index.js';
-
 import { ExitCode, exitCodeFor, UsageError } from '../errors.js';
 import { allCommands, findCommand } from './command.js';
+import { loadCommands } from './commands/index.js';
 
 async function main(argv: string[]): Promise<number> {
+  await loadCommands(argv);
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help') {
     const lines = allCommands().map((c) => `  ${c.name.padEnd(28)} ${c.summary}`);
     console.log(`usage: caffe <command> [flags]\n\ncommands:\n${lines.join('\n')}`);
