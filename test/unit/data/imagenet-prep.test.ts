@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { generateSampleImagenet, type SampleTree } from '../../../hack/sample-imagenet.js';
+import { nativeCodec } from '../../../trainer/data/native-codec.js';
 import { readDatumsIndependently, skipUnlessIndependentReader } from './independent-reader.js';
 import { checkPreparedDataset, progressOf, runCaffe, runCaffeOk } from './prep-checks.js';
 
@@ -65,6 +66,29 @@ test('four workers and finalize make a dataset whose records, labels and mean ch
     (cleanManifest as { splits: { train: { records: number } } }).splits.train.records,
   );
   assert.match(trainList[0]!, /^n\d{8}\/\S+\.JPEG \d+$/);
+  if (nativeCodec) {
+    // Caffe's convert_imageset through OpenCV: imread, resize, imencode at quality 95. With the native
+    // codec (the same libjpeg-turbo as Debian's OpenCV) every record is those bytes.
+    const broken = new Set(tree.files.filter((f) => f.broken).map((f) => f.rel));
+    const records = readDatumsIndependently([join(out, 'train/shard-00001-of-00004')])
+      .map((r) => ({ rel: r.key.slice(9), data: r.data }))
+      .filter((r) => !broken.has(r.rel))
+      .slice(0, 20);
+    const script = [
+      'import base64, sys, cv2',
+      'for f in sys.argv[1:]:',
+      '    ok, jpeg = cv2.imencode(".jpg", cv2.resize(cv2.imread(f), (64, 64)), [cv2.IMWRITE_JPEG_QUALITY, 95])',
+      '    print(base64.b64encode(jpeg.tobytes()).decode())',
+    ].join('\n');
+    const files = records.map((r) => join(tree.train, r.rel));
+    const cv = spawnSync('/usr/bin/python3', ['-c', script, ...files], { encoding: 'utf8' });
+    assert.equal(cv.status, 0, cv.stderr);
+    const theirs = cv.stdout.trim().split('\n');
+    assert.equal(records.length, 20);
+    for (const [i, r] of records.entries()) {
+      assert.ok(Buffer.from(theirs[i]!, 'base64').equals(r.data), `${r.rel}: not the bytes OpenCV writes`);
+    }
+  }
 });
 
 test('a worker killed mid-shard and run again gives the same manifest', { skip }, async () => {
