@@ -9,8 +9,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export interface NativeCodec {
-  /** Decodes into `out` (interleaved BGR, or gray); returns libjpeg's warning count. Throws when
-   * no image comes out. */
+  /** Decodes into `out` (interleaved BGR, or gray; exactly width x height x channels bytes, from
+   * the frame header); returns libjpeg's warning count. Throws when no image, or one of another
+   * size, comes out. */
   decode(jpeg: Uint8Array, out: Uint8Array, gray: boolean): number;
   /** decode on Node's thread pool. */
   decodeAsync(jpeg: Uint8Array, out: Uint8Array, gray: boolean): Promise<number>;

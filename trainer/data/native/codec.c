@@ -13,7 +13,7 @@
 //       transform.ts's transformInterleavedInto: crop, mirror, mean subtraction and scale
 //
 // Caffe compat: like OpenCV, warnings (a truncated file, corrupt data libjpeg can skip) still give
-// an image; only errors that leave none throw. The caller sizes `out` from the frame header.
+// an image; only errors that leave none throw. The caller sizes `out` exactly, from the frame header.
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <setjmp.h>
@@ -81,9 +81,11 @@ static void run_decode(decode_job *job) {
   info.out_color_space = job->gray ? JCS_GRAYSCALE : JCS_EXT_BGR;
   jpeg_start_decompress(&info);
   size_t stride = (size_t)info.output_width * info.output_components;
-  if (stride * info.output_height > job->out_size) {
-    snprintf(job->error, sizeof job->error, "output buffer of %zu bytes is too small for %ux%ux%d",
-             job->out_size, info.output_width, info.output_height, info.output_components);
+  // Exactly the size the caller expects from the frame header: anything else is a file to leave to
+  // another decoder, not pixels to guess at.
+  if (stride * info.output_height != job->out_size) {
+    snprintf(job->error, sizeof job->error, "the image is %ux%ux%d, not the %zu bytes of the output buffer",
+             info.output_width, info.output_height, info.output_components, job->out_size);
     jpeg_destroy_decompress(&info);
     return;
   }
