@@ -144,24 +144,15 @@ static void run_encode(encode_job *job) {
     }                                                                     \
   } while (0)
 
-static int bytes_of(napi_env env, napi_value value, void **data, size_t *size) {
-  bool is_typed;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  return napi_get_typedarray_info(env, value, &type, size, data, &buffer, &offset) == napi_ok &&
-         type == napi_uint8_array;
-}
-
-static int int32s_of(napi_env env, napi_value value, int32_t **data, size_t *length) {
+// The data and element count of a typed array of type `want`; 0 for anything else.
+static int typed_array_of(napi_env env, napi_value value, napi_typedarray_type want, void *data, size_t *length) {
   bool is_typed;
   if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
   napi_typedarray_type type;
   napi_value buffer;
   size_t offset;
   return napi_get_typedarray_info(env, value, &type, length, (void **)data, &buffer, &offset) == napi_ok &&
-         type == napi_int32_array;
+         type == want;
 }
 
 typedef struct {
@@ -230,7 +221,7 @@ static int read_decode_args(napi_env env, napi_callback_info cb, decode_job *job
   void *src, *out;
   memset(job, 0, sizeof *job);
   if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
-      !bytes_of(env, argv[0], &src, &job->src_size) || !bytes_of(env, argv[1], &out, &job->out_size) ||
+      !typed_array_of(env, argv[0], napi_uint8_array, &src, &job->src_size) || !typed_array_of(env, argv[1], napi_uint8_array, &out, &job->out_size) ||
       napi_get_value_bool(env, argv[2], &gray) != napi_ok) {
     napi_throw_type_error(env, NULL, "decode(jpeg: Uint8Array, out: Uint8Array, gray: boolean)");
     return 0;
@@ -247,7 +238,7 @@ static int read_encode_args(napi_env env, napi_callback_info cb, encode_job *job
   size_t size;
   memset(job, 0, sizeof *job);
   if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
-      !bytes_of(env, argv[0], &pixels, &size) || napi_get_value_int32(env, argv[1], &job->width) != napi_ok ||
+      !typed_array_of(env, argv[0], napi_uint8_array, &pixels, &size) || napi_get_value_int32(env, argv[1], &job->width) != napi_ok ||
       napi_get_value_int32(env, argv[2], &job->height) != napi_ok ||
       napi_get_value_int32(env, argv[3], &job->channels) != napi_ok ||
       napi_get_value_int32(env, argv[4], &job->quality) != napi_ok) {
@@ -341,13 +332,13 @@ static napi_value resize_rows(napi_env env, napi_callback_info cb) {
   size_t src_size, out_size, width, height, n;
   int32_t stride, src_height, channels, *x_first, *x_second, *x_w1, *x_w2, *y_row, *y_w1, *y_w2;
   int ok = napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) == napi_ok && argc == 12 &&
-           bytes_of(env, argv[0], &src, &src_size) && napi_get_value_int32(env, argv[1], &stride) == napi_ok &&
+           typed_array_of(env, argv[0], napi_uint8_array, &src, &src_size) && napi_get_value_int32(env, argv[1], &stride) == napi_ok &&
            napi_get_value_int32(env, argv[2], &src_height) == napi_ok &&
-           napi_get_value_int32(env, argv[3], &channels) == napi_ok && int32s_of(env, argv[4], &x_first, &width) &&
-           int32s_of(env, argv[5], &x_second, &n) && n == width && int32s_of(env, argv[6], &x_w1, &n) &&
-           n == width && int32s_of(env, argv[7], &x_w2, &n) && n == width &&
-           int32s_of(env, argv[8], &y_row, &height) && int32s_of(env, argv[9], &y_w1, &n) && n == height &&
-           int32s_of(env, argv[10], &y_w2, &n) && n == height && bytes_of(env, argv[11], &out, &out_size);
+           napi_get_value_int32(env, argv[3], &channels) == napi_ok && typed_array_of(env, argv[4], napi_int32_array, &x_first, &width) &&
+           typed_array_of(env, argv[5], napi_int32_array, &x_second, &n) && n == width && typed_array_of(env, argv[6], napi_int32_array, &x_w1, &n) &&
+           n == width && typed_array_of(env, argv[7], napi_int32_array, &x_w2, &n) && n == width &&
+           typed_array_of(env, argv[8], napi_int32_array, &y_row, &height) && typed_array_of(env, argv[9], napi_int32_array, &y_w1, &n) && n == height &&
+           typed_array_of(env, argv[10], napi_int32_array, &y_w2, &n) && n == height && typed_array_of(env, argv[11], napi_uint8_array, &out, &out_size);
   size_t row_values = width * (size_t)channels;
   if (!ok || channels < 1 || src_height < 1 || stride < channels || (size_t)stride * src_height > src_size ||
       out_size < row_values * height) {
@@ -400,26 +391,6 @@ static napi_value resize_rows(napi_env env, napi_callback_info cb) {
 
 // --- Caffe's DataTransformer over interleaved bytes, as transform.ts's transformInterleavedInto ---
 
-static int float32s_of(napi_env env, napi_value value, float **data, size_t *length) {
-  bool is_typed;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  return napi_get_typedarray_info(env, value, &type, length, (void **)data, &buffer, &offset) == napi_ok &&
-         type == napi_float32_array;
-}
-
-static int float64s_of(napi_env env, napi_value value, double **data, size_t *length) {
-  bool is_typed;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  return napi_get_typedarray_info(env, value, &type, length, (void **)data, &buffer, &offset) == napi_ok &&
-         type == napi_float64_array;
-}
-
 static napi_value transform_interleaved(napi_env env, napi_callback_info cb) {
   size_t argc = 14, hwc_size, mean_size = 0, values_size, out_size;
   napi_value argv[14];
@@ -430,14 +401,14 @@ static napi_value transform_interleaved(napi_env env, napi_callback_info cb) {
   bool mirror, ok;
   napi_valuetype mean_type;
   ok = napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) == napi_ok && argc == 14 &&
-       bytes_of(env, argv[0], &hwc_data, &hwc_size) && napi_get_value_int32(env, argv[1], &channels) == napi_ok &&
+       typed_array_of(env, argv[0], napi_uint8_array, &hwc_data, &hwc_size) && napi_get_value_int32(env, argv[1], &channels) == napi_ok &&
        napi_get_value_int32(env, argv[2], &height) == napi_ok && napi_get_value_int32(env, argv[3], &width) == napi_ok &&
        napi_get_value_int32(env, argv[4], &h_off) == napi_ok && napi_get_value_int32(env, argv[5], &w_off) == napi_ok &&
        napi_get_value_int32(env, argv[6], &out_height) == napi_ok &&
        napi_get_value_int32(env, argv[7], &out_width) == napi_ok && napi_get_value_bool(env, argv[8], &mirror) == napi_ok &&
        napi_get_value_double(env, argv[9], &scale) == napi_ok && napi_typeof(env, argv[10], &mean_type) == napi_ok &&
-       (mean_type == napi_null || float32s_of(env, argv[10], &mean, &mean_size)) &&
-       float64s_of(env, argv[11], &values, &values_size) && float32s_of(env, argv[12], &out, &out_size) &&
+       (mean_type == napi_null || typed_array_of(env, argv[10], napi_float32_array, &mean, &mean_size)) &&
+       typed_array_of(env, argv[11], napi_float64_array, &values, &values_size) && typed_array_of(env, argv[12], napi_float32_array, &out, &out_size) &&
        napi_get_value_int32(env, argv[13], &out_offset) == napi_ok;
   size_t area = (size_t)height * width;
   if (!ok || channels < 1 || h_off < 0 || w_off < 0 || h_off + out_height > height || w_off + out_width > width ||
