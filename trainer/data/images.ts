@@ -2,7 +2,7 @@
 // libjpeg-turbo with OpenCV's settings (the native codec, jpeg-codec.ts), everything else (CMYK
 // JPEGs, PNG data, files libjpeg refuses) through sharp; OpenCV's bilinear resize (resize.ts); and
 // the pixel layouts Caffe wants: interleaved BGR as decoded, planar (CHW) BGR in raw Datums.
-import sharp from 'sharp';
+import type sharpModule from 'sharp';
 
 import { nativeCodec } from './native-codec.js';
 import { type InterleavedImage, type ResizeMode, resizeImage } from './resize.js';
@@ -62,7 +62,20 @@ export async function decodeInterleaved(
   return decodeWithSharp(bytes, color);
 }
 
+let sharpLoading: Promise<typeof sharpModule> | undefined;
+
+/** sharp, loaded when a file first needs it (with the codec built, most runs never do). */
+function loadSharp(): Promise<typeof sharpModule> {
+  sharpLoading ??= import('sharp').then(({ default: sharp }) => {
+    sharp.cache(false); // decoded images are used once; a cache only adds memory
+    sharp.concurrency(1); // one libvips thread per image: the callers' images in flight are the parallelism
+    return sharp;
+  });
+  return sharpLoading;
+}
+
 async function decodeWithSharp(bytes: Uint8Array, color: boolean): Promise<InterleavedImage> {
+  const sharp = await loadSharp();
   // Caffe compat: OpenCV keeps a JPEG whose end is missing (libjpeg warns and fills the rest), so
   // only errors that leave no image at all make a file unreadable.
   const { data, info } = await sharp(bytes, { failOn: 'none' })
@@ -108,8 +121,14 @@ export function encodeJpeg(
       ? nativeCodec.encodeAsync(pixels, width, height, channels, quality)
       : Promise.resolve(nativeCodec.encode(pixels, width, height, channels, quality));
   }
+  return encodeWithSharp(image, quality);
+}
+
+async function encodeWithSharp(image: InterleavedImage, quality: number): Promise<Buffer> {
+  const { pixels, width, height, channels } = image;
   const rgb = Uint8Array.from(pixels);
   if (channels === 3) swapRedBlue(rgb);
+  const sharp = await loadSharp();
   return sharp(rgb, { raw: { width, height, channels: channels as 1 | 3 } })
     .jpeg({ quality, optimiseCoding: false })
     .toBuffer();

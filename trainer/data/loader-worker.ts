@@ -3,8 +3,6 @@
 // so a batch's content depends only on them, never on which thread made it.
 import { parentPort } from 'node:worker_threads';
 
-import sharp from 'sharp';
-
 import { decodeInterleaved, describeSource } from './images.js';
 import { readDatum } from './records.js';
 import { resizeImage } from './resize.js';
@@ -62,8 +60,6 @@ let scratch = new Uint8Array(0);
 
 let init: WorkerInit | undefined;
 let queue: Promise<unknown> = Promise.resolve();
-sharp.cache(false);
-sharp.concurrency(1); // one libvips thread per decode (files libjpeg cannot read): threads are the parallelism
 
 parentPort?.on('message', (message: WorkerInit | WorkerJob) => {
   if (message.type === 'init') {

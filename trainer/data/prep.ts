@@ -8,8 +8,6 @@ import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
-import sharp from 'sharp';
-
 import { BadInputError } from '../errors.js';
 import { readText } from '../proto/io.js';
 import { Rng } from '../rng.js';
@@ -75,8 +73,6 @@ type Outcome =
   | { ok: false; item: SourceImage; reason: string };
 
 export async function runPrep(options: PrepOptions): Promise<ShardMarker[]> {
-  sharp.cache(false); // decoded images are used once; a cache only adds memory
-  sharp.concurrency(1); // one libvips thread per image: --threads images in flight are the parallelism
   const scan = await scanImagenet(options);
   const words = options.words ? Object.fromEntries(parseWordsFile(await readText(options.words))) : undefined;
   const splits: Split[] = options.val ? ['train', 'val'] : ['train'];

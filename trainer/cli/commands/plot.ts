@@ -33,7 +33,7 @@ async function run(argv: string[]): Promise<number> {
   const out = String(values.out);
   const width = sizeFlag('width', values.width, 800);
   const height = sizeFlag('height', values.height, 600);
-  // Loaded here rather than at start-up (Vega and sharp): every `caffe` command imports this file.
+  // Loaded when the command runs rather than at start-up (Vega and sharp): `caffe help` imports this file too.
   const { formatFor, renderImage } = await import('../../plot/render.js');
   const format = formatFor(out);
   if (!format) throw new UsageError(`--out: expected a file name ending in .png or .svg, received '${out}'`);
