@@ -65,9 +65,22 @@ export function prepArgs(spec: ImageNetDatasetSpec): string[] {
   args.push(`--encoded=${spec.encoding === 'jpeg'}`);
   if (spec.quality !== undefined) args.push(`--quality=${spec.quality}`);
   if (spec.shuffleSeed !== undefined) args.push(`--shuffle-seed=${spec.shuffleSeed}`);
+  // Inside a container Node sees the node's cores, not the pod's: the CPU the worker asks for says
+  // how many images it works on at once.
+  const threads = prepThreads(spec);
+  if (threads !== undefined) args.push(`--threads=${threads}`);
   // Kubernetes expands $(JOB_COMPLETION_INDEX), which the Job controller sets in every indexed pod.
   args.push(`--shard-count=${spec.shards}`, '--shard-index=$(JOB_COMPLETION_INDEX)');
   return args;
+}
+
+/** Images a prep worker works on at once: its CPU, rounded up; undefined when it asks for none. */
+export function prepThreads(spec: ImageNetDatasetSpec): number | undefined {
+  const cpu = spec.worker?.resources?.cpu;
+  if (cpu === undefined) return undefined;
+  const cores =
+    typeof cpu === 'number' ? cpu : cpu.endsWith('m') ? Number(cpu.slice(0, -1)) / 1000 : Number(cpu);
+  return Number.isFinite(cores) ? Math.max(1, Math.ceil(cores)) : undefined;
 }
 
 export function finalizeArgs(spec: ImageNetDatasetSpec): string[] {
@@ -88,7 +101,10 @@ const podFailurePolicy = (container: string) => ({
 
 export function prepJob(dataset: DatasetRef, defaults: JobDefaults): KubeObject {
   const { spec } = dataset;
-  const job = baseJob(dataset, 'prep', prepArgs(spec), defaults);
+  // Decoding and encoding run on libuv's pool (4 threads by default): one per image in flight.
+  const threads = prepThreads(spec);
+  const env = threads && threads > 4 ? [{ name: 'UV_THREADPOOL_SIZE', value: String(threads) }] : undefined;
+  const job = baseJob(dataset, 'prep', prepArgs(spec), defaults, env);
   Object.assign(job.spec as object, {
     completionMode: 'Indexed',
     completions: spec.shards,
@@ -107,7 +123,13 @@ export function finalizeJob(dataset: DatasetRef, defaults: JobDefaults): KubeObj
   return job;
 }
 
-function baseJob(dataset: DatasetRef, step: Step, args: string[], defaults: JobDefaults): KubeObject {
+function baseJob(
+  dataset: DatasetRef,
+  step: Step,
+  args: string[],
+  defaults: JobDefaults,
+  env?: { name: string; value: string }[],
+): KubeObject {
   const { spec } = dataset;
   const labels = { ...MANAGED_BY, [DATASET_LABEL]: dataset.name, [STEP_LABEL]: step };
   const container: Record<string, unknown> = {
@@ -118,6 +140,7 @@ function baseJob(dataset: DatasetRef, step: Step, args: string[], defaults: JobD
     resources: resourceRequirements(spec.worker?.resources),
   };
   if (spec.credentials) container.envFrom = [{ secretRef: { name: spec.credentials.secretName } }];
+  if (env) container.env = env;
   const podSpec: Record<string, unknown> = { restartPolicy: 'Never', containers: [container] };
   const volume = spec.source.volume;
   if (step === 'prep' && volume) {

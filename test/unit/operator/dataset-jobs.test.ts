@@ -8,6 +8,7 @@ import {
   jobName,
   prepArgs,
   prepJob,
+  prepThreads,
   SOURCE_MOUNT,
 } from '../../../operator/dataset/jobs.js';
 
@@ -69,9 +70,32 @@ test('prep args name every flag of `caffe imagenet prep`, with the shard index f
     '--encoded=true',
     '--quality=85',
     '--shuffle-seed=7',
+    '--threads=2',
     '--shard-count=3',
     '--shard-index=$(JOB_COMPLETION_INDEX)',
   ]);
+});
+
+test("a prep worker's threads follow its CPU; past libuv's 4 its pool grows with them", () => {
+  const withCpu = (cpu: string | number | undefined) =>
+    ImageNetDatasetSpec.parse({
+      source: { uri: 's3://images/raw/' },
+      output: 's3://data/out/',
+      ...(cpu === undefined ? {} : { worker: { resources: { cpu } } }),
+    });
+  assert.deepEqual(
+    ['500m', '2500m', '1.5', 3, undefined].map((cpu) => prepThreads(withCpu(cpu))),
+    [1, 3, 2, 3, undefined],
+  );
+  assert.ok(!prepArgs(withCpu(undefined)).some((a) => a.startsWith('--threads')));
+  const env = (cpu: string) =>
+    (
+      shape(prepJob({ ...dataset, spec: withCpu(cpu) }, defaults)).spec.template.spec.containers[0] as {
+        env?: unknown;
+      }
+    ).env;
+  assert.equal(env('4'), undefined);
+  assert.deepEqual(env('16'), [{ name: 'UV_THREADPOOL_SIZE', value: '16' }]);
 });
 
 test('the prep Job is Indexed with one completion per shard, and never retries bad input', () => {
