@@ -5,7 +5,7 @@ import { BadInputError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { storageFor } from '../storage/index.js';
 import { createDb } from './db-files.js';
-import { decodeImage, encodePlanarJpeg } from './images.js';
+import { decodeImage, decodeResized, encodeJpeg } from './images.js';
 import { recordKey } from './layout.js';
 import { encodedDatumBytes, rawDatumBytes } from './records.js';
 
@@ -94,8 +94,8 @@ async function datumFor(file: string, label: number, options: ConvertOptions, re
       await decodeImage(bytes, { color }); // still refuse files no decoder can read
       return { bytes: encodedDatumBytes(bytes, label), size: bytes.length };
     }
-    const image = await decodeImage(bytes, resizeOptions(options, color, resize));
-    const encoded = await encodePlanarJpeg(image, 95);
+    // As Caffe's imencode with OpenCV's default quality, 95.
+    const encoded = await encodeJpeg(await decodeResized(bytes, resizeOptions(options, color, resize)), 95);
     return { bytes: encodedDatumBytes(encoded, label), size: encoded.length };
   }
   const image = await decodeImage(bytes, resizeOptions(options, color, resize));

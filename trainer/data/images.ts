@@ -87,11 +87,19 @@ async function decodeWithSharp(bytes: Uint8Array, color: boolean): Promise<Inter
   return { pixels: data, channels: info.channels, height: info.height, width: info.width };
 }
 
+/** Decodes and, when asked, resizes: interleaved BGR or gray, as OpenCV's imread and resize give it. */
+export async function decodeResized(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<InterleavedImage> {
+  const image = await decodeInterleaved(bytes, { color: options.color ?? true, offThread: true });
+  const { width, height } = options;
+  return width && height ? resizeImage(image, width, height, options.mode) : image;
+}
+
 /** Decodes (and resizes, when asked) to planar BGR or gray. */
 export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<PlanarImage> {
-  let image = await decodeInterleaved(bytes, { color: options.color ?? true, offThread: true });
-  if (options.width && options.height)
-    image = resizeImage(image, options.width, options.height, options.mode);
+  const image = await decodeResized(bytes, options);
   return { ...image, pixels: toPlanar(image) };
 }
 
@@ -132,11 +140,6 @@ async function encodeWithSharp(image: InterleavedImage, quality: number): Promis
   return sharp(rgb, { raw: { width, height, channels: channels as 1 | 3 } })
     .jpeg({ quality, optimiseCoding: false })
     .toBuffer();
-}
-
-/** Encodes planar BGR (or gray) bytes as a JPEG. */
-export function encodePlanarJpeg(image: PlanarImage, quality: number): Promise<Buffer> {
-  return encodeJpeg({ ...image, pixels: toInterleaved(image) }, quality);
 }
 
 /** Adds an image (interleaved BGR) to running per-position sums in planar BGR order. */
@@ -189,18 +192,6 @@ export function toPlanar(image: InterleavedImage): Uint8Array {
   const out = new Uint8Array(channels * area);
   for (let i = 0, p = 0; i < area; i++, p += channels) {
     for (let c = 0; c < channels; c++) out[c * area + i] = pixels[p + c]!;
-  }
-  return out;
-}
-
-/** Planar (CHW) to interleaved (HWC), channel order kept. */
-export function toInterleaved(image: PlanarImage): Uint8Array {
-  const { pixels, channels, height, width } = image;
-  if (channels === 1) return pixels;
-  const area = height * width;
-  const out = new Uint8Array(channels * area);
-  for (let i = 0, p = 0; i < area; i++, p += channels) {
-    for (let c = 0; c < channels; c++) out[p + c] = pixels[c * area + i]!;
   }
   return out;
 }

@@ -16,7 +16,6 @@ import {
   describeSource,
   encodeJpeg,
   jpegFrame,
-  toInterleaved,
   toPlanar,
 } from '../../../trainer/data/images.js';
 import { LmdbWriter } from '../../../trainer/data/lmdb-writer.js';
@@ -125,7 +124,7 @@ test('a truncated JPEG keeps what could be read; noise is refused with a reason'
   await assert.rejects(decodeInterleaved(Buffer.from('not an image at all')), /unsupported image format/);
 });
 
-test('an encoded image decodes back close to its pixels; planar and interleaved round-trip', async () => {
+test('an encoded image decodes back close to its pixels; planar keeps the channel order', async () => {
   const width = 48;
   const height = 32;
   // A smooth image: JPEG keeps it within a few levels.
@@ -139,7 +138,6 @@ test('an encoded image decodes back close to its pixels; planar and interleaved 
   assert.ok(worst <= 8, `a smooth q95 image came back with errors up to ${worst}`);
   const planar = toPlanar(image);
   assert.deepEqual([planar[0], planar[width * height], planar[2 * width * height]], [0, 0, 128]);
-  assert.deepEqual(toInterleaved({ ...image, pixels: planar }), pixels);
   const sums = new Float64Array(3 * width * height);
   addInterleavedInto(sums, image);
   addInterleavedInto(sums, image);

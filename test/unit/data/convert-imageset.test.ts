@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { generateSampleImagenet, type SampleTree } from '../../../hack/sample-imagenet.js';
 import { parseListFile } from '../../../trainer/data/convert-imageset.js';
+import { nativeCodec } from '../../../trainer/data/native-codec.js';
 import {
   readBlobIndependently,
   readDatumsIndependently,
@@ -111,8 +113,19 @@ test('--encoded keeps the file bytes unless resized; --gray gives one channel', 
     listFile,
     resizedDb,
   ]);
-  for (const r of readDatumsIndependently([resizedDb])) {
+  const resized = readDatumsIndependently([resizedDb]);
+  for (const r of resized) {
     assert.deepEqual([r.data[0], r.data[1]], [0xff, 0xd8], `${r.key} was not re-encoded as JPEG`);
+  }
+  if (nativeCodec) {
+    // Caffe's own steps, in Debian's OpenCV (the same libjpeg-turbo): the same bytes.
+    const script =
+      'import sys, cv2; sys.stdout.buffer.write(cv2.imencode(".jpg", cv2.resize(cv2.imread(sys.argv[1]), (8, 8)))[1].tobytes())';
+    const file = join(tree.train, plain.key.slice(9));
+    const cv = spawnSync('/usr/bin/python3', ['-c', script, file]);
+    assert.equal(cv.status, 0, String(cv.stderr));
+    const ours = resized.find((r) => r.key.slice(9) === plain.key.slice(9))!;
+    assert.ok(ours.data.equals(cv.stdout), `${plain.key}: not the bytes Caffe's convert_imageset writes`);
   }
 
   const grayDb = join(work, 'gray_lmdb');
