@@ -86,7 +86,9 @@ const Worker = z
       .optional(),
     resources: ComputeResources.optional(),
   })
-  .describe('The pods that prepare the shards. Each works on as many images at once as its CPU, rounded up (all the node\'s cores when unset).');
+  .describe(
+    "The pods that prepare the shards. Each works on as many images at once as its CPU, rounded up (all the node's cores when unset).",
+  );
 
 const DatasetSpecFields = z
   .object({
