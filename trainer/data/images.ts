@@ -1,5 +1,5 @@
 // Image decoding, resizing and encoding as Caffe's tools do them through OpenCV: JPEGs through
-// libjpeg-turbo with OpenCV's settings (the native codec, jpeg-codec.ts), everything else (CMYK
+// libjpeg-turbo with OpenCV's settings (the native codec, native-codec.ts), everything else (CMYK
 // JPEGs, PNG data, files libjpeg refuses) through sharp; OpenCV's bilinear resize (resize.ts); and
 // the pixel layouts Caffe wants: interleaved BGR as decoded, planar (CHW) BGR in raw Datums.
 import type sharpModule from 'sharp';
@@ -110,8 +110,8 @@ export async function resizeToJpeg(
   mode: ResizeMode,
   quality: number,
 ): Promise<Buffer> {
-  const image = await decodeInterleaved(bytes, { offThread: true });
-  return encodeJpeg(resizeImage(image, size, size, mode), quality, { offThread: true });
+  const image = await decodeResized(bytes, { width: size, height: size, mode });
+  return encodeJpeg(image, quality, { offThread: true });
 }
 
 /**
