@@ -61,7 +61,7 @@ export interface NativeCodec {
 }
 
 /** Where the addon is: $BREWERY_CODEC_ADDON (`none` turns it off), else the cache. */
-export function codecAddonPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+function codecAddonPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.BREWERY_CODEC_ADDON)
     return env.BREWERY_CODEC_ADDON === 'none' ? undefined : env.BREWERY_CODEC_ADDON;
   const cache = env.BREWERY_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'brewery');
