@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Runs the test suite with node's built-in runner over the compiled tests in dist/.
-//   node hack/run-tests.js [--unit | --integration] [FILTER...]
+//   node hack/run-tests.js [--unit | --integration] [--repeat=N] [--load=K] [FILTER...]
 // Unit tests need nothing. Integration and end-to-end tests share one local cluster per run
 // (hack/cluster up, torn down at the end); without Go they are skipped with the reason, except in CI
 // (CI=true), where a missing cluster is a failure.
-import { spawnSync } from 'node:child_process';
+// --repeat=N runs the chosen files N times on the one cluster and stops at the first failure; --load=K
+// keeps K CPU-bound processes busy beside them. Together they show whether a test depends on the
+// machine's speed before it is called reliable: `node hack/run-tests.js --repeat=10 --load=2 FILTER`.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +16,18 @@ const root = resolve(fileURLToPath(import.meta.url), '../..');
 const args = process.argv.slice(2);
 const only = args.includes('--unit') ? 'unit' : args.includes('--integration') ? 'integration' : 'all';
 const filters = args.filter((a) => !a.startsWith('--'));
+const countFlag = (name, fallback) => {
+  const raw = args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${name}: expected a whole number, received '${raw}'`);
+    process.exit(64);
+  }
+  return n;
+};
+const repeat = Math.max(1, countFlag('repeat', 1));
+const load = countFlag('load', 0);
 
 function findTests(dir) {
   if (!existsSync(dir)) return [];
@@ -60,10 +75,29 @@ if (files.some(needsCluster) && !env.BREWERY_CLUSTER_ENV) {
 console.log(
   `running ${files.length} test files: ${files.map((f) => relative(join(root, 'dist'), f)).join(' ')}`,
 );
-const run = spawnSync(
-  process.execPath,
-  ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { env, stdio: 'inherit', cwd: root },
+// The CPU hogs: plain busy loops at normal priority, so they compete with the tests for every core.
+const hogs = Array.from({ length: load }, () =>
+  spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
 );
+if (load > 0) console.log(`${load} CPU-bound processes run beside the tests`);
+
+let status = 0;
+for (let round = 1; round <= repeat && status === 0; round++) {
+  if (repeat > 1) console.log(`\n=== round ${round} of ${repeat}`);
+  const run = await runNodeTest(files);
+  status = run ?? 1;
+  if (repeat > 1) console.log(`=== round ${round} of ${repeat}: ${status === 0 ? 'passed' : 'FAILED'}`);
+}
+for (const hog of hogs) hog.kill('SIGKILL');
 if (clusterDir) spawnSync(join(root, 'hack/cluster'), ['down'], { env, stdio: 'inherit' });
-process.exit(run.status ?? 1);
+process.exit(status);
+
+/** node --test over the files, one file at a time; resolves with its exit code. */
+function runNodeTest(testFiles) {
+  const child = spawn(
+    process.execPath,
+    ['--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles],
+    { env, stdio: 'inherit', cwd: root },
+  );
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}

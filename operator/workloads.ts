@@ -40,3 +40,12 @@ export function resourceRequirements(
   if (resources?.gpus) amounts['nvidia.com/gpu'] = resources.gpus;
   return Object.keys(amounts).length ? { requests: amounts, limits: amounts } : {};
 }
+
+/** Environment variables of a container: the operator's own, then the user's, which win on a name both set. */
+export function mergeEnv(
+  ours: { name: string; value: string }[],
+  users: { name: string; value: string }[],
+): { name: string; value: string }[] {
+  const names = new Set(users.map((v) => v.name));
+  return [...ours.filter((v) => !names.has(v.name)), ...users];
+}

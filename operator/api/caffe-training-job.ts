@@ -7,6 +7,7 @@ import {
   Conditions,
   celCountSet,
   countSet,
+  EnvVars,
   MAX_NAME_LENGTH,
   MAX_URI_LENGTH,
   ObjectMeta,
@@ -162,6 +163,7 @@ const TrainingSpecFields = z
       .describe("Container image with the `caffe` command; the operator's default trainer image when unset.")
       .optional(),
     resources: ComputeResources.optional(),
+    env: EnvVars.optional(),
     nodeSelector: z
       .record(z.string(), z.string().max(63))
       .describe('Labels a node must have to run the trainer.')

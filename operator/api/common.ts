@@ -126,6 +126,28 @@ export const ComputeResources = z
   })
   .describe('Compute resources for each pod.');
 
+/** Extra environment variables for a container, as plain name/value pairs. */
+export const EnvVars = z
+  .array(
+    z
+      .object({
+        name: z
+          .string()
+          .min(1)
+          .max(256)
+          .regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, 'expected an environment variable name')
+          .describe('Name of the variable.'),
+        value: z.string().max(32768).describe('Its value.'),
+      })
+      .describe('One environment variable.'),
+  )
+  .max(64)
+  .describe(
+    'Extra environment variables of the container, e.g. BREWERY_BACKEND or TF_NUM_INTEROP_THREADS; ' +
+      'they come after those of the credentials Secret and override them.',
+  )
+  .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] });
+
 export const ConditionStatus = z.enum(['True', 'False', 'Unknown']);
 
 export const Condition = z

@@ -7,6 +7,7 @@ import {
   Conditions,
   celCountSet,
   countSet,
+  EnvVars,
   MAX_URI_LENGTH,
   ObjectMeta,
   ObjectStoreCredentials,
@@ -85,6 +86,7 @@ const Worker = z
       .describe("Container image with the `caffe` command; the operator's default trainer image when unset.")
       .optional(),
     resources: ComputeResources.optional(),
+    env: EnvVars.optional(),
   })
   .describe(
     "The pods that prepare the shards. Each works on as many images at once as its CPU, rounded up (all the node's cores when unset).",

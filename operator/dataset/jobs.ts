@@ -7,6 +7,7 @@ import {
   childName,
   controllerReference,
   MANAGED_BY,
+  mergeEnv,
   resourceRequirements,
 } from '../workloads.js';
 
@@ -140,7 +141,8 @@ function baseJob(
     resources: resourceRequirements(spec.worker?.resources),
   };
   if (spec.credentials) container.envFrom = [{ secretRef: { name: spec.credentials.secretName } }];
-  if (env) container.env = env;
+  const allEnv = mergeEnv(env ?? [], spec.worker?.env ?? []);
+  if (allEnv.length > 0) container.env = allEnv;
   const podSpec: Record<string, unknown> = { restartPolicy: 'Never', containers: [container] };
   const volume = spec.source.volume;
   if (step === 'prep' && volume) {

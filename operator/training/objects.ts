@@ -103,6 +103,7 @@ export function trainerPod(job: JobRef, attempt: number, from: StartFrom, defaul
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
   if (spec.credentials) container.envFrom = [{ secretRef: { name: spec.credentials.secretName } }];
+  if (spec.env?.length) container.env = spec.env;
   const podSpec: Record<string, unknown> = {
     restartPolicy: 'Never',
     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,

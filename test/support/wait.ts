@@ -80,3 +80,45 @@ export async function withTimeout<T>(promise: Promise<T>, seconds: number, what:
     clearTimeout(timer);
   }
 }
+
+/** One Event as the apiserver keeps it (core/v1), with the fields tests read. */
+export interface RecordedEvent {
+  reason: string;
+  message: string;
+  involvedObject: { kind: string; name: string; uid?: string };
+}
+
+/**
+ * The Events the apiserver keeps about one object, oldest first. They outlive the objects they are
+ * about (an hour by default), so a test counts what happened from them rather than from its own watch.
+ */
+export async function eventsAbout(
+  kubectl: (args: string[]) => Promise<{ stdout: string }>,
+  namespace: string,
+  name: string,
+  reason?: string,
+): Promise<RecordedEvent[]> {
+  const selector = [`involvedObject.name=${name}`, ...(reason ? [`reason=${reason}`] : [])].join(',');
+  const { stdout } = await kubectl([
+    'get',
+    'events',
+    '-n',
+    namespace,
+    '--field-selector',
+    selector,
+    '-o',
+    'json',
+  ]);
+  const items = (JSON.parse(stdout) as { items: (RecordedEvent & { firstTimestamp?: string })[] }).items;
+  return items.sort((a, b) => (a.firstTimestamp ?? '').localeCompare(b.firstTimestamp ?? ''));
+}
+
+/** Names of the pods a Job's controller created, from its SuccessfulCreate Events ("Created pod: NAME"). */
+export async function podsCreatedBy(
+  kubectl: (args: string[]) => Promise<{ stdout: string }>,
+  namespace: string,
+  job: string,
+): Promise<string[]> {
+  const events = await eventsAbout(kubectl, namespace, job, 'SuccessfulCreate');
+  return events.flatMap((e) => /^Created pod: (\S+)$/.exec(e.message)?.[1] ?? []);
+}

@@ -12,6 +12,7 @@ import { BadInputError } from '../errors.js';
 import { readText } from '../proto/io.js';
 import { Rng } from '../rng.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
+import { MIN_IMAGE_MS, type Pace, paceFromEnv } from '../test-pace.js';
 import {
   addInterleavedInto,
   decodeImage,
@@ -88,15 +89,22 @@ export async function runPrep(options: PrepOptions): Promise<ShardMarker[]> {
     options: publicOptions(options),
   };
   await storageFor(options.out).write(labelsUri(options.out), `${JSON.stringify(labels, null, 1)}\n`);
+  const pace = paceFromEnv(MIN_IMAGE_MS, 'image', (message) => process.stderr.write(`${message}\n`));
   const markers: ShardMarker[] = [];
   for (const split of splits) {
     const id: ShardId = { split, index: options.shardIndex, count: options.shardCount };
-    markers.push(await prepShard(options, id, lists[split], optionsHash(options, lists)));
+    markers.push(await prepShard(options, id, lists[split], optionsHash(options, lists), pace));
   }
   return markers;
 }
 
-async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[], hash: string) {
+async function prepShard(
+  options: PrepOptions,
+  id: ShardId,
+  list: SourceImage[],
+  hash: string,
+  pace: Pace | undefined,
+) {
   const storage = storageFor(options.out);
   const marker = markerUri(options.out, id);
   const existing = await storage.stat(marker);
@@ -151,6 +159,7 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
   // A window of images in flight, written in list order: memory stays bounded by the window.
   const window: Promise<Outcome>[] = [];
   for (let i = start; i < end; i++) {
+    await pace?.next();
     window.push(prepareImage(list[i]!, options, sums !== undefined));
     if (window.length >= options.threads * 2) handle(await window.shift()!, i - window.length);
   }

@@ -128,7 +128,14 @@ describe('the dataset controller on the real apiserver, with two operator instan
       apiVersion: 'caffe.brewery.dev/v1alpha1',
       kind: 'ImageNetDataset',
       metadata: { name: 'tiny', namespace },
-      spec: { source: { uri: 's3://images/raw' }, output: 's3://data/tiny', shards: 3 },
+      // Workers that no node can take (16 GPUs each): the dataset stays Preparing for as long as the
+      // test looks, whatever the machine's speed, instead of failing on its missing source.
+      spec: {
+        source: { uri: 's3://images/raw' },
+        output: 's3://data/tiny',
+        shards: 3,
+        worker: { resources: { gpus: 16 } },
+      },
     });
     const job = (await eventually('the prep Job', () =>
       client.get(JOBS, namespace, 'tiny-prep'),

@@ -159,10 +159,21 @@ describe('controller runtime on the real apiserver', { skip: skipReason }, () =>
     const first = await eventually('a leader', async () =>
       leading.size === 1 ? [...leading][0] : undefined,
     );
-    // Several renew periods pass with one leader only.
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    // Three renewals of the lease pass with one leader only: counted from the lease, not a clock.
+    const renewals = new Set<string>();
+    const lease = await eventually(
+      'three renewals of the lease',
+      async () => {
+        const spec = (await client.get(LEASES, namespace, 'operator-test'))?.spec as
+          | { holderIdentity?: string; renewTime?: string }
+          | undefined;
+        if (spec?.renewTime) renewals.add(spec.renewTime);
+        return renewals.size > 3 ? spec : undefined;
+      },
+      60_000,
+      200,
+    );
     assert.deepEqual([...leading], [first]);
-    const lease = (await client.get(LEASES, namespace, 'operator-test'))?.spec as { holderIdentity?: string };
     assert.equal(lease.holderIdentity, `instance-${first}`);
 
     const [stopLeader, stopOther, runLeader, runOther] =

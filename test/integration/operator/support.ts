@@ -119,11 +119,15 @@ export async function stageSampleSource(
   return { tree, dir, raw, removeLocal: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Runs the operator's controllers in this process until the returned function is awaited. */
+/**
+ * Runs the operator's controllers in this process until the returned function is awaited. Pass `metrics`
+ * to see what it has done (its reconciles, by controller).
+ */
 export async function runOperatorInProcess(
   client: KubeClient,
   store: ObjectStore,
   identity: string,
+  metrics = new OperatorMetrics(),
 ): Promise<() => Promise<void>> {
   const storageFor = await storageWith(store);
   const stop = new AbortController();
@@ -133,7 +137,7 @@ export async function runOperatorInProcess(
       client,
       clock: systemClock,
       log,
-      metrics: new OperatorMetrics(),
+      metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
       readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
       trainingStore: objectStoreTrainingStore,
@@ -146,4 +150,10 @@ export async function runOperatorInProcess(
     stop.abort();
     await running;
   };
+}
+
+/** Reconciles a controller of this operator has finished, whatever their result. */
+export async function reconcilesOf(metrics: OperatorMetrics, controller: string): Promise<number> {
+  const { values } = await metrics.reconciles.get();
+  return values.filter((v) => v.labels.controller === controller).reduce((sum, v) => sum + v.value, 0);
 }

@@ -11,14 +11,17 @@ import { SchedulingV1Api } from '@kubernetes/client-node';
 
 import { DATASETS } from '../../../operator/dataset/controller.js';
 import { type KubeClient, type KubeObject, kubeClient } from '../../../operator/runtime/kube-client.js';
+import { OperatorMetrics } from '../../../operator/runtime/metrics.js';
 import { TRAINING_JOBS } from '../../../operator/training/controller.js';
 import { PODS } from '../../../operator/workloads.js';
+import { MIN_ITERATION_MS } from '../../../trainer/test-pace.js';
 import { type LocalCluster, localCluster, skipReason } from '../../support/cluster.js';
 import { type ObjectStore, objectStore } from '../../support/object-store.js';
 import {
   eventually,
   installCrds,
   makeNamespace,
+  reconcilesOf,
   runOperatorInProcess,
   stageSampleSource,
   storageWith,
@@ -57,6 +60,14 @@ layer { name: "fc" type: "InnerProduct" bottom: "pool1" top: "fc"
 layer { name: "accuracy" type: "Accuracy" bottom: "fc" bottom: "label" top: "accuracy" include { phase: TEST } }
 layer { name: "loss" type: "SoftmaxWithLoss" bottom: "fc" bottom: "label" top: "loss" }
 `;
+
+/**
+ * For the jobs a test must see in the middle of their training (live status, preemption, suspend,
+ * eviction): each iteration takes at least this long, so 1,500 iterations last at least 37 s on any
+ * backend and machine. Without it the native backend trains the tiny net in seconds, before the
+ * operator's status mirror or the cluster's preemption can act.
+ */
+const PACED = { env: [{ name: MIN_ITERATION_MS, value: '25' }] };
 
 const solver = (maxIter: number, snapshot: number) => `test_iter: 3
 test_interval: ${snapshot}
@@ -194,12 +205,17 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
   });
 
   test('a job waits for its dataset, trains with live status, and a preempted twin resumes to the same weights', async () => {
-    await createJob('steady', { solver: { inline: solver(2000, 200) }, snapshotURI: `${out}/steady/snap` });
+    await createJob('steady', {
+      ...PACED,
+      solver: { inline: solver(2000, 200) },
+      snapshotURI: `${out}/steady/snap`,
+    });
     const waiting = await waitForPhase('steady', ['WaitingForData', 'Pending', 'Running'], 30);
     if (waiting.phase === 'WaitingForData') {
       assert.match(running(waiting)?.message ?? '', /ImageNetDataset sample/);
     }
     await createJob('preempted', {
+      ...PACED,
       solver: { inline: solver(2000, 200) },
       snapshotURI: `${out}/preempted/snap`,
     });
@@ -322,14 +338,26 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
   });
 
   test('suspend stops the trainer after a snapshot; an operator restart changes nothing; resume continues', async () => {
-    await createJob('pausing', { solver: { inline: solver(1500, 100) }, snapshotURI: `${out}/pausing/snap` });
+    await createJob('pausing', {
+      ...PACED,
+      solver: { inline: solver(1500, 100) },
+      snapshotURI: `${out}/pausing/snap`,
+    });
     const first = await runningPod('pausing');
 
-    // The operator goes away and comes back: the running pod is the same one.
+    // The operator goes away and comes back: once the new one has reconciled every job of the
+    // cluster (its informer's first list queues them all), the running pod is the same one.
     await stopOperator();
-    stopOperator = await runOperatorInProcess(client, store, 'training-2');
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const metrics = new OperatorMetrics();
+    stopOperator = await runOperatorInProcess(client, store, 'training-2', metrics);
+    const jobs = (await client.list(TRAINING_JOBS)).items.length;
+    await eventually(
+      `the restarted operator to reconcile the ${jobs} jobs`,
+      async () => ((await reconcilesOf(metrics, 'caffetrainingjob')) >= jobs ? true : undefined),
+      60_000,
+    );
     assert.equal((await getStatus('pausing')).pod, first.metadata?.name);
+    assert.equal(await podOf('pausing').then((p) => p?.metadata?.uid), first.metadata?.uid);
 
     // Suspend once training is under way: the trainer snapshots where it is before it exits.
     const periodic = await snapshotPast('pausing', 0);
@@ -362,7 +390,11 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
   });
 
   test('a NoExecute taint on the node evicts the trainer; it resumes on the other node', async () => {
-    await createJob('moving', { solver: { inline: solver(1500, 100) }, snapshotURI: `${out}/moving/snap` });
+    await createJob('moving', {
+      ...PACED,
+      solver: { inline: solver(1500, 100) },
+      snapshotURI: `${out}/moving/snap`,
+    });
     const first = await runningPod('moving');
     await snapshotPast('moving', 0);
     const node = (first.spec as { nodeName?: string }).nodeName!;

@@ -98,6 +98,28 @@ test("a prep worker's threads follow its CPU; past libuv's 4 its pool grows with
   assert.deepEqual(env('16'), [{ name: 'UV_THREADPOOL_SIZE', value: '16' }]);
 });
 
+test("the worker's env reaches prep and finalize pods, after the operator's own and winning on a name", () => {
+  const withEnv = ImageNetDatasetSpec.parse({
+    source: { uri: 's3://images/raw/' },
+    output: 's3://data/out/',
+    worker: {
+      resources: { cpu: 8 },
+      env: [
+        { name: 'UV_THREADPOOL_SIZE', value: '6' },
+        { name: 'BREWERY_TEST_MIN_IMAGE_MS', value: '80' },
+      ],
+    },
+  });
+  const envOf = (job: ReturnType<typeof prepJob>) =>
+    (shape(job).spec.template.spec.containers[0] as { env?: unknown }).env;
+  const expected = [
+    { name: 'UV_THREADPOOL_SIZE', value: '6' },
+    { name: 'BREWERY_TEST_MIN_IMAGE_MS', value: '80' },
+  ];
+  assert.deepEqual(envOf(prepJob({ ...dataset, spec: withEnv }, defaults)), expected);
+  assert.deepEqual(envOf(finalizeJob({ ...dataset, spec: withEnv }, defaults)), expected);
+});
+
 test('the prep Job is Indexed with one completion per shard, and never retries bad input', () => {
   const job = shape(prepJob(dataset, defaults));
   assert.equal(job.metadata.name, 'ilsvrc-prep');

@@ -305,6 +305,23 @@ describe('the trainer pod and the effective prototxts', () => {
     assert.equal(object.metadata?.name, 'job-trainer-3');
   });
 
+  test("the spec's env is the trainer container's env, after the credentials Secret's", () => {
+    const envSpec = CaffeTrainingJobSpec.parse({
+      ...spec,
+      credentials: { secretName: 'keys' },
+      env: [{ name: 'BREWERY_BACKEND', value: 'wasm' }],
+    });
+    const container = (
+      trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: envSpec }, 0, 'scratch', 'img').spec as {
+        containers: { env?: unknown; envFrom?: unknown }[];
+      }
+    ).containers[0]!;
+    assert.deepEqual(container.envFrom, [{ secretRef: { name: 'keys' } }]);
+    assert.deepEqual(container.env, [{ name: 'BREWERY_BACKEND', value: 'wasm' }]);
+    const plain = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec }, 0, 'scratch', 'img');
+    assert.equal((plain.spec as { containers: { env?: unknown }[] }).containers[0]!.env, undefined);
+  });
+
   test('Data layers read the dataset, the solver the mounted net, snapshots go to the job URI', () => {
     const net = `name: "n"
 layer { name: "d" type: "Data" top: "data" top: "label" include { phase: TRAIN }

@@ -27,6 +27,7 @@ import {
   type SolverStateRecord,
   solverSettings,
 } from '../../solver/index.js';
+import { MIN_ITERATION_MS, paceFromEnv } from '../../test-pace.js';
 import { type LiveProgress, LiveStatusWriter } from '../../train/live-status.js';
 import {
   closeServer,
@@ -243,6 +244,7 @@ async function train(options: TrainOptions): Promise<void> {
     });
     const images = imagesPerIteration(nets.train.spec, settings.iterSize);
     const throughput = new ThroughputWindow(settings.display);
+    const pace = paceFromEnv(MIN_ITERATION_MS, 'iteration', warn);
     let iterationStart: number | undefined;
     solver = new Solver({
       params: nets.train.learnableParams(),
@@ -253,6 +255,7 @@ async function train(options: TrainOptions): Promise<void> {
         // on a backend whose reads resolve without one (cpu).
         forwardBackward: async () => {
           await setImmediatePromise();
+          await pace?.next();
           iterationStart ??= performance.now();
           return nets.train.forwardBackward();
         },
