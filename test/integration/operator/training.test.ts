@@ -416,8 +416,9 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
       await cluster.kubectl(['taint', 'node', node, 'brewery.dev/test=gone:NoExecute-']);
     }
     const status = await getStatus('moving');
-    assert.deepEqual(status.disruptions, { total: 1, byReason: { NodeLost: 1 } });
-    assert.equal(status.restarts ?? 0, 0);
+    const seen = JSON.stringify({ ...status, conditions: status.conditions?.map((c) => c.message) });
+    assert.deepEqual(status.disruptions, { total: 1, byReason: { NodeLost: 1 } }, seen);
+    assert.equal(status.restarts ?? 0, 0, seen);
 
     // Deleting the job removes its pods, Service and ConfigMap.
     await client.delete(TRAINING_JOBS, namespace, 'moving');
