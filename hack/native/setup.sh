@@ -56,7 +56,8 @@ for py in python3 /usr/bin/python3; do
   if "$py" -m pip --version >/dev/null 2>&1; then PIP=("$py" -m pip) && break; fi
 done
 ((${#PIP[@]})) || die "python3 with pip is needed to download the tensorflow-cpu wheel"
-NODE_GYP="$(npm prefix -g)/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"
+# npm's own folder, not `npm prefix -g`: under the Node.js hack/with-node provides that is Node's folder.
+NODE_GYP="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js"
 [[ -f "$NODE_GYP" ]] || die "node-gyp, which ships with npm, was not found at $NODE_GYP"
 NODEDIR="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
 [[ -f "$NODEDIR/include/node/node_api.h" ]] || die "Node's headers are not in $NODEDIR/include/node (node-gyp would download them, which is blocked)"
