@@ -32,8 +32,12 @@ die() {
 }
 
 verify() {
-  # Loads the package the way the trainer does and runs one op on the tensorflow backend.
+  # Loads the package and runs one op on the tensorflow backend. tfjs-node 4.22 calls util helpers
+  # that Node 23 removed; the trainer hands it trainer/backend/tfjs-node-util.ts, this check the same.
   (cd "$DIR" && node -e "
+    const util = require('util');
+    util.isNullOrUndefined = (value) => value === null || value === undefined;
+    util.isArray = Array.isArray;
     const tf = require('@tensorflow/tfjs-node');
     const b = tf.backend();
     if (tf.getBackend() !== 'tensorflow') throw new Error('backend is ' + tf.getBackend());
