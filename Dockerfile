@@ -5,11 +5,11 @@
 #   trainer-cpu  the `caffe` command on Debian slim (tfjs's wasm backend)
 # docker build --target trainer-cpu -t brewery/trainer-cpu . ; see docs/images.md.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 ARG CUDA_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
 ARG TFJS_NODE_GPU_VERSION=4.22.0
 
-# Node.js 20 itself: the Debian stages start from it, the CUDA stage copies it.
+# Node.js 24 itself: the Debian stages start from it, the CUDA stage copies it.
 FROM ${NODE_IMAGE} AS node
 
 # ---- build: compile the TypeScript (operator/ and trainer/ only) into dist/ ----
@@ -80,7 +80,7 @@ ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/trainer/cli/main.js"]
 CMD ["help"]
 
 # ---- cuda-node: the CUDA 11.2 / cuDNN 8 runtime (what tfjs-node-gpu 4.x's libtensorflow is built for)
-#      with the same Node.js 20 binary and npm ----
+#      with the same Node.js 24 binary and npm ----
 FROM ${CUDA_IMAGE} AS cuda-node
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm

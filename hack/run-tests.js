@@ -9,7 +9,7 @@
 // machine's speed before it is called reliable: `node hack/run-tests.js --repeat=10 --load=2 FILTER`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { delimiter, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
@@ -48,7 +48,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const env = { ...process.env };
+// The tests, and the cluster they start, run on the Node.js Brewery runs on (hack/with-node: the
+// machine's when it is new enough, else the one `npm run setup` installed), whichever node runs this.
+const withNode = spawnSync(join(root, 'hack/with-node'), ['--bin'], { encoding: 'utf8', stdio: 'pipe' });
+if (withNode.status !== 0) {
+  console.error(withNode.stderr.trim());
+  process.exit(1);
+}
+const nodeBin = withNode.stdout.trim();
+const env = { ...process.env, PATH: `${nodeBin}${delimiter}${process.env.PATH}` };
 let clusterDir;
 if (files.some(needsCluster) && !env.BREWERY_CLUSTER_ENV) {
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
@@ -95,7 +103,7 @@ process.exit(status);
 /** node --test over the files, one file at a time; resolves with its exit code. */
 function runNodeTest(testFiles) {
   const child = spawn(
-    process.execPath,
+    join(nodeBin, 'node'),
     ['--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles],
     { env, stdio: 'inherit', cwd: root },
   );

@@ -47,7 +47,10 @@ async function main(argv: string[]): Promise<number> {
   }
   // On a host whose pods share one network (the local kubelet) each pod listens on its own address.
   const server = await serveMetrics(metrics, port, process.env.BREWERY_LISTEN_HOST ?? '0.0.0.0');
-  log.info({ port, identity, cluster: config.getCurrentCluster()?.server }, 'operator starting');
+  log.info(
+    { node: process.version, port, identity, cluster: config.getCurrentCluster()?.server },
+    'operator starting',
+  );
 
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

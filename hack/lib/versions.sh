@@ -1,5 +1,11 @@
-# Pinned versions of everything hack/ builds from the Go module proxy.
-# Sourced by hack/build-tools and hack/cluster. Change a version here and the cache key changes with it.
+# Pinned versions of everything hack/ builds from the Go module proxy, and of the Node.js Brewery runs on.
+# Sourced by hack/build-tools, hack/cluster and hack/with-node. Change a version here and the cache key
+# changes with it.
+
+# Node.js 24, the active LTS (supported until April 2028). When the machine's Node is older, `npm run
+# setup` installs this release from the npm registry's node-<platform>-<arch> package (Node's own
+# linux binary and headers) and hack/with-node puts it first on PATH.
+NODE_VERSION=24.22.3
 
 KUBERNETES_VERSION=v1.36.3
 # The etcd version controller-runtime's envtest pairs with Kubernetes 1.36.
@@ -14,3 +20,4 @@ GOFAKES3_VERSION=v1.2.0
 
 BREWERY_CACHE="${BREWERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/brewery}"
 TOOLS_DIR="$BREWERY_CACHE/tools"
+NODE_DIR="$TOOLS_DIR/node-v$NODE_VERSION"

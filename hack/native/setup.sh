@@ -32,8 +32,12 @@ die() {
 }
 
 verify() {
-  # Loads the package the way the trainer does and runs one op on the tensorflow backend.
+  # Loads the package and runs one op on the tensorflow backend. tfjs-node 4.22 calls util helpers
+  # that Node 23 removed; the trainer hands it trainer/backend/tfjs-node-util.ts, this check the same.
   (cd "$DIR" && node -e "
+    const util = require('util');
+    util.isNullOrUndefined = (value) => value === null || value === undefined;
+    util.isArray = Array.isArray;
     const tf = require('@tensorflow/tfjs-node');
     const b = tf.backend();
     if (tf.getBackend() !== 'tensorflow') throw new Error('backend is ' + tf.getBackend());
@@ -56,7 +60,8 @@ for py in python3 /usr/bin/python3; do
   if "$py" -m pip --version >/dev/null 2>&1; then PIP=("$py" -m pip) && break; fi
 done
 ((${#PIP[@]})) || die "python3 with pip is needed to download the tensorflow-cpu wheel"
-NODE_GYP="$(npm prefix -g)/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"
+# npm's own folder, not `npm prefix -g`: under the Node.js hack/with-node provides that is Node's folder.
+NODE_GYP="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js"
 [[ -f "$NODE_GYP" ]] || die "node-gyp, which ships with npm, was not found at $NODE_GYP"
 NODEDIR="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
 [[ -f "$NODEDIR/include/node/node_api.h" ]] || die "Node's headers are not in $NODEDIR/include/node (node-gyp would download them, which is blocked)"

@@ -7,6 +7,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type NativeVariant = 'gpu' | 'cpu';
 
@@ -39,8 +40,8 @@ export function loadNativeBinding(variant: NativeVariant, env: NodeJS.ProcessEnv
   const failures: string[] = [];
   for (const place of places) {
     try {
-      if (place.label === 'node_modules') place.require(name);
-      else withProjectTfjs(realpathSync(nativeCacheDir(env)), () => place.require(name));
+      const cacheDir = place.label === 'node_modules' ? undefined : realpathSync(nativeCacheDir(env));
+      withBindingImports(cacheDir, () => place.require(name));
       return `${name} from ${place.label}`;
     } catch (error) {
       failures.push(`${place.label}: ${firstLine(error)}`);
@@ -50,18 +51,22 @@ export function loadNativeBinding(variant: NativeVariant, env: NodeJS.ProcessEnv
 }
 
 /**
- * The cached package comes with its own copy of tfjs. Two copies share one engine but register every
- * kernel twice (a screenful of warnings) and double the load; while the binding loads, we resolve its
- * tfjs imports to the project's copy instead (the same 4.22 release, pinned in setup).
+ * Resolves two of the binding's imports while it loads. Its `require('util')` gets tfjs-node-util.ts
+ * (Node's util with the helpers tfjs-node 4.22 still calls, which Node 23 removed). And the cached
+ * package comes with its own copy of tfjs: two copies share one engine but register every kernel twice
+ * (a screenful of warnings) and double the load, so its tfjs imports resolve to the project's copy (the
+ * same 4.22 release, pinned in setup).
  */
-function withProjectTfjs<T>(cacheDir: string, load: () => T): T {
+function withBindingImports<T>(cacheDir: string | undefined, load: () => T): T {
   const projectRequire = createRequire(import.meta.url);
   const loader = Module as unknown as {
     _resolveFilename: (request: string, parent?: { filename?: string }, ...rest: unknown[]) => string;
   };
   const resolve = loader._resolveFilename;
   loader._resolveFilename = function (request, parent, ...rest) {
-    if (sharedTfjs.test(request) && parent?.filename?.startsWith(cacheDir))
+    const from = parent?.filename ?? '';
+    if (request === 'util' && tfjsNodeFile.test(from)) return tfjsNodeUtil;
+    if (cacheDir && sharedTfjs.test(request) && from.startsWith(cacheDir))
       return projectRequire.resolve(request);
     return resolve.call(this, request, parent, ...rest);
   };
@@ -72,6 +77,8 @@ function withProjectTfjs<T>(cacheDir: string, load: () => T): T {
   }
 }
 
+const tfjsNodeFile = /[/\\]@tensorflow[/\\]tfjs-node(-gpu)?[/\\]/;
+const tfjsNodeUtil = fileURLToPath(new URL('./tfjs-node-util.js', import.meta.url));
 const sharedTfjs = /^@tensorflow\/tfjs(-core|-backend-cpu|-backend-webgl|-layers|-converter|-data)?(\/.*)?$/;
 
 function firstLine(error: unknown): string {

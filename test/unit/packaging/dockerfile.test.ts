@@ -28,8 +28,14 @@ const APP = '/app';
 
 let stages: Stage[] = [];
 let ignore: DockerIgnore;
+/** node:<major>-...: the Node.js images the Debian stages start from, the major hack/lib/versions.sh pins. */
+let nodeImage: RegExp;
 
 before(async () => {
+  const versions = await readFile(path.join(repo, 'hack/lib/versions.sh'), 'utf8');
+  const major = /^NODE_VERSION=(\d+)\./m.exec(versions)?.[1];
+  assert.ok(major, 'hack/lib/versions.sh pins no NODE_VERSION');
+  nodeImage = new RegExp(`^node:${major}[-.\\w]*$`);
   stages = parseDockerfile(await readFile(path.join(repo, 'Dockerfile'), 'utf8'));
   ignore = new DockerIgnore(await readFile(path.join(repo, '.dockerignore'), 'utf8'));
 });
@@ -49,10 +55,17 @@ describe('Dockerfile', () => {
   it('has the three targets, each on the base its compute needs', () => {
     for (const name of FINAL_STAGES) stage(name);
     assert.match(baseImage('trainer'), /^nvidia\/cuda:11\.2\.\d+-cudnn8-runtime-ubuntu\d+\.\d+$/);
-    assert.match(baseImage('trainer-cpu'), /^node:20[-.\w]*$/);
-    assert.match(baseImage('operator'), /^node:20[-.\w]*$/);
+    assert.match(baseImage('trainer-cpu'), nodeImage);
+    assert.match(baseImage('operator'), nodeImage);
     const gpuInstall = installStage('trainer').runs.join('\n');
     assert.match(gpuInstall, /@tensorflow\/tfjs-node-gpu@/, 'the GPU trainer installs tfjs-node-gpu');
+  });
+
+  it('runs every image on the Node.js major the project pins (hack/lib/versions.sh)', () => {
+    const cudaNode = ancestry(stages, 'trainer').flatMap((s) => s.copies);
+    const copied = cudaNode.find((c) => c.sources.includes('/usr/local/bin/node'));
+    assert.ok(copied, 'the GPU trainer does not copy node into its CUDA base');
+    assert.match(baseImage(copied.from ?? ''), nodeImage, 'the GPU trainer copies node from another image');
   });
 
   it('copies from the build context only files that exist and .dockerignore lets in', async () => {

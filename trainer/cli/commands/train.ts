@@ -94,6 +94,8 @@ async function run(argv: string[]): Promise<number> {
   });
   const info = (source: string, message: string) => log({ severity: 'I', source, message });
   const warn = (message: string) => log({ severity: 'W', source: logSource, message });
+  // First, which Node.js trains: a log then tells what ran it (the image's node, or the machine's).
+  info(logSource, `caffe train on Node.js ${process.version} (${process.platform}-${process.arch})`);
 
   // Up from the start, so a scrape during start-up (a slow dataset open) finds the process metrics.
   const metrics = port === undefined ? undefined : new TrainingMetrics();
