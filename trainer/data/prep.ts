@@ -192,7 +192,10 @@ async function prepareImage(item: SourceImage, options: PrepOptions, forMean: bo
     const datum = rawDatumBytes(image.pixels, 3, size, size, item.label);
     return { ok: true, item, datum, pixels: image.pixels, converted };
   } catch (error) {
-    return { ok: false, item, reason: `no decoder can read it: ${(error as Error).message.split('\n')[0]}` };
+    // A BadInputError from images.ts already says why no decoder can read it.
+    const message = (error as Error).message.split('\n')[0] ?? '';
+    const reason = error instanceof BadInputError ? message : `no decoder can read it: ${message}`;
+    return { ok: false, item, reason };
   }
 }
 
