@@ -126,6 +126,13 @@ export class DataLoader {
       options.source.type === 'Data'
         ? await lmdbSource(options.source.uri, options.cacheDir)
         : await listSource(options.source.listFile, options.source.rootFolder);
+    const part = options.position?.part;
+    if (part !== undefined && part >= source.parts.length) {
+      throw new BadInputError(
+        `the saved loader position is in part ${part}, but the source has ${source.parts.length} parts`,
+        source.parts[0],
+      );
+    }
     const t = options.transform;
     if (t.forceColor && t.forceGray) {
       throw new BadInputError('force_color and force_gray cannot both be true', 'transform_param');

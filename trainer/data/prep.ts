@@ -25,6 +25,7 @@ import {
   type LabelsFile,
   labelsUri,
   markerUri,
+  parseShardMarker,
   recordKey,
   type ShardId,
   type ShardMarker,
@@ -101,7 +102,7 @@ async function prepShard(options: PrepOptions, id: ShardId, list: SourceImage[],
   const marker = markerUri(options.out, id);
   const existing = await storage.stat(marker);
   if (existing) {
-    const done = JSON.parse((await storage.read(marker)).toString()) as ShardMarker;
+    const done = parseShardMarker((await storage.read(marker)).toString(), marker);
     if (done.optionsHash !== hash) {
       throw new BadInputError(
         `shard ${shardName(id)} was made with other options or another file list; use a new --out`,
