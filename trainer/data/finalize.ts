@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 
 import { BadInputError } from '../errors.js';
+import { oneLine } from '../one-line.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import {
   type LabelsFile,
@@ -172,7 +173,7 @@ function parseLabels(text: string, where: string): LabelsFile {
   try {
     labels = JSON.parse(text) as LabelsFile;
   } catch (error) {
-    throw new BadInputError(`expected JSON: ${(error as Error).message}`, where);
+    throw new BadInputError(`expected JSON: ${oneLine((error as Error).message)}`, where);
   }
   if (!Array.isArray(labels?.synsets) || !Array.isArray(labels.splits) || !Array.isArray(labels.unlabeled)) {
     throw new BadInputError('expected synsets, splits and unlabeled lists', where);

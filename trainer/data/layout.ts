@@ -8,6 +8,7 @@
 import { z } from 'zod';
 
 import { BadInputError } from '../errors.js';
+import { oneLine } from '../one-line.js';
 import { joinUri } from '../storage/index.js';
 
 export type Split = 'train' | 'val';
@@ -73,12 +74,12 @@ export function parseShardMarker(text: string, where: string): ShardMarker {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new BadInputError(`expected a shard marker in JSON: ${(error as Error).message}`, where);
+    throw new BadInputError(`expected a shard marker in JSON: ${oneLine((error as Error).message)}`, where);
   }
   const parsed = shardMarkerSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new BadInputError(`${issue.path.join('.') || 'the marker'}: ${issue.message}`, where);
+    throw new BadInputError(oneLine(`${issue.path.join('.') || 'the marker'}: ${issue.message}`), where);
   }
   return parsed.data as ShardMarker;
 }

@@ -11,6 +11,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { BadInputError } from '../errors.js';
+import { oneLine } from '../one-line.js';
 import {
   DATA_VERSION,
   DbRecord,
@@ -262,7 +263,7 @@ export class LmdbReader {
 /** A record key for a message: quoted, and one line whatever bytes a damaged file holds. */
 export function recordKeyText(key: Uint8Array): string {
   const text = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('utf8');
-  return `'${text.replace(/\p{C}/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)}'`;
+  return `'${oneLine(text)}'`;
 }
 
 interface MetaInfo {

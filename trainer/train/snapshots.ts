@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { z } from 'zod';
 
 import { BadInputError } from '../errors.js';
+import { oneLine } from '../one-line.js';
 import { encodeSolverState } from '../proto/index.js';
 import type { LossWindowState, OutputValue, SnapshotWriter, SolverStateRecord } from '../solver/index.js';
 // From its own file, not the solver room's index: the operator imports this module and must not load tfjs.
@@ -118,16 +119,16 @@ export async function readProgress(
   try {
     json = JSON.parse((await storage.read(file)).toString('utf8'));
   } catch (error) {
-    throw new BadInputError(`expected JSON, ${(error as Error).message}`, file);
+    throw new BadInputError(`expected JSON, ${oneLine((error as Error).message)}`, file);
   }
   if (json?.version !== PROGRESS_VERSION) {
-    throw new BadInputError(`expected version ${PROGRESS_VERSION}, received ${json?.version}`, file);
+    throw new BadInputError(oneLine(`expected version ${PROGRESS_VERSION}, received ${json?.version}`), file);
   }
   // Checked field by field before any of it is used: a damaged record is bad input naming the field.
   const parsed = progressRecordSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new BadInputError(`${issue.path.join('.')}: ${issue.message}`, file);
+    throw new BadInputError(oneLine(`${issue.path.join('.')}: ${issue.message}`), file);
   }
   const record = parsed.data as unknown as ProgressRecord;
   const actual = sha256(stateBytes);
