@@ -1,8 +1,19 @@
 // `caffe imagenet finalize`: once every worker is done, checks that every shard is complete, merges
 // the partial sums into mean.binaryproto, and writes the list files and the manifest.
+import { createHash } from 'node:crypto';
+
 import { BadInputError } from '../errors.js';
+import { oneLine } from '../one-line.js';
 import { joinUri, storageFor } from '../storage/index.js';
-import { type LabelsFile, labelsUri, markerUri, type ShardMarker, SPLITS, type Split } from './layout.js';
+import {
+  type LabelsFile,
+  labelsUri,
+  markerUri,
+  parseShardMarker,
+  type ShardMarker,
+  SPLITS,
+  type Split,
+} from './layout.js';
 import { meanBlobBytes } from './records.js';
 import { asciiCompare } from './scan.js';
 
@@ -24,16 +35,18 @@ export async function runFinalize(out: string, log: (line: string) => void = con
   const labelsText = await storage.read(labelsUri(out)).catch(() => {
     throw new BadInputError('expected a dataset made by `caffe imagenet prep`: no shards/labels.json', out);
   });
-  const labels = JSON.parse(labelsText.toString()) as LabelsFile;
+  const labels = parseLabels(labelsText.toString(), labelsUri(out));
   const markers = await readMarkers(out, labels.splits);
   const hashes = new Set(markers.map((m) => m.optionsHash));
   if (hashes.size !== 1)
     throw new BadInputError('shards were made with different options or file lists', out);
   for (const m of markers) {
     const stat = await storage.stat(joinUri(out, m.file));
+    // The marker is written after its shard is published, so a shard of another size is damaged.
     if (stat?.size !== m.bytes) {
-      throw new Error(
-        `${joinUri(out, m.file)}: expected ${m.bytes} bytes, found ${stat ? stat.size : 'nothing'}`,
+      throw new BadInputError(
+        `expected ${m.bytes} bytes as its marker says, found ${stat ? stat.size : 'nothing'}`,
+        joinUri(out, m.file),
       );
     }
   }
@@ -119,7 +132,7 @@ async function readMarkers(out: string, splits: Split[]): Promise<ShardMarker[]>
     for (let index = 0; index < count; index++) {
       const uri = markerUri(out, { split, index, count });
       if (!found.some((f) => f.split === split && f.index === index)) missing.push(uri);
-      else markers.push(JSON.parse((await storage.read(uri)).toString()) as ShardMarker);
+      else markers.push(parseShardMarker((await storage.read(uri)).toString(), uri));
     }
   }
   if (missing.length > 0)
@@ -134,11 +147,18 @@ async function mergeMean(out: string, train: ShardMarker[]) {
     throw new BadInputError('the train split has no records, so there is no mean', out);
   const total = new Float64Array(first.channels * first.height * first.width);
   for (const m of train) {
-    if (!m.sums) throw new Error(`${m.file}: the shard has no pixel sums`);
-    const bytes = await storageFor(out).read(joinUri(out, m.sums.file));
+    if (!m.sums) throw new BadInputError('the shard has no pixel sums', joinUri(out, m.file));
+    const uri = joinUri(out, m.sums.file);
+    const bytes = await storageFor(out).read(uri);
+    // The marker holds the sums' checksum: a damaged file is caught before its numbers are used.
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== m.sums.sha256) {
+      throw new BadInputError(`expected sha256 ${m.sums.sha256} as its marker says, found ${actual}`, uri);
+    }
+    if (bytes.byteLength !== total.length * 8) {
+      throw new BadInputError(`expected ${total.length} float64 sums, found ${bytes.byteLength} bytes`, uri);
+    }
     const part = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    if (part.length !== total.length)
-      throw new Error(`${m.sums.file}: expected ${total.length} sums, found ${part.length}`);
     for (let i = 0; i < total.length; i++) total[i]! += part[i]!;
   }
   // Caffe compat: compute_image_mean sums in float32, which loses precision past 2^24 per element;
@@ -146,6 +166,19 @@ async function mergeMean(out: string, train: ShardMarker[]) {
   const data = new Float32Array(total.length);
   for (let i = 0; i < total.length; i++) data[i] = total[i]! / records;
   return { ...first, data };
+}
+
+function parseLabels(text: string, where: string): LabelsFile {
+  let labels: LabelsFile;
+  try {
+    labels = JSON.parse(text) as LabelsFile;
+  } catch (error) {
+    throw new BadInputError(`expected JSON: ${oneLine((error as Error).message)}`, where);
+  }
+  if (!Array.isArray(labels?.synsets) || !Array.isArray(labels.splits) || !Array.isArray(labels.unlabeled)) {
+    throw new BadInputError('expected synsets, splits and unlabeled lists', where);
+  }
+  return labels;
 }
 
 export function channelMeans(mean: Float32Array, channels: number): number[] {

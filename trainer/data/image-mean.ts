@@ -1,27 +1,44 @@
 // Caffe's compute_image_mean: the per-position mean of every record of an LMDB, as a BlobProto.
-import { storageFor } from '../storage/index.js';
+//
+// A damaged database or record is bad input naming the file and page or the record key (exit 65),
+// where Caffe aborts on a failed CHECK.
+import { BadInputError } from '../errors.js';
+import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
 import { localDb } from './db-files.js';
 import { channelMeans } from './finalize.js';
-import { decodeImage, describeSource } from './images.js';
-import { LmdbReader } from './lmdb-reader.js';
-import { meanBlobBytes, readDatum } from './records.js';
+import { decodeImage, describeSource, jpegFrame } from './images.js';
+import { LmdbReader, recordKeyText } from './lmdb-reader.js';
+import { meanBlobBytes, rawDatumValues, readDatum } from './records.js';
+
+interface Shape {
+  channels: number;
+  height: number;
+  width: number;
+}
 
 export async function computeImageMean(dbUri: string, outUri: string | undefined, log = console.log) {
   const db = await localDb(dbUri);
-  const reader = await LmdbReader.open(db.path);
+  let reader: LmdbReader;
+  try {
+    reader = await LmdbReader.open(db.path, isS3Uri(dbUri) ? joinUri(dbUri, 'data.mdb') : undefined);
+  } catch (error) {
+    await db.release();
+    throw error;
+  }
   let sum: Float32Array | undefined;
-  let shape = { channels: 0, height: 0, width: 0 };
+  let shape: Shape = { channels: 0, height: 0, width: 0 };
   let count = 0;
   try {
     for await (const { key, value } of reader.records()) {
-      const where = `${dbUri} record ${key}`;
-      const values = await datumValues(value, where);
+      const where = `${dbUri} record ${recordKeyText(key)}`;
+      const values = await datumValues(value, where, sum ? shape : undefined);
       if (!sum) {
         sum = new Float32Array(values.data.length);
         shape = values;
       } else if (values.data.length !== sum.length) {
-        throw new Error(
-          `${where}: expected ${sum.length} values like the first record, received ${values.data.length}`,
+        throw new BadInputError(
+          `expected ${sum.length} values like the first record, received ${values.data.length}`,
+          where,
         );
       }
       // Caffe compat: the running sum is float32, as in compute_image_mean.
@@ -33,7 +50,7 @@ export async function computeImageMean(dbUri: string, outUri: string | undefined
     await reader.close();
     await db.release();
   }
-  if (!sum || count === 0) throw new Error(`${dbUri}: the database has no records`);
+  if (!sum || count === 0) throw new BadInputError('the database has no records', dbUri);
   if (count % 10000 !== 0) log(`Processed ${count} files.`);
   const mean = sum.map((v) => v / count);
   if (outUri) {
@@ -47,14 +64,23 @@ export async function computeImageMean(dbUri: string, outUri: string | undefined
   return { ...shape, data: mean, count };
 }
 
-/** A record's pixel values (decoded when encoded, in the image's own channel count) and shape. */
-async function datumValues(value: Uint8Array, where: string) {
+/**
+ * A record's pixel values (decoded when encoded, in the image's own channel count) and shape. After
+ * the first record, a JPEG whose header gives another size is refused before it is decoded, so a
+ * damaged header cannot size a buffer.
+ */
+async function datumValues(value: Uint8Array, where: string, expected: Shape | undefined) {
   const datum = readDatum(value, where);
-  if (datum.encoded) {
-    const color = describeSource(datum.data ?? new Uint8Array()) !== 'grayscale JPEG';
-    const image = await decodeImage(datum.data ?? new Uint8Array(), { color });
-    return { ...image, data: image.pixels };
+  if (!datum.encoded) return rawDatumValues(datum, where);
+  const bytes = datum.data ?? new Uint8Array();
+  const color = describeSource(bytes) !== 'grayscale JPEG';
+  const frame = jpegFrame(bytes);
+  if (expected && frame && (frame.width !== expected.width || frame.height !== expected.height)) {
+    throw new BadInputError(
+      `expected a ${expected.width}x${expected.height} image like the first record, its JPEG header says ${frame.width}x${frame.height}`,
+      where,
+    );
   }
-  const data = datum.data && datum.data.length > 0 ? datum.data : Float32Array.from(datum.floatData ?? []);
-  return { channels: datum.channels, height: datum.height, width: datum.width, data };
+  const image = await decodeImage(bytes, { color, where });
+  return { ...image, data: image.pixels };
 }

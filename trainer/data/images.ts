@@ -4,10 +4,17 @@
 // the pixel layouts Caffe wants: interleaved BGR as decoded, planar (CHW) BGR in raw Datums.
 import type sharpModule from 'sharp';
 
+import { BadInputError } from '../errors.js';
 import { nativeCodec } from './native-codec.js';
 import { type InterleavedImage, type ResizeMode, resizeImage } from './resize.js';
 
 export type { InterleavedImage, ResizeMode } from './resize.js';
+
+/**
+ * The most pixels a decoded image may have: sharp's default limitInputPixels (0x3fff squared), which
+ * the sharp path enforces anyway, so a JPEG header cannot size the native decoder's buffer past it.
+ */
+export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
 export interface PlanarImage {
   /** Planar bytes: BGR for 3 channels, gray for 1. */
@@ -24,6 +31,8 @@ export interface DecodeOptions {
   width?: number;
   height?: number;
   mode?: ResizeMode;
+  /** What the bytes are, named in a BadInputError (see DecodeInterleavedOptions). */
+  where?: string;
 }
 
 export interface DecodeInterleavedOptions {
@@ -33,12 +42,14 @@ export interface DecodeInterleavedOptions {
   into?: Uint8Array;
   /** Decode on Node's thread pool, so several images decode at once. */
   offThread?: boolean;
+  /** What the bytes are (a file, a record), named in the BadInputError of an image no decoder reads. */
+  where?: string;
 }
 
 /**
  * Decodes any image to interleaved BGR or gray, as cv2.imdecode would: CMYK and gray JPEGs and PNG
- * data become 3-channel colour; a truncated JPEG keeps what libjpeg could read. Throws for files
- * no decoder can read.
+ * data become 3-channel colour; a truncated JPEG keeps what libjpeg could read. Throws
+ * BadInputError for bytes no decoder can read, or whose header claims more than MAX_IMAGE_PIXELS.
  */
 export async function decodeInterleaved(
   bytes: Uint8Array,
@@ -46,6 +57,12 @@ export async function decodeInterleaved(
 ): Promise<InterleavedImage> {
   const color = options.color ?? true;
   const frame = jpegFrame(bytes);
+  if (frame && frame.width * frame.height > MAX_IMAGE_PIXELS) {
+    throw new BadInputError(
+      `the JPEG header says ${frame.width}x${frame.height}, more than the ${MAX_IMAGE_PIXELS} pixels an image may have`,
+      options.where,
+    );
+  }
   if (nativeCodec && frame && (frame.components === 3 || frame.components === 1) && frame.width > 0) {
     const channels = color ? 3 : 1;
     const size = frame.width * frame.height * channels;
@@ -59,7 +76,7 @@ export async function decodeInterleaved(
       // sharp reads some files libjpeg refuses, and otherwise says why it cannot.
     }
   }
-  return decodeWithSharp(bytes, color);
+  return decodeWithSharp(bytes, color, options.where);
 }
 
 let sharpLoading: Promise<typeof sharpModule> | undefined;
@@ -74,7 +91,7 @@ function loadSharp(): Promise<typeof sharpModule> {
   return sharpLoading;
 }
 
-async function decodeWithSharp(bytes: Uint8Array, color: boolean): Promise<InterleavedImage> {
+async function decodeWithSharp(bytes: Uint8Array, color: boolean, where?: string): Promise<InterleavedImage> {
   const sharp = await loadSharp();
   // Caffe compat: OpenCV keeps a JPEG whose end is missing (libjpeg warns and fills the rest), so
   // only errors that leave no image at all make a file unreadable.
@@ -82,7 +99,10 @@ async function decodeWithSharp(bytes: Uint8Array, color: boolean): Promise<Inter
     .toColourspace(color ? 'srgb' : 'b-w')
     .removeAlpha()
     .raw()
-    .toBuffer({ resolveWithObject: true });
+    .toBuffer({ resolveWithObject: true })
+    .catch((error: Error) => {
+      throw new BadInputError(`no decoder can read it: ${error.message.split('\n')[0]}`, where);
+    });
   if (info.channels === 3) swapRedBlue(data);
   return { pixels: data, channels: info.channels, height: info.height, width: info.width };
 }
@@ -92,7 +112,11 @@ export async function decodeResized(
   bytes: Uint8Array,
   options: DecodeOptions = {},
 ): Promise<InterleavedImage> {
-  const image = await decodeInterleaved(bytes, { color: options.color ?? true, offThread: true });
+  const image = await decodeInterleaved(bytes, {
+    color: options.color ?? true,
+    offThread: true,
+    ...(options.where === undefined ? {} : { where: options.where }),
+  });
   const { width, height } = options;
   return width && height ? resizeImage(image, width, height, options.mode) : image;
 }

@@ -5,6 +5,10 @@
 //   <out>/shards/train-00000-of-00004.sum       the shard's pixel sums for the mean (train only)
 //   <out>/shards/labels.json                    synsets and words, the same from every worker
 //   <out>/mean.binaryproto, synsets.txt, synset_words.txt, train.txt, val.txt, manifest.json (finalize)
+import { z } from 'zod';
+
+import { BadInputError } from '../errors.js';
+import { oneLine } from '../one-line.js';
 import { joinUri } from '../storage/index.js';
 
 export type Split = 'train' | 'val';
@@ -36,6 +40,48 @@ export interface ShardMarker {
   converted: { path: string; from: string }[];
   /** Pixel sums for the mean (train only): a float64 C x H x W array in the .sum file. */
   sums?: { file: string; channels: number; height: number; width: number; sha256: string };
+}
+
+const count = z.number().int().nonnegative();
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const shardMarkerSchema = z.looseObject({
+  split: z.enum(['train', 'val']),
+  index: count,
+  count: z.number().int().positive(),
+  optionsHash: z.string(),
+  file: z.string().min(1),
+  records: count,
+  bytes: count,
+  sha256,
+  labels: z.record(z.string(), count),
+  lines: z.array(z.string()),
+  skipped: z.array(z.looseObject({ path: z.string(), reason: z.string() })),
+  converted: z.array(z.looseObject({ path: z.string(), from: z.string() })),
+  sums: z
+    .looseObject({
+      file: z.string().min(1),
+      channels: z.number().int().positive(),
+      height: z.number().int().positive(),
+      width: z.number().int().positive(),
+      sha256,
+    })
+    .optional(),
+});
+
+/** A shard's completion marker from its JSON text; a damaged one is bad input naming the file. */
+export function parseShardMarker(text: string, where: string): ShardMarker {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new BadInputError(`expected a shard marker in JSON: ${oneLine((error as Error).message)}`, where);
+  }
+  const parsed = shardMarkerSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new BadInputError(oneLine(`${issue.path.join('.') || 'the marker'}: ${issue.message}`), where);
+  }
+  return parsed.data as ShardMarker;
 }
 
 /** What every worker knows alike: written by each, identically, before its shards. */

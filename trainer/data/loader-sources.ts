@@ -5,7 +5,7 @@ import { BadInputError } from '../errors.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import { parseListFile } from './convert-imageset.js';
 import { localDb } from './db-files.js';
-import { LmdbReader } from './lmdb-reader.js';
+import { type LmdbEntry, LmdbReader, recordKeyText } from './lmdb-reader.js';
 
 export interface SourceItem {
   bytes: Uint8Array;
@@ -45,25 +45,27 @@ export async function lmdbSource(uri: string, cacheDir?: string): Promise<Record
     parts,
     async open(part) {
       const db = await localDb(parts[part]!, cacheDir);
-      const reader = await LmdbReader.open(db.path);
       // The shard's index (where each value lies) is small; the values stay on disk until read.
-      const offsets: number[] = [];
-      const lengths: number[] = [];
-      const keys: string[] = [];
-      for await (const entry of reader.index()) {
-        offsets.push(entry.offset);
-        lengths.push(entry.length);
-        keys.push(entry.key.toString());
+      const entries: LmdbEntry[] = [];
+      let reader: LmdbReader | undefined;
+      try {
+        reader = await LmdbReader.open(db.path, joinUri(parts[part]!, 'data.mdb'));
+        for await (const entry of reader.index()) entries.push(entry);
+      } catch (error) {
+        await reader?.close();
+        await db.release();
+        throw error;
       }
+      const opened = reader;
       return {
-        size: offsets.length,
+        size: entries.length,
         async read(index) {
-          const key = Buffer.from(keys[index]!);
-          const bytes = await reader.read({ key, offset: offsets[index]!, length: lengths[index]! });
-          return { bytes, name: `${parts[part]} record ${keys[index]}`, label: 0 };
+          const entry = entries[index]!;
+          const name = `${parts[part]} record ${recordKeyText(entry.key)}`;
+          return { bytes: await opened.read(entry), name, label: 0 };
         },
         async release() {
-          await reader.close();
+          await opened.close();
           await db.release();
         },
       };

@@ -1,10 +1,15 @@
 // A loader thread: decodes one batch of records or image files and transforms it into a float32
 // NCHW batch. Runs under node:worker_threads; the main thread sends the bytes and the random draws,
 // so a batch's content depends only on them, never on which thread made it.
+//
+// A record that does not parse or decode is bad input naming it. When the run skips damaged records,
+// its slot takes a copy of the batch's nearest good image instead (the batch keeps its size, and its
+// content still depends only on the bytes and draws), and the reply names it.
 import { parentPort } from 'node:worker_threads';
 
-import { decodeInterleaved, describeSource } from './images.js';
-import { readDatum } from './records.js';
+import { BadInputError } from '../errors.js';
+import { decodeInterleaved, describeSource, jpegFrame } from './images.js';
+import { rawDatumValues, readDatum } from './records.js';
 import { resizeImage } from './resize.js';
 import {
   checkMean,
@@ -25,6 +30,8 @@ export interface WorkerInit {
   isColor: boolean;
   newHeight: number;
   newWidth: number;
+  /** Skip records that do not parse or decode (filling their slots as above) instead of failing. */
+  skipDamaged: boolean;
 }
 
 export interface WorkerJob {
@@ -42,7 +49,14 @@ export interface WorkerJob {
 }
 
 export type WorkerReply =
-  | { id: number; data: Float32Array; labels: Float32Array; shape: [number, number, number, number] }
+  | {
+      id: number;
+      data: Float32Array;
+      labels: Float32Array;
+      shape: [number, number, number, number];
+      /** Why each skipped record was skipped, naming it. */
+      damaged: string[];
+    }
   | { id: number; error: string; badInput: boolean };
 
 interface Pixels {
@@ -90,28 +104,28 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
   const n = job.items.length;
   let out: Float32Array | undefined;
   let shape: [number, number, number, number] = [n, 0, 0, 0];
-  let inShape = '';
+  let first: Pixels | undefined;
   const labels = new Float32Array(n);
+  const damaged: { slot: number; reason: string }[] = [];
   for (let i = 0; i < n; i++) {
-    const image = await pixelsOf(job, i, init);
+    let image: Pixels;
+    try {
+      image = await pixelsOf(job, i, init, first);
+    } catch (error) {
+      if (!(init.skipDamaged && error instanceof BadInputError)) throw error;
+      damaged.push({ slot: i, reason: error.message });
+      continue;
+    }
     const p = placement(image.height, image.width, settings, job.draws, i * DRAWS_PER_IMAGE);
-    const thisShape = `${image.channels}x${image.height}x${image.width}`;
     if (!out) {
       checkMean(settings, image.channels, image.height, image.width);
       shape = [n, image.channels, p.outHeight, p.outWidth];
       const size = n * image.channels * p.outHeight * p.outWidth;
       // Every value of the batch is written below, so a recycled buffer needs no clearing.
       out = job.out?.byteLength === size * 4 ? new Float32Array(job.out) : new Float32Array(size);
-      inShape = thisShape;
-    } else if (thisShape !== inShape) {
-      throw Object.assign(
-        new Error(
-          `${job.names[i]}: expected a ${inShape} image like the first of its batch, received ${thisShape}`,
-        ),
-        {
-          name: 'BadInputError',
-        },
-      );
+      first = image;
+    } else {
+      checkSameShape(first!, image, job.names[i]!);
     }
     const at = i * shape[1] * shape[2] * shape[3];
     if (image.interleaved) {
@@ -122,31 +136,87 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
     }
     labels[i] = image.label;
   }
-  return { id: job.id, data: out ?? new Float32Array(0), labels, shape };
+  if (damaged.length > 0) {
+    if (!out) {
+      throw new BadInputError(
+        `every record of a batch of ${n} is damaged, so there is none to take their place; the first: ${damaged[0]!.reason}`,
+      );
+    }
+    fillDamagedSlots(out, labels, shape, new Set(damaged.map((d) => d.slot)));
+  }
+  return {
+    id: job.id,
+    data: out ?? new Float32Array(0),
+    labels,
+    shape,
+    damaged: damaged.map((d) => d.reason),
+  };
 }
 
-async function pixelsOf(job: WorkerJob, i: number, options: WorkerInit): Promise<Pixels> {
+/** Each damaged slot takes the transformed image and label of the nearest good slot before it (or after). */
+function fillDamagedSlots(
+  out: Float32Array,
+  labels: Float32Array,
+  shape: [number, number, number, number],
+  slots: Set<number>,
+): void {
+  const size = shape[1] * shape[2] * shape[3];
+  const n = shape[0];
+  for (const slot of slots) {
+    let from = slot - 1;
+    while (from >= 0 && slots.has(from)) from--;
+    if (from < 0) {
+      from = slot + 1;
+      while (slots.has(from)) from++;
+    }
+    if (from >= n) continue; // unreachable: the caller has at least one good slot
+    out.copyWithin(slot * size, from * size, (from + 1) * size);
+    labels[slot] = labels[from]!;
+  }
+}
+
+function checkSameShape(first: Pixels, image: Pixels, name: string): void {
+  const expected = `${first.channels}x${first.height}x${first.width}`;
+  const received = `${image.channels}x${image.height}x${image.width}`;
+  if (received !== expected) {
+    throw new BadInputError(
+      `expected a ${expected} image like the first of its batch, received ${received}`,
+      name,
+    );
+  }
+}
+
+async function pixelsOf(job: WorkerJob, i: number, options: WorkerInit, first?: Pixels): Promise<Pixels> {
   const bytes = job.items[i]!;
+  const where = job.names[i]!;
   if (job.kind === 'image') {
-    let image = await decodeInterleaved(bytes, { color: options.isColor });
+    let image = await decodeInterleaved(bytes, { color: options.isColor, where });
     if (options.newHeight > 0 && options.newWidth > 0)
       image = resizeImage(image, options.newWidth, options.newHeight);
     return { ...image, interleaved: true, label: job.labels[i]! };
   }
-  const datum = readDatum(bytes, job.names[i]);
-  const data = datum.data ?? new Uint8Array(0);
-  if (datum.encoded) {
-    const color = options.forceColor
-      ? true
-      : options.forceGray
-        ? false
-        : describeSource(data) !== 'grayscale JPEG';
-    const image = await decodeInterleaved(data, { color, into: scratch });
-    // Later records decode into a buffer of this size (a dataset's records share theirs); each image
-    // is transformed before the next one is decoded.
-    if (scratch.length < image.pixels.length) scratch = new Uint8Array(image.pixels.length);
-    return { ...image, interleaved: true, label: datum.label };
+  const datum = readDatum(bytes, where);
+  if (!datum.encoded) {
+    const { data, ...size } = rawDatumValues(datum, where);
+    return { ...size, pixels: data, label: datum.label };
   }
-  const pixels = data.length > 0 ? data : Float32Array.from(datum.floatData ?? []);
-  return { pixels, channels: datum.channels, height: datum.height, width: datum.width, label: datum.label };
+  const data = datum.data ?? new Uint8Array(0);
+  const color = options.forceColor
+    ? true
+    : options.forceGray
+      ? false
+      : describeSource(data) !== 'grayscale JPEG';
+  // After the batch's first image, a JPEG header of another size is refused before it sizes a buffer.
+  const frame = jpegFrame(data);
+  if (first && frame && (frame.width !== first.width || frame.height !== first.height)) {
+    throw new BadInputError(
+      `expected a ${first.width}x${first.height} image like the first of its batch, its JPEG header says ${frame.width}x${frame.height}`,
+      where,
+    );
+  }
+  const image = await decodeInterleaved(data, { color, into: scratch, where });
+  // Later records decode into a buffer of this size (a dataset's records share theirs); each image
+  // is transformed before the next one is decoded.
+  if (scratch.length < image.pixels.length) scratch = new Uint8Array(image.pixels.length);
+  return { ...image, interleaved: true, label: datum.label };
 }

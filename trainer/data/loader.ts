@@ -41,6 +41,11 @@ export interface LoaderOptions {
   cacheDir?: string;
   /** Continue from this position (from `position()` of an earlier loader with the same options). */
   position?: LoaderPosition;
+  /**
+   * Skip records that do not parse or decode, telling this function why (naming each), instead of
+   * failing with a BadInputError. A skipped record's slot takes a copy of another image of its batch.
+   */
+  onDamagedRecord?: (message: string) => void;
 }
 
 /** Everything needed to continue after a batch; plain JSON. */
@@ -73,7 +78,9 @@ export class DataLoader {
   private readonly rng: Rng;
   private cursor: Omit<LoaderPosition, 'rng' | 'batches'>;
   private batches: number;
-  private current: { part: SourcePart; index: number; order: Uint32Array | undefined } | undefined;
+  private current:
+    | { part: SourcePart; index: number; order: Uint32Array | undefined; unreadable: number }
+    | undefined;
   private readonly opening = new Map<number, Promise<SourcePart>>();
   private gathering: Promise<unknown> = Promise.resolve();
   private lastPosition: LoaderPosition;
@@ -119,6 +126,13 @@ export class DataLoader {
       options.source.type === 'Data'
         ? await lmdbSource(options.source.uri, options.cacheDir)
         : await listSource(options.source.listFile, options.source.rootFolder);
+    const part = options.position?.part;
+    if (part !== undefined && part >= source.parts.length) {
+      throw new BadInputError(
+        `the saved loader position is in part ${part}, but the source has ${source.parts.length} parts`,
+        source.parts[0],
+      );
+    }
     const t = options.transform;
     if (t.forceColor && t.forceGray) {
       throw new BadInputError('force_color and force_gray cannot both be true', 'transform_param');
@@ -148,6 +162,7 @@ export class DataLoader {
       isColor: image?.isColor ?? true,
       newHeight: image?.newHeight ?? 0,
       newWidth: image?.newWidth ?? 0,
+      skipDamaged: options.onDamagedRecord !== undefined,
     };
     return new DataLoader(source, options, init, Math.max(1, options.threads ?? availableParallelism()));
   }
@@ -241,7 +256,20 @@ export class DataLoader {
       if (this.cursor.record < current.part.size) {
         const index = current.order ? current.order[this.cursor.record]! : this.cursor.record;
         this.cursor.record++;
-        return current.part.read(index);
+        try {
+          return await current.part.read(index);
+        } catch (error) {
+          // A value that cannot be read where its shard's index puts it is a damaged record too.
+          if (!(this.options.onDamagedRecord && error instanceof BadInputError)) throw error;
+          if (++current.unreadable === current.part.size) {
+            throw new BadInputError(
+              'no record of the shard can be read, so none can be skipped to',
+              this.source.parts[current.index],
+            );
+          }
+          this.options.onDamagedRecord(error.message);
+          continue;
+        }
       }
       // This part is done: on to the next, and past the last part to the next epoch.
       await current.part.release();
@@ -269,7 +297,7 @@ export class DataLoader {
       this.opening.set(following, opening);
     }
     const order = this.options.shuffle ? permutation(part.size, new Rng(this.cursor.partSeed)) : undefined;
-    this.current = { part, index, order };
+    this.current = { part, index, order, unreadable: 0 };
   }
 
   private partOrder(): number[] {
@@ -287,7 +315,10 @@ export class DataLoader {
     this.waiting.delete(reply.id);
     if ('error' in reply)
       waiter.reject(reply.badInput ? new BadInputError(reply.error) : new Error(reply.error));
-    else waiter.resolve({ data: reply.data, labels: reply.labels, shape: reply.shape });
+    else {
+      for (const message of reply.damaged) this.options.onDamagedRecord?.(message);
+      waiter.resolve({ data: reply.data, labels: reply.labels, shape: reply.shape });
+    }
   }
 
   private failAll(error: Error): void {

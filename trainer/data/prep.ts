@@ -26,6 +26,7 @@ import {
   type LabelsFile,
   labelsUri,
   markerUri,
+  parseShardMarker,
   recordKey,
   type ShardId,
   type ShardMarker,
@@ -109,7 +110,7 @@ async function prepShard(
   const marker = markerUri(options.out, id);
   const existing = await storage.stat(marker);
   if (existing) {
-    const done = JSON.parse((await storage.read(marker)).toString()) as ShardMarker;
+    const done = parseShardMarker((await storage.read(marker)).toString(), marker);
     if (done.optionsHash !== hash) {
       throw new BadInputError(
         `shard ${shardName(id)} was made with other options or another file list; use a new --out`,
@@ -201,7 +202,10 @@ async function prepareImage(item: SourceImage, options: PrepOptions, forMean: bo
     const datum = rawDatumBytes(image.pixels, 3, size, size, item.label);
     return { ok: true, item, datum, pixels: image.pixels, converted };
   } catch (error) {
-    return { ok: false, item, reason: `no decoder can read it: ${(error as Error).message.split('\n')[0]}` };
+    // A BadInputError from images.ts already says why no decoder can read it.
+    const message = (error as Error).message.split('\n')[0] ?? '';
+    const reason = error instanceof BadInputError ? message : `no decoder can read it: ${message}`;
+    return { ok: false, item, reason };
   }
 }
 

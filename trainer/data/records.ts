@@ -1,4 +1,5 @@
 // The one place the data room meets the Datum and BlobProto codecs of trainer/proto.
+import { BadInputError } from '../errors.js';
 import {
   type BlobProto,
   type Datum,
@@ -30,6 +31,23 @@ export function readDatum(bytes: Uint8Array, where?: string): Datum {
   return decodeDatum(bytes, where);
 }
 
+/**
+ * A raw (not encoded) Datum's values and shape: its bytes, or its float_data when it has no bytes.
+ * As Caffe's DataTransformer and compute_image_mean check it, the values must fill
+ * channels x height x width exactly.
+ */
+export function rawDatumValues(datum: Datum, where: string) {
+  const { channels, height, width } = datum;
+  const data = datum.data && datum.data.length > 0 ? datum.data : Float32Array.from(datum.floatData ?? []);
+  if (!(channels > 0 && height > 0 && width > 0) || data.length !== channels * height * width) {
+    throw new BadInputError(
+      `expected channels x height x width values, received ${data.length} for ${channels}x${height}x${width}`,
+      where,
+    );
+  }
+  return { channels, height, width, data };
+}
+
 /** A mean image as compute_image_mean writes it: legacy num=1, channels, height, width and data. */
 export function meanBlobBytes(
   mean: Float32Array,
@@ -49,14 +67,16 @@ export function readMeanBlob(bytes: Uint8Array, where: string) {
     : (blob.shape?.dim ?? []).map(Number);
   const [channels, height, width] = dims.length === 4 ? dims.slice(1) : dims.slice(-3);
   const data = blob.data instanceof Float32Array ? blob.data : Float32Array.from(blob.data);
+  const positive = (n: number | undefined): n is number => n !== undefined && Number.isInteger(n) && n > 0;
   if (
-    channels === undefined ||
-    height === undefined ||
-    width === undefined ||
+    !positive(channels) ||
+    !positive(height) ||
+    !positive(width) ||
     data.length !== channels * height * width
   ) {
-    throw new Error(
-      `${where}: expected a mean blob of shape 1xCxHxW, received shape [${dims}] with ${data.length} values`,
+    throw new BadInputError(
+      `expected a mean blob of shape 1xCxHxW, received shape [${dims}] with ${data.length} values`,
+      where,
     );
   }
   return { channels, height, width, data };

@@ -61,6 +61,15 @@ export function fromSolverStateMessage(
   const history = (message.history ?? []).map((blob, index) =>
     historyBlob(blob, `${where}: history[${index}]`),
   );
+  for (const field of ['iter', 'currentStep'] as const) {
+    const value = message[field] ?? 0;
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new BadInputError(
+        `${field === 'iter' ? 'iter' : 'current_step'}: expected a count, received ${value}`,
+        where,
+      );
+    }
+  }
   return {
     iter: message.iter ?? 0,
     ...(message.learnedNet ? { learnedNet: message.learnedNet } : {}),
@@ -76,6 +85,9 @@ function historyBlob(blob: HistoryBlobMessage, where: string): HistoryBlob {
   const shape = legacy.some((d) => d !== undefined)
     ? legacy.map((d) => d ?? 0)
     : [...(blob.shape?.dim ?? [])];
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new BadInputError(`expected a shape of counts, received [${shape.join(', ')}]`, where);
+  }
   const source = blob.doubleData && blob.doubleData.length > 0 ? blob.doubleData : blob.data;
   const data = Float32Array.from(source);
   const count = shape.reduce((a, b) => a * b, 1);

@@ -26,6 +26,8 @@ export interface BuildOptions {
   dataShape?: DataShapeDefaults;
   /** Continue from an earlier run's positions (exact resume). */
   position?: NetsPosition;
+  /** Skip damaged records in every net's loaders, telling this why (see LoaderOptions). */
+  onDamagedRecord?: (message: string) => void;
 }
 
 export class TrainingNets {
@@ -52,7 +54,11 @@ export class TrainingNets {
           const phase = index === 0 ? 'TRAIN' : 'TEST';
           const position = options.position?.loaders[key];
           const loaderOptions = loaderOptionsFromLayer(layer.param, phase, { seed: options.seed + index });
-          const loader = await DataLoader.open({ ...loaderOptions, ...(position ? { position } : {}) });
+          const loader = await DataLoader.open({
+            ...loaderOptions,
+            ...(position ? { position } : {}),
+            ...(options.onDamagedRecord ? { onDamagedRecord: options.onDamagedRecord } : {}),
+          });
           const source = new LoaderDataSource(loader, layer.topShapes);
           loaders.set(key, source);
           sources[layer.name] = source;

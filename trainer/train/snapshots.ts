@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { z } from 'zod';
 
 import { BadInputError } from '../errors.js';
+import { oneLine } from '../one-line.js';
 import { encodeSolverState } from '../proto/index.js';
 import type { LossWindowState, OutputValue, SnapshotWriter, SolverStateRecord } from '../solver/index.js';
 // From its own file, not the solver room's index: the operator imports this module and must not load tfjs.
@@ -114,15 +115,22 @@ export async function readProgress(
   const file = progressFileFor(stateFile);
   const storage = storageFor(file);
   if (!(await storage.stat(file))) return undefined;
-  let record: ProgressRecord;
+  let json: { version?: unknown };
   try {
-    record = JSON.parse((await storage.read(file)).toString('utf8')) as ProgressRecord;
+    json = JSON.parse((await storage.read(file)).toString('utf8'));
   } catch (error) {
-    throw new BadInputError(`expected JSON, ${(error as Error).message}`, file);
+    throw new BadInputError(`expected JSON, ${oneLine((error as Error).message)}`, file);
   }
-  if (record.version !== PROGRESS_VERSION) {
-    throw new BadInputError(`expected version ${PROGRESS_VERSION}, received ${record.version}`, file);
+  if (json?.version !== PROGRESS_VERSION) {
+    throw new BadInputError(oneLine(`expected version ${PROGRESS_VERSION}, received ${json?.version}`), file);
   }
+  // Checked field by field before any of it is used: a damaged record is bad input naming the field.
+  const parsed = progressRecordSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new BadInputError(oneLine(`${issue.path.join('.')}: ${issue.message}`), file);
+  }
+  const record = parsed.data as unknown as ProgressRecord;
   const actual = sha256(stateBytes);
   if (record.solverState?.sha256 !== actual) {
     throw new BadInputError(
@@ -254,6 +262,20 @@ async function listFolder(folder: string): Promise<string[]> {
 }
 
 const count = z.number().int().nonnegative();
+const uint32 = z.number().int().min(0).max(0xffffffff);
+const rngStateSchema = z.looseObject({
+  words: z.tuple([uint32, uint32, uint32, uint32]),
+  spareGaussian: z.number().nullable(),
+});
+const loaderPositionSchema = z.looseObject({
+  epoch: count,
+  epochSeed: uint32.nullable(),
+  part: count,
+  partSeed: uint32.nullable(),
+  record: count,
+  rng: rngStateSchema,
+  batches: count,
+});
 const snapshotFileSchema = z.object({ file: z.string(), sha256: z.string(), bytes: count });
 const progressRecordSchema = z.looseObject({
   version: z.literal(PROGRESS_VERSION),
@@ -261,7 +283,10 @@ const progressRecordSchema = z.looseObject({
   model: snapshotFileSchema,
   solverState: snapshotFileSchema,
   tests: z.array(z.looseObject({ netIndex: count, iteration: count, outputs: z.array(z.unknown()) })),
-  position: z.looseObject({ rngs: z.array(z.unknown()), loaders: z.record(z.string(), z.unknown()) }),
+  position: z.looseObject({
+    rngs: z.array(rngStateSchema),
+    loaders: z.record(z.string(), loaderPositionSchema),
+  }),
 });
 
 /** The snapshot of `iteration` if its record parses and its files have the recorded sizes. */

@@ -1,5 +1,6 @@
 // `caffe train --solver=S [--snapshot=X.solverstate] [--weights=A.caffemodel[,B]] [--backend=B]
-// [--data-shape=C,H,W] [--metrics-port=P] [--status-file=URI] [--keep-snapshots=K]`: Caffe's training tool.
+// [--data-shape=C,H,W] [--metrics-port=P] [--status-file=URI] [--keep-snapshots=K] [--skip-damaged-records]`:
+// Caffe's training tool.
 // Builds the train and test nets the solver names, trains to max_iter and snapshots (CAFFE_FACTS §4.1, §5),
 // printing Caffe's lines (§6.2) to stderr. SIGTERM or SIGINT finishes the current iteration, snapshots and
 // exits 0. Optionally serves Prometheus metrics, keeps a live status record and deletes old snapshots.
@@ -53,7 +54,8 @@ import { dataShapeFlag, parseFlags } from '../flags.js';
 const usage =
   'caffe train --solver=S [--snapshot=X.solverstate | --weights=A.caffemodel[,B.caffemodel...]] ' +
   '[--backend=auto|tensorflow|wasm|cpu] [--data-shape=C,H,W (default 3,256,256)] ' +
-  '[--metrics-port=P (or BREWERY_METRICS_PORT)] [--status-file=URI] [--keep-snapshots=K]';
+  '[--metrics-port=P (or BREWERY_METRICS_PORT)] [--status-file=URI] [--keep-snapshots=K] ' +
+  '[--skip-damaged-records]';
 
 // Where our own lines say they come from; parsers match on the message, never on this.
 const logSource = 'train.ts:1';
@@ -70,6 +72,7 @@ async function run(argv: string[]): Promise<number> {
       'metrics-port': { type: 'string' },
       'status-file': { type: 'string' },
       'keep-snapshots': { type: 'string' },
+      'skip-damaged-records': { type: 'boolean' },
     },
     usage,
   );
@@ -115,6 +118,7 @@ async function run(argv: string[]): Promise<number> {
       metrics,
       statusFile,
       keepSnapshots,
+      skipDamagedRecords: values['skip-damaged-records'] ?? false,
       log,
       info,
       warn,
@@ -134,6 +138,12 @@ interface TrainOptions {
   metrics: TrainingMetrics | undefined;
   statusFile: string | undefined;
   keepSnapshots: number | undefined;
+  /**
+   * Skip records that do not parse or decode, with a warning naming each, instead of failing with
+   * bad input. Off by default: as Caffe (which aborts), a damaged dataset stops the run at once,
+   * naming the shard and record, rather than training quietly on less data than asked for.
+   */
+  skipDamagedRecords: boolean;
   log: LogSink;
   info: (source: string, message: string) => void;
   warn: (message: string) => void;
@@ -155,6 +165,11 @@ async function train(options: TrainOptions): Promise<void> {
     resume = { file, state, progress: await readProgress(file, bytes) };
   }
 
+  let damagedRecords = 0;
+  const onDamagedRecord = (message: string) => {
+    damagedRecords++;
+    warn(`Skipping damaged record #${damagedRecords}: ${message}`);
+  };
   const nets = await TrainingNets.build(
     trainNetSource(param, solverFile),
     testNetSources(param, solverFile),
@@ -162,6 +177,7 @@ async function train(options: TrainOptions): Promise<void> {
       seed,
       dataShape,
       ...(resume?.progress ? { position: resume.progress.position } : {}),
+      ...(options.skipDamagedRecords ? { onDamagedRecord } : {}),
     },
   );
   const signals = listenForStop();
@@ -313,6 +329,7 @@ async function train(options: TrainOptions): Promise<void> {
     }
     // A stop request always leaves a snapshot, even with snapshot_after_train: false.
     if (signals.received && lastSnapshotIter !== solver.iter) await solver.snapshot();
+    if (options.skipDamagedRecords) info(logSource, `Skipped ${damagedRecords} damaged records`);
     if (!signals.received) log(logLines.toolOptimizationDone());
     live.iteration = solver.iter;
     live.state = signals.received ? 'stopped' : 'succeeded';

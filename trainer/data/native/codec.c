@@ -14,6 +14,11 @@
 //
 // Caffe compat: like OpenCV, warnings (a truncated file, corrupt data libjpeg can skip) still give
 // an image; only errors that leave none throw. The caller sizes `out` exactly, from the frame header.
+//
+// Every size taken from a file is checked before it sizes or indexes a buffer: the frame's width and
+// height against MAX_PIXELS and against `out`, libjpeg's own allocations against a budget (a damaged
+// progressive header would otherwise have it allocate whole-image coefficient arrays of any size),
+// and the other calls' dimensions against the arrays they index.
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <setjmp.h>
@@ -21,6 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+
+// images.ts's MAX_IMAGE_PIXELS (sharp's default limitInputPixels): no image decoded here is larger.
+#define MAX_PIXELS ((size_t)0x3fff * 0x3fff)
+// libjpeg's working memory beyond the output: twice the output (a progressive colour image's
+// coefficients take about as much) and a fixed allowance for tables and row buffers.
+#define WORK_MEMORY_ALLOWANCE ((size_t)64 << 20)
 
 typedef struct {
   struct jpeg_error_mgr pub;
@@ -69,8 +80,16 @@ static void run_decode(decode_job *job) {
     return;
   }
   jpeg_create_decompress(&info);
+  info.mem->max_memory_to_use = (long)(2 * job->out_size + WORK_MEMORY_ALLOWANCE);
   jpeg_mem_src(&info, job->src, (unsigned long)job->src_size);
   jpeg_read_header(&info, TRUE);
+  if (info.image_width == 0 || info.image_height == 0 ||
+      (size_t)info.image_width * info.image_height > MAX_PIXELS) {
+    snprintf(job->error, sizeof job->error, "the JPEG header says %ux%u: not an image this decoder takes",
+             info.image_width, info.image_height);
+    jpeg_destroy_decompress(&info);
+    return;
+  }
   // OpenCV: gray output for IMREAD_GRAYSCALE, BGR otherwise; the default (islow) IDCT and fancy
   // upsampling. CMYK and YCCK need a conversion libjpeg does not do: the caller sends those elsewhere.
   if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
@@ -91,7 +110,12 @@ static void run_decode(decode_job *job) {
   }
   while (info.output_scanline < info.output_height) {
     JSAMPROW row = job->out + stride * info.output_scanline;
-    jpeg_read_scanlines(&info, &row, 1);
+    // A memory source never suspends; a call that reads no line would otherwise loop for ever.
+    if (jpeg_read_scanlines(&info, &row, 1) != 1) {
+      snprintf(job->error, sizeof job->error, "libjpeg read no line at row %u", info.output_scanline);
+      jpeg_destroy_decompress(&info);
+      return;
+    }
   }
   jpeg_finish_decompress(&info);
   jpeg_destroy_decompress(&info);
@@ -411,7 +435,7 @@ static napi_value transform_interleaved(napi_env env, napi_callback_info cb) {
        typed_array_of(env, argv[11], napi_float64_array, &values, &values_size) && typed_array_of(env, argv[12], napi_float32_array, &out, &out_size) &&
        napi_get_value_int32(env, argv[13], &out_offset) == napi_ok;
   size_t area = (size_t)height * width;
-  if (!ok || channels < 1 || h_off < 0 || w_off < 0 || h_off + out_height > height || w_off + out_width > width ||
+  if (!ok || channels < 1 || height < 1 || width < 1 || out_height < 0 || out_width < 0 || h_off < 0 || w_off < 0 || h_off + out_height > height || w_off + out_width > width ||
       hwc_size < area * channels || (mean && mean_size < area * channels) ||
       (values_size != 0 && values_size != 1 && values_size != (size_t)channels) || out_offset < 0 ||
       out_size < (size_t)out_offset + (size_t)channels * out_height * out_width) {
