@@ -114,10 +114,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof BadInputError;
-    const isParseArgs = error instanceof TypeError && 'code' in error;
-    console.error(known || isParseArgs ? `hack/dashboards: ${(error as Error).message}` : error);
+    // parseArgs throws a TypeError with a code for an unknown flag: a usage error too.
+    const usage = error instanceof UsageError || (error instanceof TypeError && 'code' in error);
+    console.error(`hack/dashboards: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode =
-      error instanceof BadInputError ? ExitCode.BadInput : known || isParseArgs ? ExitCode.Usage : 1;
+      error instanceof BadInputError ? ExitCode.BadInput : usage ? ExitCode.Usage : ExitCode.Failure;
   },
 );

@@ -268,7 +268,7 @@ function stateTimelineView(series: Series[], cell: Cell, options: PictureOptions
     encoding: {
       x: timeAxis(options),
       x2: { field: 't2' },
-      y: { field: 'y', type: 'nominal', title: null, axis: { labelLimit: 200, ticks: false, domain: false } },
+      y: { field: 'y', type: 'nominal', title: null, axis: { labelLimit: 320, ticks: false, domain: false } },
       color: { field: 'series', type: 'nominal', legend: null },
     },
   };
@@ -279,7 +279,8 @@ function timeAxis(options: PictureOptions): View {
     field: 't',
     type: 'temporal',
     title: null,
-    scale: { domain: [options.from, options.to] },
+    // domainMin/Max rather than domain: Vega-Lite warns of a conflict with the x2 of a rect otherwise.
+    scale: { domainMin: options.from, domainMax: options.to },
     axis: { format: '%H:%M', tickCount: 6, labelOverlap: true },
   };
 }

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 
 import { renderSvg } from '../../trainer/plot/render.js';
 import { dashboardPicture, type PanelData, type Series } from './picture.js';
-import { loadDashboards, type PanelQuery, panelsOf, queriesOf } from './queries.js';
+import { loadDashboards, type PanelQuery, panelsOf, type QueryIntervals, queriesOf } from './queries.js';
 
 /** About this many points across the picture, as Grafana asks for about one per pixel of a panel. */
 const POINTS_ACROSS = 300;
@@ -47,9 +47,8 @@ export interface DashboardPreview {
   panels: PanelReport[];
 }
 
-export interface QueryWindow {
+export interface QueryWindow extends QueryIntervals {
   step: number;
-  rateInterval: string;
 }
 
 /**
@@ -59,7 +58,7 @@ export interface QueryWindow {
 export function queryWindow(from: number, to: number, scrapeIntervalSeconds: number): QueryWindow {
   const step = Math.max(scrapeIntervalSeconds, Math.ceil((to - from) / 1000 / POINTS_ACROSS));
   const rate = Math.max(step + scrapeIntervalSeconds, 4 * scrapeIntervalSeconds);
-  return { step, rateInterval: `${rate}s` };
+  return { step, rateInterval: `${rate}s`, range: `${Math.ceil((to - from) / 1000)}s` };
 }
 
 export async function previewDashboards(options: PreviewOptions): Promise<DashboardPreview[]> {
@@ -69,7 +68,7 @@ export async function previewDashboards(options: PreviewOptions): Promise<Dashbo
   for (const { file, dashboard: board } of loadDashboards(options.dashboards)) {
     const data: PanelData[] = [];
     for (const panel of panelsOf(board)) {
-      const queries = queriesOf(file, panel, options.values, window.rateInterval);
+      const queries = queriesOf(file, panel, options.values, window);
       const series = (await Promise.all(queries.map((q) => evaluate(options, q, window.step)))).flat();
       data.push({ panel, series });
     }
@@ -109,7 +108,7 @@ function subtitle(board: dashboard.Dashboard, options: PreviewOptions): string {
   const used = (board.templating.list ?? [])
     .filter((v) => v.type === 'query')
     .map((v) => `${v.name}=${options.values[v.name] ?? '.*'}`);
-  return `${time(options.from)} to ${time(options.to)}   ${used.join('  ')}   (Prometheus ${options.prometheus})`;
+  return `${time(options.from)} to ${time(options.to)}   ${used.join('  ')}`;
 }
 
 interface MatrixResult {
@@ -129,7 +128,9 @@ async function evaluate(options: PreviewOptions, query: PanelQuery, step: number
     params.set('step', String(step));
   }
   const path = query.instant ? '/api/v1/query' : '/api/v1/query_range';
-  const response = await fetch(`${options.prometheus}${path}?${params}`);
+  const response = await fetch(`${options.prometheus}${path}?${params}`).catch((error: Error) => {
+    throw new Error(`cannot reach Prometheus at ${options.prometheus}: ${error.cause ?? error.message}`);
+  });
   const body = (await response.json()) as {
     status: string;
     data?: { result: MatrixResult[] };

@@ -26,6 +26,12 @@ export interface PanelQuery {
   instant: boolean;
 }
 
+/** Grafana's interval variables: $__rate_interval, and $__range (the dashboard's time range). */
+export interface QueryIntervals {
+  rateInterval: string;
+  range: string;
+}
+
 export interface LoadedDashboard {
   file: string;
   dashboard: dashboard.Dashboard;
@@ -85,7 +91,7 @@ export function queriesOf(
   file: string,
   panel: dashboard.Panel,
   values: Record<string, string>,
-  rateInterval: string,
+  intervals: QueryIntervals,
 ): PanelQuery[] {
   return (panel.targets ?? []).map((target) => {
     const query = target as prometheus.dataquery;
@@ -94,7 +100,7 @@ export function queriesOf(
       where: `${file} / ${panel.title} / ${query.refId}`,
       refId: query.refId ?? '',
       written: query.expr,
-      expr: substituteVariables(query.expr, values, rateInterval),
+      expr: substituteVariables(query.expr, values, intervals),
       legendFormat,
       legendLabels: [...legendFormat.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!),
       instant: query.instant === true && query.range !== true,
@@ -104,18 +110,18 @@ export function queriesOf(
 
 /**
  * Grafana's variables replaced as a user's selection would: each dashboard variable by the value
- * given for it (a regex, as Grafana writes a multi-value selection), and the interval variables by a
- * window several scrape intervals long.
+ * given for it (a regex, as Grafana writes a multi-value selection), and the interval variables by
+ * the windows given.
  */
 export function substituteVariables(
   expr: string,
   values: Record<string, string>,
-  rateInterval: string,
+  intervals: QueryIntervals,
 ): string {
   return expr
-    .replaceAll('$__rate_interval', rateInterval)
-    .replaceAll('$__interval', rateInterval)
-    .replaceAll('$__range', rateInterval)
+    .replaceAll('$__rate_interval', intervals.rateInterval)
+    .replaceAll('$__interval', intervals.rateInterval)
+    .replaceAll('$__range', intervals.range)
     .replace(/\$\{?(\w+)\}?/g, (_, name: string) => {
       const value = values[name];
       if (value === undefined) throw new Error(`no value for the dashboard variable $${name} in ${expr}`);
@@ -126,10 +132,10 @@ export function substituteVariables(
 export function panelQueries(
   dir: string,
   values: Record<string, string>,
-  rateInterval: string,
+  intervals: QueryIntervals,
 ): PanelQuery[] {
   return loadDashboards(dir).flatMap(({ file, dashboard }) =>
-    panelsOf(dashboard).flatMap((panel) => queriesOf(file, panel, values, rateInterval)),
+    panelsOf(dashboard).flatMap((panel) => queriesOf(file, panel, values, intervals)),
   );
 }
 
@@ -153,7 +159,7 @@ export function variableQueries(dir: string, values: Record<string, string>): Pa
         where: `${file} / variable ${variable.name}`,
         refId: variable.name,
         written: text,
-        expr: `count by (${label}) (${substituteVariables(selector!, values, '1m')})`,
+        expr: `count by (${label}) (${substituteVariables(selector!, values, { rateInterval: '1m', range: '1m' })})`,
         legendFormat: `{{${label}}}`,
         legendLabels: [label!],
         instant: true,

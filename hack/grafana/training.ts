@@ -22,6 +22,7 @@ import {
 
 const VARIABLES = ['namespace', 'job_name'];
 const of = (metric: string, ...matchers: string[]) => selector(metric, VARIABLES, ...matchers);
+/** Trainer series are per pod; a job resumed in a new pod stays one line, aggregated by job. */
 const JOB = 'namespace, job_name';
 
 export function trainingDashboard(): dashboard.Dashboard {
@@ -79,7 +80,11 @@ export function trainingDashboard(): dashboard.Dashboard {
         .description('What each trainer runs: net, solver type and compute backend.')
         .datasource(DATASOURCE)
         .withTarget(
-          tableQuery('A', `max by (${JOB}, net, solver_type, backend) (${of('caffe_training_info')})`),
+          // Over the whole time range, so a job that has finished is listed too.
+          tableQuery(
+            'A',
+            `max by (${JOB}, net, solver_type, backend) (max_over_time(${of('caffe_training_info')}[$__range]))`,
+          ),
         )
         .height(6)
         .span(12),
@@ -110,8 +115,8 @@ export function trainingDashboard(): dashboard.Dashboard {
         "Loss of the latest iteration and Caffe's smoothed loss (the mean over the solver's average_loss iterations), on a log axis.",
         'none',
         [
-          promQuery('A', of('caffe_train_loss'), '{{job_name}} loss'),
-          promQuery('B', of('caffe_train_loss_smoothed'), '{{job_name}} smoothed'),
+          promQuery('A', `max by (${JOB}) (${of('caffe_train_loss')})`, '{{job_name}} loss'),
+          promQuery('B', `max by (${JOB}) (${of('caffe_train_loss_smoothed')})`, '{{job_name}} smoothed'),
         ],
       )
         .scaleDistribution(logScale())
@@ -126,7 +131,7 @@ export function trainingDashboard(): dashboard.Dashboard {
         [
           promQuery(
             'A',
-            of('caffe_test_output', 'output=~".*accuracy.*"'),
+            `max by (${JOB}, test_net, output) (${of('caffe_test_output', 'output=~".*accuracy.*"')})`,
             '{{job_name}} net {{test_net}} {{output}}',
           ),
         ],
@@ -137,24 +142,33 @@ export function trainingDashboard(): dashboard.Dashboard {
         .span(12),
     )
     .withPanel(
-      timeSeriesPanel('Test loss', 'Loss of each test net at its latest test pass, on a log axis.', 'none', [
-        promQuery('A', of('caffe_test_loss'), '{{job_name}} net {{test_net}}'),
-      ])
+      timeSeriesPanel(
+        'Test loss',
+        'Loss outputs of each test net at its latest test pass (Test net output #N: loss in the log), on a log axis.',
+        'none',
+        [
+          promQuery(
+            'A',
+            `max by (${JOB}, test_net, output) (${of('caffe_test_output', 'output=~".*loss.*"')})`,
+            '{{job_name}} net {{test_net}} {{output}}',
+          ),
+        ],
+      )
         .scaleDistribution(logScale())
         .height(8)
         .span(12),
     )
     .withPanel(
       timeSeriesPanel('Learning rate', "The solver's learning rate, its lr_policy applied.", 'none', [
-        promQuery('A', of('caffe_learning_rate'), '{{job_name}}'),
+        promQuery('A', `max by (${JOB}) (${of('caffe_learning_rate')})`, '{{job_name}}'),
       ])
         .height(8)
         .span(12),
     )
     .withRow(new dashboard.RowBuilder('Speed'))
     .withPanel(
-      timeSeriesPanel('Images per second', 'Training throughput of each trainer.', 'suffix: img/s', [
-        promQuery('A', of('caffe_images_per_second'), '{{job_name}}'),
+      timeSeriesPanel('Images per second', "Training throughput of each job's trainer.", 'suffix: img/s', [
+        promQuery('A', `sum by (${JOB}) (${of('caffe_images_per_second')})`, '{{job_name}}'),
       ])
         .height(8)
         .span(12),

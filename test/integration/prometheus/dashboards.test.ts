@@ -43,7 +43,8 @@ import { type Prometheus, startPrometheus } from './prometheus.js';
 
 const SCRAPE_SECONDS = 1;
 const PREVIEW_WIDTH = 1600;
-const RATE_INTERVAL = '30s';
+/** Windows of several scrapes; $__range covers the whole test. */
+const INTERVALS = { rateInterval: '30s', range: '10m' };
 /** The job label of the test's own trainer pod. */
 const TRAINING_JOB = 'tiny-metrics';
 /** A CaffeTrainingJob the operator runs, whose trainer the test evicts. */
@@ -280,7 +281,7 @@ describe('Prometheus over the chart and a trainer', { skip: skipReason ?? noTrai
   test('every dashboard query returns series with the labels its legend prints', async () => {
     const values = selection(release.namespace);
     const all = [
-      ...panelQueries(dashboardsDir(), values, RATE_INTERVAL),
+      ...panelQueries(dashboardsDir(), values, INTERVALS),
       ...variableQueries(dashboardsDir(), values),
     ];
     // Without the controller no job has a phase, so the Restarts panel's fallback has nothing to count.
@@ -308,7 +309,7 @@ describe('Prometheus over the chart and a trainer', { skip: skipReason ?? noTrai
   });
 
   test('the query over restarts is valid, and the operator declares the counters', async (t) => {
-    const queries = panelQueries(dashboardsDir(), selection(release.namespace), RATE_INTERVAL).filter((q) =>
+    const queries = panelQueries(dashboardsDir(), selection(release.namespace), INTERVALS).filter((q) =>
       metricNames(q.expr).some((name) => name === RESTARTS || name === DISRUPTIONS),
     );
     assert.equal(queries.length, 2, 'one panel query per counter');

@@ -58,7 +58,14 @@ test('the training dashboard draws loss on a log axis and shows each job phase',
 });
 
 test('every query reads the namespace and job variables, and none is left unreplaced', () => {
-  const queries = panelQueries(dir(), { datasource: 'p', namespace: 'ns-a', job_name: 'job-b' }, '30s');
+  const queries = panelQueries(
+    dir(),
+    { datasource: 'p', namespace: 'ns-a', job_name: 'job-b' },
+    {
+      rateInterval: '30s',
+      range: '1h',
+    },
+  );
   assert.ok(queries.length >= 25, `found ${queries.length} queries`);
   for (const query of queries) {
     assert.ok(query.expr.includes('namespace=~"ns-a"'), `${query.where}: ${query.expr}`);
@@ -89,9 +96,9 @@ test('a dashboard file without panels or with a query missing its refId is refus
 });
 
 test("the query step gives about 300 points, and $__rate_interval is Grafana's: max(step + scrape, 4 scrapes)", () => {
-  assert.deepEqual(queryWindow(0, 300_000, 2), { step: 2, rateInterval: '8s' });
-  assert.deepEqual(queryWindow(0, 3_600_000, 2), { step: 12, rateInterval: '14s' });
-  assert.deepEqual(queryWindow(0, 60_000, 15), { step: 15, rateInterval: '60s' });
+  assert.deepEqual(queryWindow(0, 300_000, 2), { step: 2, rateInterval: '8s', range: '300s' });
+  assert.deepEqual(queryWindow(0, 3_600_000, 2), { step: 12, rateInterval: '14s', range: '3600s' });
+  assert.deepEqual(queryWindow(0, 60_000, 15), { step: 15, rateInterval: '60s', range: '60s' });
 });
 
 test('a series is named by its legend format, or by all its labels without one', () => {
