@@ -48,6 +48,8 @@ export async function runOperator(
 ): Promise<'stopped' | 'lost'> {
   const { lease, metrics } = options;
   if (!lease) {
+    // The one instance leads: dashboards count leaders the same way with election on or off.
+    metrics.leader.set(1);
     await runControllers(options, signal);
     return 'stopped';
   }
@@ -93,6 +95,13 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
         const phase = (object.status as { phase?: string } | undefined)?.phase ?? 'None';
         metrics.objectsByPhase.inc({ kind: primary.resource.kind, phase });
       }
+    }
+    // Each job's own phase, so a dashboard can draw it over time (a job that is gone drops out).
+    metrics.trainingJobPhase.reset();
+    for (const job of trainingJobs.list()) {
+      const phase = (job.status as { phase?: string } | undefined)?.phase ?? 'None';
+      const { namespace = '', name = '' } = job.metadata ?? {};
+      metrics.trainingJobPhase.set({ namespace, job_name: name, phase }, 1);
     }
   });
   const controllers = [

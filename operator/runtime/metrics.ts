@@ -30,6 +30,12 @@ export class OperatorMetrics {
     labelNames: ['kind', 'phase'] as const,
     registers: [this.registry],
   });
+  readonly trainingJobPhase = new Gauge({
+    name: 'brewery_operator_training_job_phase',
+    help: "1 for each CaffeTrainingJob's current status.phase, by job and phase.",
+    labelNames: ['namespace', 'job_name', 'phase'] as const,
+    registers: [this.registry],
+  });
   readonly informerErrors = new Gauge({
     name: 'brewery_operator_informer_errors',
     help: 'List or watch errors each informer recovered from, by resource.',

@@ -3,16 +3,28 @@
 // PromQL expression of both Grafana dashboards is evaluated and must return series that carry the
 // labels its legend prints, so no panel is silently empty because of a name or label mismatch.
 // The operator's disruption counter gets its series from a real eviction of a CaffeTrainingJob's
-// trainer; its restart counter has series only after a trainer failure, so its expression is checked
-// for validity and the metric for presence in the operator's scrape.
+// trainer; its restart counter has series only after a trainer failure, so the Restarts panel falls
+// back to 0 for each job the operator knows, and the metric is checked for presence in the
+// operator's scrape. Then `hack/dashboards preview` draws both dashboards from what Prometheus holds.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import sharp from 'sharp';
 import { parse } from 'yaml';
 
+import { previewDashboards } from '../../../hack/grafana/preview.js';
+import {
+  loadDashboards,
+  metricNames,
+  type PanelQuery,
+  panelQueries,
+  panelsOf,
+  variableQueries,
+} from '../../../hack/grafana/queries.js';
 import { type LocalCluster, localCluster, skipReason } from '../../support/cluster.js';
 import { type ObjectStore, objectStore } from '../../support/object-store.js';
 import { waitFor } from '../../support/wait.js';
@@ -27,11 +39,12 @@ import {
   repositoryRoot,
   waitForLeader,
 } from '../helm/support.js';
-import { metricNames, type PanelQuery, panelQueries, variableQueries } from './dashboards.js';
 import { type Prometheus, startPrometheus } from './prometheus.js';
 
 const SCRAPE_SECONDS = 1;
-const RATE_INTERVAL = '30s';
+const PREVIEW_WIDTH = 1600;
+/** Windows of several scrapes; $__range covers the whole test. */
+const INTERVALS = { rateInterval: '30s', range: '10m' };
 /** The job label of the test's own trainer pod. */
 const TRAINING_JOB = 'tiny-metrics';
 /** A CaffeTrainingJob the operator runs, whose trainer the test evicts. */
@@ -73,7 +86,8 @@ const LONG_RUN = [
   'test_iter: 1',
   'test_interval: 50',
   'test_compute_loss: true',
-  'snapshot: 500',
+  // Often enough that a snapshot falls in the queries' rate windows while the test runs.
+  'snapshot: 50',
   'solver_mode: CPU',
 ];
 
@@ -128,6 +142,10 @@ function trainerPod(namespace: string, port: number): object {
 async function problemWith(prometheus: Prometheus, query: PanelQuery): Promise<string | undefined> {
   const series = await prometheus.query(query.expr);
   if (series.length === 0) return `${query.where}: no series for ${query.expr}`;
+  // Grafana draws no point for NaN (a ratio of rates over a window without events).
+  if (series.every((s) => !Number.isFinite(Number(s.value[1])))) {
+    return `${query.where}: only NaN for ${query.expr}`;
+  }
   for (const { metric } of series) {
     const missing = query.legendLabels.filter((label) => !(label in metric));
     if (missing.length) {
@@ -144,8 +162,11 @@ describe('Prometheus over the chart and a trainer', { skip: skipReason ?? noTrai
   let release: Release;
   /** Whether the disruption counter has series (after the eviction test). */
   let disrupted = false;
+  /** Unix milliseconds: where the preview's time range starts. */
+  let startedAt = 0;
 
   before(async () => {
+    startedAt = Date.now();
     cluster = localCluster();
     store = await objectStore();
     release = {
@@ -260,11 +281,14 @@ describe('Prometheus over the chart and a trainer', { skip: skipReason ?? noTrai
   test('every dashboard query returns series with the labels its legend prints', async () => {
     const values = selection(release.namespace);
     const all = [
-      ...panelQueries(dashboardsDir(), values, RATE_INTERVAL),
+      ...panelQueries(dashboardsDir(), values, INTERVALS),
       ...variableQueries(dashboardsDir(), values),
     ];
+    // Without the controller no job has a phase, so the Restarts panel's fallback has nothing to count.
     const waitsForEvents = (q: PanelQuery) =>
-      metricNames(q.expr).some((name) => name === RESTARTS || (name === DISRUPTIONS && !disrupted));
+      metricNames(q.expr).some(
+        (name) => (name === RESTARTS && noController) || (name === DISRUPTIONS && !disrupted),
+      );
     const live = all.filter((q) => !waitsForEvents(q));
     assert.ok(live.length >= 20, `expected the dashboards' queries, found ${live.length}`);
     // Test passes, snapshots and rates need a few scrapes: wait until every query has its answer.
@@ -285,7 +309,7 @@ describe('Prometheus over the chart and a trainer', { skip: skipReason ?? noTrai
   });
 
   test('the query over restarts is valid, and the operator declares the counters', async (t) => {
-    const queries = panelQueries(dashboardsDir(), selection(release.namespace), RATE_INTERVAL).filter((q) =>
+    const queries = panelQueries(dashboardsDir(), selection(release.namespace), INTERVALS).filter((q) =>
       metricNames(q.expr).some((name) => name === RESTARTS || name === DISRUPTIONS),
     );
     assert.equal(queries.length, 2, 'one panel query per counter');
@@ -297,6 +321,53 @@ describe('Prometheus over the chart and a trainer', { skip: skipReason ?? noTrai
         await prometheus.hasMetadata('brewery-operator', metric),
         `the operator's /metrics should declare ${metric} (HELP and TYPE) before any restart`,
       );
+    }
+  });
+
+  test('hack/dashboards preview draws each dashboard as a PNG, every panel with data', {
+    skip: noController,
+  }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'brewery-preview-'));
+    try {
+      const previews = await previewDashboards({
+        prometheus: prometheus.url,
+        dashboards: dashboardsDir(),
+        out,
+        from: startedAt,
+        to: Date.now(),
+        values: selection(release.namespace),
+        scrapeIntervalSeconds: SCRAPE_SECONDS,
+        width: PREVIEW_WIDTH,
+      });
+      const boards = loadDashboards(dashboardsDir());
+      assert.deepEqual(
+        previews.map((p) => p.file),
+        boards.map((b) => b.file),
+        'one picture per dashboard',
+      );
+      for (const [i, preview] of previews.entries()) {
+        const titles = panelsOf(boards[i]!.dashboard).map((p) => p.title);
+        assert.deepEqual(
+          preview.panels.map((p) => p.title),
+          titles,
+          `${preview.file}: every panel is drawn`,
+        );
+        const empty = preview.panels.filter((p) => p.series === 0 || p.points === 0).map((p) => p.title);
+        const waiting = disrupted ? [] : ['Disruptions by reason'];
+        assert.deepEqual(
+          empty.filter((t) => !waiting.includes(t)),
+          [],
+          `${preview.file}: panels without data`,
+        );
+        const image = await sharp(preview.png).metadata();
+        assert.equal(image.format, 'png', preview.png);
+        assert.ok(
+          (image.width ?? 0) >= PREVIEW_WIDTH && (image.height ?? 0) >= 400,
+          `${preview.png}: expected at least ${PREVIEW_WIDTH}x400 pixels, received ${image.width}x${image.height}`,
+        );
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });

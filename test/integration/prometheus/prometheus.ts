@@ -1,22 +1,14 @@
 // A real Prometheus (from the tool cache) for tests: the chart's documented scrape configs, with the
 // local cluster's kubeconfig for pod discovery and a short scrape interval, on a free loopback port.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { parse, stringify } from 'yaml';
+import { scrapeConfigFor } from '../../../hack/grafana/scrape-config.js';
 import { toolPath } from '../../support/tools.js';
 import { waitFor } from '../../support/wait.js';
 import { freePort, repositoryRoot } from '../helm/support.js';
-
-export const SCRAPE_CONFIGS = 'charts/brewery/prometheus/scrape-configs.yaml';
-
-interface ScrapeConfig {
-  job_name: string;
-  kubernetes_sd_configs?: Record<string, unknown>[];
-  [key: string]: unknown;
-}
 
 export interface Sample {
   metric: Record<string, string>;
@@ -36,28 +28,10 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-/** The documented scrape configs, pointed at a cluster through its kubeconfig. */
-export function scrapeConfigFor(kubeconfig: string, intervalSeconds: number): string {
-  const documented = parse(readFileSync(join(repositoryRoot(), SCRAPE_CONFIGS), 'utf8')) as {
-    scrape_configs: ScrapeConfig[];
-  };
-  const scrapeConfigs = documented.scrape_configs.map((config) => ({
-    ...config,
-    kubernetes_sd_configs: config.kubernetes_sd_configs?.map((sd) => ({
-      ...sd,
-      kubeconfig_file: kubeconfig,
-    })),
-  }));
-  return stringify({
-    global: { scrape_interval: `${intervalSeconds}s`, evaluation_interval: `${intervalSeconds}s` },
-    scrape_configs: scrapeConfigs,
-  });
-}
-
 export async function startPrometheus(kubeconfig: string, intervalSeconds = 1): Promise<Prometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'brewery-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
-  writeFileSync(configFile, scrapeConfigFor(kubeconfig, intervalSeconds));
+  writeFileSync(configFile, scrapeConfigFor(repositoryRoot(), kubeconfig, intervalSeconds));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
