@@ -95,14 +95,18 @@ async function decodeWithSharp(bytes: Uint8Array, color: boolean, where?: string
   const sharp = await loadSharp();
   // Caffe compat: OpenCV keeps a JPEG whose end is missing (libjpeg warns and fills the rest), so
   // only errors that leave no image at all make a file unreadable.
-  const { data, info } = await sharp(bytes, { failOn: 'none' })
-    .toColourspace(color ? 'srgb' : 'b-w')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-    .catch((error: Error) => {
-      throw new BadInputError(`no decoder can read it: ${error.message.split('\n')[0]}`, where);
-    });
+  let decoded: { data: Buffer; info: { channels: number; height: number; width: number } };
+  try {
+    // Inside the try: sharp throws some input errors (an empty buffer) before it returns a promise.
+    decoded = await sharp(bytes, { failOn: 'none' })
+      .toColourspace(color ? 'srgb' : 'b-w')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new BadInputError(`no decoder can read it: ${(error as Error).message.split('\n')[0]}`, where);
+  }
+  const { data, info } = decoded;
   if (info.channels === 3) swapRedBlue(data);
   return { pixels: data, channels: info.channels, height: info.height, width: info.width };
 }
