@@ -162,7 +162,7 @@ function timeSeriesView(panel: dashboard.Panel, series: Series[], cell: Cell, op
         type: 'quantitative',
         title: null,
         scale: { ...(log ? { type: 'log' } : { zero: false }), ...domain },
-        axis: { format: axisFormat(unit), formatType: 'number', tickCount: 5 },
+        axis: { ...axisFormat(unit), tickCount: 5 },
       },
       color: {
         field: 'series',
@@ -214,7 +214,7 @@ function barGaugeView(panel: dashboard.Panel, series: Series[], cell: Cell): Vie
     type: 'quantitative',
     title: null,
     scale: { domain: [min, max ?? Math.max(...values.map((v) => v.value))] },
-    axis: { format: axisFormat(unit), formatType: 'number', tickCount: 4 },
+    axis: { ...axisFormat(unit), tickCount: 4 },
   };
   return {
     ...cell,
@@ -280,8 +280,12 @@ function timeAxis(options: PictureOptions): View {
     type: 'temporal',
     title: null,
     // domainMin/Max rather than domain: Vega-Lite warns of a conflict with the x2 of a rect otherwise.
-    scale: { domainMin: options.from, domainMax: options.to },
-    axis: { format: '%H:%M', tickCount: 6, labelOverlap: true },
+    scale: { type: 'utc', domainMin: options.from, domainMax: options.to },
+    axis: {
+      format: timeFormat(options.to - options.from),
+      tickCount: 6,
+      labelOverlap: true,
+    },
   };
 }
 
@@ -320,9 +324,16 @@ export function unitLabel(unit: string): string {
   );
 }
 
-/** A d3 number format for the value axis. */
-function axisFormat(unit: string): string {
-  return unit === 'percentunit' ? '.0%' : '~g';
+/** Percentages as such; other values with the significant digits the ticks need, never an exponent. */
+function axisFormat(unit: string): { format: string } {
+  return { format: unit === 'percentunit' ? '.0%' : '~r' };
+}
+
+/** Clock times in UTC, as the subtitle gives the range: seconds for a short range, dates for a long one. */
+export function timeFormat(rangeMs: number): string {
+  if (rangeMs <= 30 * 60_000) return '%H:%M:%S';
+  if (rangeMs <= 2 * 86_400_000) return '%H:%M';
+  return '%b %d %H:%M';
 }
 
 /** A value as Grafana would print it in a legend or stat: the unit's form, about four digits. */

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { DASHBOARDS_DIR, dashboardJson, dashboards } from '../../../hack/grafana/dashboards.js';
-import { dashboardPicture, formatValue, gridBands } from '../../../hack/grafana/picture.js';
+import { dashboardPicture, formatValue, gridBands, timeFormat } from '../../../hack/grafana/picture.js';
 import { queryWindow, seriesName } from '../../../hack/grafana/preview.js';
 import { loadDashboards, panelQueries, panelsOf, parseDashboard } from '../../../hack/grafana/queries.js';
 import { renderSvg } from '../../../trainer/plot/render.js';
@@ -114,6 +114,12 @@ test('values print in their Grafana unit', () => {
   assert.equal(formatValue(2.5, 's'), '2.5 s');
   assert.equal(formatValue(123.456, 'suffix: img/s'), '123.5 img/s');
   assert.equal(formatValue(12345.6, 'none'), '12346');
+});
+
+test('time axes show seconds over half an hour at most, dates over two days', () => {
+  assert.equal(timeFormat(5 * 60_000), '%H:%M:%S');
+  assert.equal(timeFormat(6 * 3_600_000), '%H:%M');
+  assert.equal(timeFormat(7 * 86_400_000), '%b %d %H:%M');
 });
 
 test('panels are laid out by grid row, left to right', () => {
