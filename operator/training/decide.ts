@@ -2,7 +2,7 @@
 // the data, the trainer's live status), the phase and status to record, what to create or delete, and
 // the Events to emit. Pure: no clock, no client, no I/O.
 
-import type { LiveStatus } from '../../trainer/train/live-status.js';
+import type { LiveStatus } from '../../trainer/contract/live-status.js';
 import type {
   CaffeTrainingJobSpec,
   CaffeTrainingJobStatus,

@@ -1,6 +1,6 @@
 // `caffe imagenet finalize`: once every worker is done, checks that every shard is complete, merges
 // the partial sums into mean.binaryproto, and writes the list files and the manifest.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import { type LabelsFile, labelsUri, markerUri, type ShardMarker, SPLITS, type Split } from './layout.js';
 import { meanBlobBytes } from './records.js';

@@ -2,7 +2,7 @@
 // subtraction (mean file or mean values) and scale, in that order, from planar uint8 pixels into a
 // float32 output (CAFFE_FACTS §3.10). Pure: the random draws come in as numbers.
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { nativeCodec } from './native-codec.js';
 
 export type Phase = 'TRAIN' | 'TEST';

@@ -3,7 +3,7 @@
 // tests and the same code drives `caffe train`.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import {
   SNAPSHOT_FORMAT,
   type SolverParameterFields,

@@ -129,7 +129,7 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
     eventually(
       `a snapshot of ${name} past iteration ${iteration}`,
       async () => {
-        const { findLatestSnapshot } = await import('../../../trainer/train/snapshots.js');
+        const { findLatestSnapshot } = await import('../../../trainer/contract/snapshots.js');
         const latest = await findLatestSnapshot(`${out}/${name}/snap`);
         return latest && latest.iteration > iteration ? latest : undefined;
       },

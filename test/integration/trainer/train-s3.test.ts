@@ -7,10 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-
+import { parseLiveStatus } from '../../../trainer/contract/live-status.js';
+import { findLatestSnapshot } from '../../../trainer/contract/snapshots.js';
 import { storageFor } from '../../../trainer/storage/index.js';
-import { parseLiveStatus } from '../../../trainer/train/live-status.js';
-import { findLatestSnapshot } from '../../../trainer/train/snapshots.js';
 import { type ObjectStore, objectStore, objectStoreMissing } from '../../support/object-store.js';
 import { CAFFE_MAIN, TINY_NET } from '../../support/tiny-net.js';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import { createLayer } from '../../../trainer/net/layers/index.js';
 import type { InputLayer } from '../../../trainer/net/layers/input.js';
 import { buildNetSpec } from '../../../trainer/net/spec/index.js';

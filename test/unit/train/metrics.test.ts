@@ -7,17 +7,16 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-
+import { parseLiveStatus } from '../../../trainer/contract/live-status.js';
+import { findLatestSnapshot } from '../../../trainer/contract/snapshots.js';
 import { buildNetSpec } from '../../../trainer/net/spec/index.js';
 import { Phase, parseNetPrototxt } from '../../../trainer/proto/index.js';
-import { parseLiveStatus } from '../../../trainer/train/live-status.js';
 import {
   imagesPerIteration,
   metricsPort,
   outputLabels,
   ThroughputWindow,
 } from '../../../trainer/train/metrics.js';
-import { findLatestSnapshot } from '../../../trainer/train/snapshots.js';
 import { CAFFE_MAIN, TINY_NET } from '../../support/tiny-net.js';
 
 const SOLVER = `net: "net.prototxt"

@@ -1,15 +1,12 @@
 // Finding the newest complete snapshot under a prefix, and keeping only the newest K, on local files.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 
+import { findLatestSnapshot, PROGRESS_VERSION } from '../../../trainer/contract/snapshots.js';
 import {
-  findLatestSnapshot,
-  PROGRESS_VERSION,
   type ProgressRecord,
   pruneSnapshots,
   sha256,
@@ -207,25 +204,5 @@ describe('snapshotPrefixOf', () => {
     assert.equal(snapshotPrefixOf('x/net_iter_2.caffemodel.h5'), 'x/net');
     assert.equal(snapshotPrefixOf('x/net_iter_2.json'), undefined);
     assert.equal(snapshotPrefixOf('x/net.solverstate'), undefined);
-  });
-});
-
-describe('what the operator imports', () => {
-  it('loads snapshots.js and live-status.js without loading tfjs', async () => {
-    const modules = ['snapshots.js', 'live-status.js'].map(
-      (m) => new URL(`../../../trainer/train/${m}`, import.meta.url).href,
-    );
-    const script = `
-      import { createRequire } from 'node:module';
-      ${modules.map((m) => `await import(${JSON.stringify(m)});`).join('\n')}
-      const cache = createRequire(import.meta.url).cache;
-      console.log(JSON.stringify(Object.keys(cache)));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
-    const loaded = JSON.parse(stdout) as string[];
-    assert.ok(loaded.length > 0, 'the check sees CommonJS modules (zod, protobufjs)');
-    assert.deepEqual(
-      loaded.filter((file) => file.includes('@tensorflow')),
-      [],
-    );
   });
 });

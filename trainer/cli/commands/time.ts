@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { initBackend } from '../../backend/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../contract/errors.js';
 import { type DataSource, RandomDataSource } from '../../net/data-source.js';
 import { externalDataLayers, netSpecFromFile } from '../../net/from-file.js';
 import { timeLayers } from '../../net/layer-timing.js';

@@ -8,7 +8,9 @@ import type { Server } from 'node:http';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 
 import { initBackend } from '../../backend/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../contract/errors.js';
+import type { LiveProgress } from '../../contract/live-status.js';
+import { readBytes, readText } from '../../files.js';
 import {
   decodeNetParameter,
   decodeSolverState,
@@ -16,7 +18,6 @@ import {
   parseSolverPrototxt,
   printSolverPrototxt,
 } from '../../proto/index.js';
-import { readBytes, readText } from '../../proto/io.js';
 import {
   fromSolverStateMessage,
   glogSink,
@@ -27,7 +28,7 @@ import {
   type SolverStateRecord,
   solverSettings,
 } from '../../solver/index.js';
-import { type LiveProgress, LiveStatusWriter } from '../../train/live-status.js';
+import { LiveStatusWriter } from '../../train/live-status.js';
 import {
   closeServer,
   imagesPerIteration,

@@ -1,5 +1,5 @@
 // Parameter checks shared by the shape rules. Errors name the field and say what was expected and received.
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { SetUpContext, Shape } from './types.js';
 
 export function fail(context: SetUpContext, message: string): never {
