@@ -12,7 +12,7 @@ export const objectStoreTrainingStore: TrainingStore = {
     return parseLiveStatus(JSON.parse((await storage.read(uri)).toString('utf8')), uri);
   },
   async findLatestSnapshot(prefix) {
-    const found = await findLatestSnapshot(prefix);
+    const found = await findLatestSnapshot(prefix, storageFor(prefix));
     return (
       found && { iteration: found.iteration, caffemodel: found.caffemodel, solverstate: found.solverstate }
     );

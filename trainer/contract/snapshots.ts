@@ -1,14 +1,8 @@
 // Snapshot files of `caffe train` as both sides read them: `<prefix>_iter_N.caffemodel` and
 // `.solverstate`, then a progress record `<prefix>_iter_N.progress.json` written last, which marks the
 // snapshot complete. The trainer writes them (trainer/train/snapshots.ts); the operator resumes a job from
-// the newest complete one that findLatestSnapshot finds.
-import { readdir } from 'node:fs/promises';
-
+// the newest complete one that findLatestSnapshot finds, reading through the storage it is given.
 import { z } from 'zod';
-
-// The one room of the trainer the contract reads through, as the operator does until object-store reads
-// move to their own module (issue #21); .dependency-cruiser.cjs names the exception.
-import { isS3Uri, localPath, storageFor } from '../storage/index.js';
 
 export const PROGRESS_VERSION = 1;
 
@@ -34,6 +28,15 @@ export function snapshotFile(prefix: string, iteration: number, kind: SnapshotKi
   return `${prefix}_iter_${iteration}.${kind}`;
 }
 
+/** What the snapshot files are read through: trainer/storage's Storage for the prefix, for one. */
+export interface SnapshotStore {
+  /** Names of the objects directly in the folder (not below it); an absent folder has none. */
+  names(folder: string): Promise<string[]>;
+  read(uri: string): Promise<Uint8Array>;
+  /** The object's size, or undefined when there is no such object. */
+  stat(uri: string): Promise<{ size: number } | undefined>;
+}
+
 /** One iteration's snapshot files found beside a prefix. */
 export interface SnapshotGroup {
   iteration: number;
@@ -52,22 +55,25 @@ export interface LatestSnapshot {
  * progress record parses and whose .solverstate and .caffemodel exist with the sizes it records. Other
  * files beside the prefix are ignored. Undefined when there is none.
  */
-export async function findLatestSnapshot(prefix: string): Promise<LatestSnapshot | undefined> {
-  for (const group of await listSnapshotGroups(prefix)) {
+export async function findLatestSnapshot(
+  prefix: string,
+  store: SnapshotStore,
+): Promise<LatestSnapshot | undefined> {
+  for (const group of await listSnapshotGroups(prefix, store)) {
     if (!group.kinds.has('progress.json')) continue;
-    const found = await completeSnapshot(prefix, group.iteration);
+    const found = await completeSnapshot(prefix, group.iteration, store);
     if (found) return found;
   }
   return undefined;
 }
 
 /** The snapshot files directly beside `prefix`, grouped by iteration, newest first. */
-export async function listSnapshotGroups(prefix: string): Promise<SnapshotGroup[]> {
+export async function listSnapshotGroups(prefix: string, store: SnapshotStore): Promise<SnapshotGroup[]> {
   const slash = prefix.lastIndexOf('/');
   const folder = slash < 0 ? '.' : slash === 0 ? '/' : prefix.slice(0, slash);
   const stem = `${prefix.slice(slash + 1)}_iter_`;
   const groups = new Map<number, SnapshotGroup>();
-  for (const name of await listFolder(folder)) {
+  for (const name of await store.names(folder)) {
     if (!name.startsWith(stem)) continue;
     const match = /^(0|[1-9]\d*)\.(progress\.json|solverstate|caffemodel)$/.exec(name.slice(stem.length));
     if (!match) continue;
@@ -79,31 +85,16 @@ export async function listSnapshotGroups(prefix: string): Promise<SnapshotGroup[
   return [...groups.values()].sort((a, b) => b.iteration - a.iteration);
 }
 
-/** Names of the objects directly in a folder (not below it); an absent folder has none. */
-async function listFolder(folder: string): Promise<string[]> {
-  if (isS3Uri(folder)) {
-    const base = folder.endsWith('/') ? folder : `${folder}/`;
-    return (await storageFor(folder).list(folder))
-      .map((object) => object.uri.slice(base.length))
-      .filter((name) => name.length > 0 && !name.includes('/'));
-  }
-  // Not LocalStorage.list: it walks every subfolder, and a prefix may sit in a big working directory.
-  try {
-    const entries = await readdir(localPath(folder), { withFileTypes: true });
-    return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
 /** The snapshot of `iteration` if its record parses and its files have the recorded sizes. */
-async function completeSnapshot(prefix: string, iteration: number): Promise<LatestSnapshot | undefined> {
+async function completeSnapshot(
+  prefix: string,
+  iteration: number,
+  storage: SnapshotStore,
+): Promise<LatestSnapshot | undefined> {
   const progressFile = snapshotFile(prefix, iteration, 'progress.json');
-  const storage = storageFor(progressFile);
   let text: string;
   try {
-    text = (await storage.read(progressFile)).toString('utf8');
+    text = new TextDecoder().decode(await storage.read(progressFile));
   } catch (error) {
     // Deleted since the listing (a trainer pruning it): not complete. Any other failure is real.
     if (!(await storage.stat(progressFile))) return undefined;

@@ -158,7 +158,8 @@ export function snapshotsToDelete(
  * half-deleted snapshot never looks complete. Returns the files deleted, in order.
  */
 export async function pruneSnapshots(prefix: string, keep: number, current: number): Promise<string[]> {
-  const groups = await listSnapshotGroups(prefix);
+  const storage = storageFor(prefix);
+  const groups = await listSnapshotGroups(prefix, storage);
   const doomed = snapshotsToDelete(
     groups.map((g) => ({ iteration: g.iteration, complete: g.kinds.has('progress.json') })),
     keep,
@@ -170,7 +171,7 @@ export async function pruneSnapshots(prefix: string, keep: number, current: numb
     for (const kind of SNAPSHOT_KINDS) {
       if (!kinds.has(kind)) continue;
       const file = snapshotFile(prefix, iteration, kind);
-      await storageFor(file).delete(file);
+      await storage.delete(file);
       deleted.push(file);
     }
   }

@@ -130,7 +130,9 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
       `a snapshot of ${name} past iteration ${iteration}`,
       async () => {
         const { findLatestSnapshot } = await import('../../../trainer/contract/snapshots.js');
-        const latest = await findLatestSnapshot(`${out}/${name}/snap`);
+        const { storageFor } = await import('../../../trainer/storage/index.js');
+        const prefix = `${out}/${name}/snap`;
+        const latest = await findLatestSnapshot(prefix, storageFor(prefix));
         return latest && latest.iteration > iteration ? latest : undefined;
       },
       180_000,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { findLatestSnapshot, PROGRESS_VERSION } from '../../../trainer/contract/snapshots.js';
+import { storageFor } from '../../../trainer/storage/index.js';
 import {
   type ProgressRecord,
   pruneSnapshots,
@@ -13,6 +14,8 @@ import {
   snapshotPrefixOf,
   snapshotsToDelete,
 } from '../../../trainer/train/snapshots.js';
+
+const latestSnapshot = (prefix: string) => findLatestSnapshot(prefix, storageFor(prefix));
 
 let root = '';
 before(async () => {
@@ -76,7 +79,7 @@ describe('findLatestSnapshot', () => {
     await writeFile(`${prefix}_iter_026.progress.json`, '{}');
     await writeFile(`${prefix}_iter_28.progress.json.bak`, '{}');
 
-    const found = await findLatestSnapshot(prefix);
+    const found = await latestSnapshot(prefix);
     assert.ok(found);
     assert.equal(found.iteration, 4);
     assert.equal(found.caffemodel, `${prefix}_iter_4.caffemodel`);
@@ -88,8 +91,8 @@ describe('findLatestSnapshot', () => {
   it('is undefined for a folder without complete snapshots, or no folder', async () => {
     const prefix = path.join(root, 'none', 'net');
     await writeSnapshot(prefix, 2, { record: false });
-    assert.equal(await findLatestSnapshot(prefix), undefined);
-    assert.equal(await findLatestSnapshot(path.join(root, 'absent', 'net')), undefined);
+    assert.equal(await latestSnapshot(prefix), undefined);
+    assert.equal(await latestSnapshot(path.join(root, 'absent', 'net')), undefined);
   });
 
   it('works with a prefix relative to the working directory and one that ends in a slash', async () => {
@@ -98,9 +101,9 @@ describe('findLatestSnapshot', () => {
     const cwd = process.cwd();
     process.chdir(folder);
     try {
-      assert.equal((await findLatestSnapshot('snaps/'))?.solverstate, 'snaps/_iter_3.solverstate');
+      assert.equal((await latestSnapshot('snaps/'))?.solverstate, 'snaps/_iter_3.solverstate');
       await writeSnapshot(path.join(folder, 'top'), 5);
-      assert.equal((await findLatestSnapshot('top'))?.caffemodel, 'top_iter_5.caffemodel');
+      assert.equal((await latestSnapshot('top'))?.caffemodel, 'top_iter_5.caffemodel');
     } finally {
       process.chdir(cwd);
     }
@@ -193,7 +196,7 @@ describe('pruneSnapshots', () => {
       'other_iter_2.progress.json',
       'other_iter_2.solverstate',
     ]);
-    assert.equal((await findLatestSnapshot(prefix))?.iteration, 8);
+    assert.equal((await latestSnapshot(prefix))?.iteration, 8);
   });
 });
 
