@@ -15,12 +15,6 @@ export interface SourceImage {
   label: number;
 }
 
-/** A file left out of the dataset and why. */
-export interface SkippedFile {
-  path: string;
-  reason: string;
-}
-
 export interface ScanResult {
   synsets: string[];
   train: SourceImage[];

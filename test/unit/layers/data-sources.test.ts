@@ -80,6 +80,6 @@ describe('DummyData', () => {
     });
     const [a] = layer.forward([], 0);
     assert.deepEqual(a!.shape, [1, 2, 1, 2]);
-    assert.ok(a!.dataSync().every((v) => v === 0));
+    assert.deepEqual([...a!.dataSync()], [0, 0, 0, 0]);
   });
 });

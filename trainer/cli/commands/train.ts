@@ -1,8 +1,9 @@
 // `caffe train --solver=S [--snapshot=X.solverstate] [--weights=A.caffemodel[,B]] [--backend=B]
 // [--data-shape=C,H,W] [--metrics-port=P] [--status-file=URI] [--keep-snapshots=K]`: Caffe's training tool.
-// Builds the train and test nets the solver names, trains to max_iter and snapshots (CAFFE_FACTS §4.1, §5),
-// printing Caffe's lines (§6.2) to stderr. SIGTERM or SIGINT finishes the current iteration, snapshots and
-// exits 0. Optionally serves Prometheus metrics, keeps a live status record and deletes old snapshots.
+// Builds the train and test nets the solver names, trains to max_iter and snapshots (Solver::Solve and
+// Solver::Snapshot in BVLC/caffe src/caffe/solver.cpp), printing Caffe's lines to stderr. SIGTERM or
+// SIGINT finishes the current iteration, snapshots and exits 0. Optionally serves Prometheus metrics, keeps
+// a live status record and deletes old snapshots.
 import { randomInt } from 'node:crypto';
 import type { Server } from 'node:http';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';

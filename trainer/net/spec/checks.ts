@@ -39,8 +39,3 @@ export function expectAxes(context: SetUpContext, shape: Shape, axes: number, wh
 export function formatShape(shape: Shape): string {
   return shape.length === 0 ? '(scalar)' : shape.join('x');
 }
-
-/** The one bottom shape of single-input layers. */
-export function firstBottom(context: SetUpContext): Shape {
-  return context.bottomShapes[0]!;
-}
