@@ -4,14 +4,15 @@ import { createHash } from 'node:crypto';
 
 import type { z } from 'zod';
 
+import { ExitCode } from '../trainer/contract/errors.js';
 import { API_VERSION, type ComputeResources } from './api/common.js';
 import type { OwnerReference, Resource } from './runtime/kube-client.js';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'brewery-operator' };
-/** Exit code of the `caffe` command for input no retry can fix (trainer/errors.ts ExitCode.BadInput). */
-export const BAD_INPUT_EXIT_CODE = 65;
-/** Exit code of the `caffe` command for a wrong command line (ExitCode.Usage): no retry fixes it either. */
-export const USAGE_EXIT_CODE = 64;
+/** Exit code of the `caffe` command for input no retry can fix. */
+export const BAD_INPUT_EXIT_CODE = ExitCode.BadInput;
+/** Exit code of the `caffe` command for a wrong command line: no retry fixes it either. */
+export const USAGE_EXIT_CODE = ExitCode.Usage;
 
 export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' };
 export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service' };

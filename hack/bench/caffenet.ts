@@ -1,7 +1,8 @@
-// A CaffeNet-shaped network written directly with tfjs ops, for benchmarks only: the same layer
-// shapes, groups and parameter counts as bvlc_reference_caffenet (CAFFE_FACTS §7.1), laid out the way
-// tfjs wants (NHWC activations, HWIO conv filters, Caffe's [out, in] inner-product weights). The
-// trainer's real Net, built from prototxt, replaces this once it exists.
+// A CaffeNet-shaped network written directly with tfjs ops, for benchmarks only: the same layer shapes,
+// groups and parameter counts as bvlc_reference_caffenet
+// (trainer/models/bvlc_reference_caffenet/train_val.prototxt), laid out the way tfjs wants (NHWC
+// activations, HWIO conv filters, Caffe's [out, in] inner-product weights). The trainer's real Net, built
+// from prototxt, replaces this once it exists.
 
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { BadInputError, ExitCode, UsageError } from '../../trainer/errors.js';
+import { BadInputError, ExitCode, UsageError } from '../../trainer/contract/errors.js';
 import { DASHBOARDS_DIR } from './dashboards.js';
 import { previewDashboards } from './preview.js';
 import { scrapeConfigFor } from './scrape-config.js';

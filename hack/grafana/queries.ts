@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 
-import { BadInputError } from '../../trainer/errors.js';
+import { BadInputError } from '../../trainer/contract/errors.js';
 
 export interface PanelQuery {
   /** "<dashboard file> / <panel title> / <refId>", for messages. */

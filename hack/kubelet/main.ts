@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 
+import { retry } from '../../trainer/contract/retry.js';
 import { makeNodeApi, makePodApi } from './cluster-client.js';
 import { parseFlags } from './flags.js';
 import { loadImageMap } from './image-map.js';
@@ -20,7 +21,8 @@ import { killAllGroups } from './process.js';
 
 const SHUTDOWN_GRACE_MS = 3000;
 const NOT_READY_TIMEOUT_MS = 2000;
-const REGISTER_ATTEMPTS = 30;
+/** The apiserver may still be starting: 30 attempts, a second apart. */
+const REGISTER_RETRY = { attempts: 30, baseMs: 1000, maxMs: 1000 };
 
 async function main(): Promise<number> {
   const log = pino({ base: { component: 'kubelet' } });
@@ -44,7 +46,10 @@ async function main(): Promise<number> {
 
   const podApi = makePodApi(config);
   const registry = new NodeRegistry(makeNodeApi(config), flags.nodes, flags.port, log);
-  await retry(() => registry.register(), REGISTER_ATTEMPTS, log);
+  await retry('register nodes', () => registry.register(), {
+    ...REGISTER_RETRY,
+    onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'registering nodes failed; retrying'),
+  });
 
   const manager = new PodManager({
     api: podApi,
@@ -89,18 +94,6 @@ async function main(): Promise<number> {
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
   });
-}
-
-async function retry(action: () => Promise<void>, attempts: number, log: pino.Logger): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await action();
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      log.warn({ err: error, attempt }, 'registering nodes failed; retrying');
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
 }
 
 function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
+import { backoffDelay, retry } from '../../trainer/contract/retry.js';
 import type { PodApi } from './cluster-client.js';
 import { type ImageMap, planLaunch } from './container-command.js';
 import type { IpPool } from './ip-pool.js';
@@ -22,11 +23,13 @@ export const HOST_IP = '127.0.0.1';
 const MAX_MESSAGE_BYTES = 4096;
 const FALLBACK_LOG_LINES = 80;
 const FALLBACK_LOG_BYTES = 2048;
-const BACKOFF_START_MS = 1000;
-const BACKOFF_MAX_MS = 30_000;
+/** Restarts of a crashing container: 1 s, then doubling up to 30 s. */
+const CRASH_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 /** A container that ran this long starts its backoff from the beginning again. */
 const BACKOFF_RESET_MS = 10 * 60_000;
 const RETRY_SETUP_MS = 5000;
+/** Deleting the pod object once its containers are gone: 5 attempts, 1 s apart and doubling. */
+const DELETE_RETRY = { attempts: 5, baseMs: 1000, maxMs: 8000 };
 
 export interface WorkerDeps {
   api: PodApi;
@@ -234,7 +237,7 @@ export class PodWorker {
   /** Runs init containers in order; true when all exited 0. */
   private async runInitContainers(): Promise<boolean> {
     for (const c of this.record.initContainers) {
-      let delay = BACKOFF_START_MS;
+      let crashes = 0;
       for (;;) {
         if (this.ended()) return false;
         const exit = await this.runOnce(c);
@@ -244,7 +247,7 @@ export class PodWorker {
           this.record.finished = true;
           return false;
         }
-        delay = await this.backOff(c, delay);
+        crashes = await this.backOff(c, crashes);
       }
     }
     return !this.ended();
@@ -253,14 +256,14 @@ export class PodWorker {
   /** Runs one container until it is done for good under the pod's restart policy. */
   private async superviseContainer(c: ContainerRecord): Promise<void> {
     const policy = this.pod.spec?.restartPolicy ?? 'Always';
-    let delay = BACKOFF_START_MS;
+    let crashes = 0;
     for (;;) {
       if (this.ended()) return;
       const exit = await this.runOnce(c);
       if (exit === undefined || this.ended()) return;
       const restart = policy === 'Always' || (policy === 'OnFailure' && exit !== 0);
       if (!restart) return;
-      delay = await this.backOff(c, delay);
+      crashes = await this.backOff(c, crashes);
     }
   }
 
@@ -355,11 +358,15 @@ export class PodWorker {
     return exit.exitCode;
   }
 
-  /** Waits before a restart (state CrashLoopBackOff); returns the next delay. */
-  private async backOff(c: ContainerRecord, delay: number): Promise<number> {
-    if (c.state.kind !== 'terminated') return delay;
+  /**
+   * Waits before a restart (state CrashLoopBackOff). `crashes` are the crashes before this one since the
+   * backoff last started over; returns them with this one counted.
+   */
+  private async backOff(c: ContainerRecord, crashes: number): Promise<number> {
+    if (c.state.kind !== 'terminated') return crashes;
     const ran = Date.parse(c.state.finishedAt) - Date.parse(c.state.startedAt ?? c.state.finishedAt);
-    const wait = ran >= BACKOFF_RESET_MS ? BACKOFF_START_MS : delay;
+    const crash = ran >= BACKOFF_RESET_MS ? 1 : crashes + 1;
+    const wait = backoffDelay(crash, CRASH_BACKOFF);
     c.lastTerminated = c.state;
     c.restartCount++;
     c.state = {
@@ -369,7 +376,7 @@ export class PodWorker {
     };
     await this.writeStatus();
     await this.sleep(wait);
-    return Math.min(wait * 2, BACKOFF_MAX_MS);
+    return crash;
   }
 
   // ---- termination ----
@@ -437,15 +444,16 @@ export class PodWorker {
   private async completeDeletion(): Promise<void> {
     if (this.deleteSent || this.gone || this.stopping) return;
     this.deleteSent = true;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await this.deps.api.deletePod(this.namespace, this.name, this.uid);
-        this.log.info('pod deletion completed');
-        return;
-      } catch (error) {
-        this.log.warn({ err: error, attempt }, 'deleting the pod failed; retrying');
-        await this.sleep(1000 * 2 ** attempt);
-      }
+    try {
+      await retry('delete the pod', () => this.deps.api.deletePod(this.namespace, this.name, this.uid), {
+        ...DELETE_RETRY,
+        sleep: (ms) => this.sleep(ms),
+        onRetry: (error, attempt) =>
+          this.log.warn({ err: error, attempt }, 'deleting the pod failed; retrying'),
+      });
+      this.log.info('pod deletion completed');
+    } catch (error) {
+      this.log.warn({ err: error }, 'deleting the pod failed; giving up');
     }
   }
 

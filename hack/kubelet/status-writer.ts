@@ -4,6 +4,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
+import { retry } from '../../trainer/contract/retry.js';
 import {
   computePodStatus,
   KUBELET_CONDITIONS,
@@ -12,7 +13,8 @@ import {
   type PodStatus,
 } from './pod-status.js';
 
-const ATTEMPTS = 4;
+/** Writes of one status: 4 attempts, 0.5 s, 1 s and 2 s apart. */
+const WRITE_RETRY = { attempts: 4, baseMs: 500, maxMs: 2000 };
 
 /**
  * The strategic merge patch for a pod's status. Only the kubelet's own conditions are sent, so every
@@ -58,17 +60,16 @@ export class StatusWriter {
     const patch = statusPatch(state.pod, state.record, this.sentConditions, this.clock());
     const text = JSON.stringify(patch);
     if (text === this.lastSent) return;
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      try {
-        await this.send(patch);
-        this.lastSent = text;
-        this.sentConditions = patch.conditions;
-        return;
-      } catch (error) {
-        if (current() === undefined) return; // the pod is gone meanwhile
-        this.log().warn({ err: error, attempt }, 'writing pod status failed');
-        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
-      }
+    try {
+      await retry('write pod status', () => this.send(patch), {
+        ...WRITE_RETRY,
+        retryable: () => current() !== undefined, // else the pod is gone meanwhile
+        onRetry: (error, attempt) => this.log().warn({ err: error, attempt }, 'writing pod status failed'),
+      });
+      this.lastSent = text;
+      this.sentConditions = patch.conditions;
+    } catch (error) {
+      if (current() !== undefined) this.log().warn({ err: error }, 'writing pod status failed; giving up');
     }
   }
 }

@@ -52,7 +52,10 @@ function clean(node: JsonSchema): JsonSchema {
   return out;
 }
 
-/** Throws when a node breaks a rule of structural schemas (see KUBERNETES_FACTS.md). */
+/**
+ * Throws when a node breaks a rule of structural schemas (the Kubernetes docs: Custom Resources,
+ * "Specifying a structural schema").
+ */
 export function assertStructural(
   node: JsonSchema,
   path: string,

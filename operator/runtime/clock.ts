@@ -29,9 +29,3 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
-
-/** Exponential backoff: base * 2^(attempt-1), at most max. attempt counts from 1. */
-export function exponentialBackoff(attempt: number, baseMs: number, maxMs: number): number {
-  if (attempt <= 0) return 0;
-  return Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 40));
-}

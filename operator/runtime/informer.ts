@@ -4,7 +4,8 @@
 // watches, and re-delivers every object on each relist so level-triggered controllers catch up.
 import type { Logger } from 'pino';
 
-import { type Clock, exponentialBackoff, sleep } from './clock.js';
+import { backoffDelay } from '../../trainer/contract/retry.js';
+import { type Clock, sleep } from './clock.js';
 import {
   httpStatusOf,
   type KubeClient,
@@ -116,11 +117,10 @@ export class Informer {
         if (signal.aborted) break;
         this.errors += 1;
         consecutiveErrors += 1;
-        const delay = exponentialBackoff(
-          consecutiveErrors,
-          this.options.errorBackoffBaseMs ?? 1000,
-          this.options.errorBackoffMaxMs ?? 30_000,
-        );
+        const delay = backoffDelay(consecutiveErrors, {
+          baseMs: this.options.errorBackoffBaseMs ?? 1000,
+          maxMs: this.options.errorBackoffMaxMs ?? 30_000,
+        });
         log.warn(
           { resource: this.resource.plural, err: String(error), retryInMs: delay },
           'list or watch failed; relisting after backoff',

@@ -1,7 +1,8 @@
 // A work queue of object keys in the manner of client-go: a key is queued at most once, is never
 // handed to two workers at once, and a key that failed comes back after a per-key exponential backoff.
 // An overall token bucket keeps a storm of failures from flooding the apiserver.
-import { type Clock, exponentialBackoff } from './clock.js';
+import { backoffDelay } from '../../trainer/contract/retry.js';
+import type { Clock } from './clock.js';
 
 export interface WorkQueueOptions {
   clock: Clock;
@@ -83,7 +84,7 @@ export class WorkQueue {
     this.failures.set(key, attempt);
     this.addAfter(
       key,
-      Math.max(exponentialBackoff(attempt, this.baseDelayMs, this.maxDelayMs), this.takeToken()),
+      Math.max(backoffDelay(attempt, { baseMs: this.baseDelayMs, maxMs: this.maxDelayMs }), this.takeToken()),
     );
   }
 

@@ -3,7 +3,7 @@
 // changed → release ended pods whose end is now on record → Events and metrics.
 
 import { z } from 'zod';
-import type { LiveStatus } from '../../trainer/train/live-status.js';
+import type { LiveStatus } from '../../trainer/contract/live-status.js';
 import {
   CaffeTrainingJobSpec,
   CaffeTrainingJobStatus,

@@ -2,7 +2,8 @@
 // the data, the trainer's live status), the phase and status to record, what to create or delete, and
 // the Events to emit. Pure: no clock, no client, no I/O.
 
-import type { LiveStatus } from '../../trainer/train/live-status.js';
+import type { LiveStatus } from '../../trainer/contract/live-status.js';
+import { backoffDelay } from '../../trainer/contract/retry.js';
 import type {
   CaffeTrainingJobSpec,
   CaffeTrainingJobStatus,
@@ -269,8 +270,10 @@ function podEnded(
           releaseCurrent: true,
         };
       }
-      const backoffMs =
-        Math.min(policy.backoffSeconds * 2 ** (restarts - 1), policy.maxBackoffSeconds) * 1000;
+      const backoffMs = backoffDelay(restarts, {
+        baseMs: policy.backoffSeconds * 1000,
+        maxMs: policy.maxBackoffSeconds * 1000,
+      });
       const since = pod?.finishedAt?.getTime() ?? input.now.getTime();
       const left = since + backoffMs - input.now.getTime();
       if (left > 0) {

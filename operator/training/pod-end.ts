@@ -138,10 +138,3 @@ function endOf(
 function podMessage(pod: PodShape): string {
   return [pod.status?.reason, pod.status?.message].filter(Boolean).join(': ') || 'no reason given';
 }
-
-/** A pod that is gone without its end recorded: someone removed it, finalizer and all. */
-export const VANISHED: PodEnd = {
-  kind: 'Disrupted',
-  reason: 'Other',
-  message: 'the pod disappeared before the operator saw it end',
-};

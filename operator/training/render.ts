@@ -2,7 +2,7 @@
 // the Data layers, the solver pointed at the mounted net, and snapshot_prefix at the job's URI. Pure;
 // a prototxt that does not parse throws BadInputError naming the file, line and field.
 
-import { BadInputError } from '../../trainer/errors.js';
+import { BadInputError } from '../../trainer/contract/errors.js';
 import {
   type NetParameter,
   Phase,

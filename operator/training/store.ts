@@ -1,8 +1,8 @@
 // The object-store reads of the training controller, through the trainer's own storage layer and
 // formats, with the operator's credentials (the standard AWS environment variables).
+import { parseLiveStatus } from '../../trainer/contract/live-status.js';
+import { findLatestSnapshot } from '../../trainer/contract/snapshots.js';
 import { storageFor } from '../../trainer/storage/index.js';
-import { parseLiveStatus } from '../../trainer/train/live-status.js';
-import { findLatestSnapshot } from '../../trainer/train/snapshots.js';
 import type { TrainingStore } from './controller.js';
 
 export const objectStoreTrainingStore: TrainingStore = {
@@ -12,7 +12,7 @@ export const objectStoreTrainingStore: TrainingStore = {
     return parseLiveStatus(JSON.parse((await storage.read(uri)).toString('utf8')), uri);
   },
   async findLatestSnapshot(prefix) {
-    const found = await findLatestSnapshot(prefix);
+    const found = await findLatestSnapshot(prefix, storageFor(prefix));
     return (
       found && { iteration: found.iteration, caffemodel: found.caffemodel, solverstate: found.solverstate }
     );

@@ -1,6 +1,6 @@
 // Which compute backend to try, and in what order: pure decisions, no imports of any backend.
 
-import { UsageError } from '../errors.js';
+import { UsageError } from '../contract/errors.js';
 
 /** What a user may ask for with --backend or BREWERY_BACKEND. */
 export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;

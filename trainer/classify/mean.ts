@@ -1,6 +1,6 @@
 // The mean that classification subtracts: a mean image (a .binaryproto as compute_image_mean writes it)
 // or one value per channel (--mean-value=B,G,R), made into a plane of the size it is subtracted at.
-import { BadInputError, UsageError } from '../errors.js';
+import { BadInputError, UsageError } from '../contract/errors.js';
 import { blobShape } from '../net/spec/index.js';
 import type { BlobProto } from '../proto/index.js';
 import { centreCrop, type FloatImage, resizeBilinear } from './image.js';

@@ -1,6 +1,6 @@
 // From the net's output to what `caffe classify` prints: the average over an image's crops, the top k
 // classes, labels, and the two output forms (cpp_classification's lines, or JSON). Pure.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 
 export interface Prediction {
   index: number;

@@ -1,6 +1,6 @@
 // One decoded image → the batch of net inputs `caffe classify` runs: resized to the image dims, mean
 // subtracted, then the centre crop or Caffe's ten oversampled crops. Pure.
-import { BadInputError, UsageError } from '../errors.js';
+import { BadInputError, UsageError } from '../contract/errors.js';
 import {
   type CropPlacement,
   centrePlacement,

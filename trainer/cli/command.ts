@@ -1,5 +1,5 @@
 // The shape of one `caffe` subcommand, and the registry that maps its name to it.
-import { UsageError } from '../errors.js';
+import { UsageError } from '../contract/errors.js';
 
 export interface Command {
   /** The name a user types: `train`, `describe`, `imagenet prep`. */

@@ -1,6 +1,6 @@
 // Caffe-style flags (`--solver=S`, `--iterations 50`, `--oversample`) with node's own parser.
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../contract/errors.js';
 import { type DataShapeDefaults, DEFAULT_DATA_SHAPE } from '../net/spec/index.js';
 import { Phase } from '../proto/index.js';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `caffe` command: Caffe's tools and flags, so a Caffe user's habits work.
-import { ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { ExitCode, exitCodeFor, UsageError } from '../contract/errors.js';
 import { allCommands, findCommand } from './command.js';
 import { loadCommands } from './commands/index.js';
 

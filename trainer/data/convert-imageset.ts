@@ -1,7 +1,7 @@
 // Caffe's convert_imageset: a list file of `path label` lines into an LMDB of Datum records.
 import { extname } from 'node:path';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { Rng } from '../rng.js';
 import { storageFor } from '../storage/index.js';
 import { createDb } from './db-files.js';

@@ -2,7 +2,7 @@
 // the partial sums into mean.binaryproto, and writes the list files and the manifest.
 import { createHash } from 'node:crypto';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { oneLine } from '../one-line.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import {

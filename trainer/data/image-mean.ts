@@ -2,7 +2,7 @@
 //
 // A damaged database or record is bad input naming the file and page or the record key (exit 65),
 // where Caffe aborts on a failed CHECK.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
 import { localDb } from './db-files.js';
 import { channelMeans } from './finalize.js';

@@ -4,7 +4,7 @@
 // the pixel layouts Caffe wants: interleaved BGR as decoded, planar (CHW) BGR in raw Datums.
 import type sharpModule from 'sharp';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { nativeCodec } from './native-codec.js';
 import { type InterleavedImage, type ResizeMode, resizeImage } from './resize.js';
 

@@ -7,7 +7,7 @@
 //   <out>/mean.binaryproto, synsets.txt, synset_words.txt, train.txt, val.txt, manifest.json (finalize)
 import { z } from 'zod';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { oneLine } from '../one-line.js';
 import { joinUri } from '../storage/index.js';
 

@@ -10,7 +10,7 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { oneLine } from '../one-line.js';
 import {
   DATA_VERSION,

@@ -1,5 +1,5 @@
 // Loader options from a Data or ImageData layer's parameters, as Caffe's layers read them.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import type { LayerParameter } from '../proto/index.js';
 import type { LoaderOptions } from './loader.js';
 import type { Phase } from './transform.js';

@@ -1,7 +1,7 @@
 // Where the loader's records come from: the shards of an LMDB dataset (Data layer), or the lines of
 // a list file of image files (ImageData layer). A source is a list of parts read by record index;
 // an S3 shard is downloaded when opened, and removed again when released.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import { parseListFile } from './convert-imageset.js';
 import { localDb } from './db-files.js';

@@ -7,7 +7,7 @@
 // content still depends only on the bytes and draws), and the reply names it.
 import { parentPort } from 'node:worker_threads';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { decodeInterleaved, describeSource, jpegFrame } from './images.js';
 import { rawDatumValues, readDatum } from './records.js';
 import { resizeImage } from './resize.js';

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import type { TransformationParameter } from '../proto/index.js';
 import { Rng, type RngState } from '../rng.js';
 import { storageFor } from '../storage/index.js';

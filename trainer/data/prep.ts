@@ -8,8 +8,8 @@ import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
-import { BadInputError } from '../errors.js';
-import { readText } from '../proto/io.js';
+import { BadInputError } from '../contract/errors.js';
+import { readText } from '../files.js';
 import { Rng } from '../rng.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
 import { MIN_IMAGE_MS, type Pace, paceFromEnv } from '../test-pace.js';

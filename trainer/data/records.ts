@@ -1,5 +1,5 @@
 // The one place the data room meets the Datum and BlobProto codecs of trainer/proto.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import {
   type BlobProto,
   type Datum,

@@ -4,8 +4,8 @@
 //   val/*.JPEG with a label file of `NAME LABEL` (Caffe's val.txt) or `NAME WNID` lines, or val/<wnid>/*
 import { resolve } from 'node:path';
 
-import { BadInputError } from '../errors.js';
-import { readText } from '../proto/io.js';
+import { BadInputError } from '../contract/errors.js';
+import { readText } from '../files.js';
 import { isS3Uri, storageFor } from '../storage/index.js';
 
 export interface SourceImage {
@@ -13,12 +13,6 @@ export interface SourceImage {
   rel: string;
   uri: string;
   label: number;
-}
-
-/** A file left out of the dataset and why. */
-export interface SkippedFile {
-  path: string;
-  reason: string;
 }
 
 export interface ScanResult {

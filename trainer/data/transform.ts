@@ -1,8 +1,8 @@
 // Caffe's DataTransformer for one image: crop (random in TRAIN, centre in TEST), mirror, mean
 // subtraction (mean file or mean values) and scale, in that order, from planar uint8 pixels into a
-// float32 output (CAFFE_FACTS §3.10). Pure: the random draws come in as numbers.
+// float32 output (BVLC/caffe src/caffe/data_transformer.cpp). Pure: the random draws come in as numbers.
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { nativeCodec } from './native-codec.js';
 
 export type Phase = 'TRAIN' | 'TEST';

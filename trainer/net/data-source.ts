@@ -8,7 +8,7 @@
 // makes its tops synchronously works too, like Input and DummyData.)
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import type { Rng } from '../rng.js';
 import { atLeast, exactly, Layer } from './layers/layer.js';
 import type { LayerSpec, Shape } from './spec/types.js';

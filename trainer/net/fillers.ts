@@ -1,7 +1,7 @@
 // Caffe's fillers (include/caffe/filler.hpp): the initial values of a learnable blob, drawn from our Rng.
 // Every filler returns a new Float32Array in the blob's row-major order.
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import type { FillerParameter } from '../proto/messages.js';
 import { VarianceNorm } from '../proto/messages.js';
 import type { Rng } from '../rng.js';

@@ -1,8 +1,8 @@
 // A net spec from a prototxt file (local path or s3:// URI), and the net-level facts the `caffe` commands
 // check before building layers.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
+import { readText } from '../files.js';
 import { parseNetPrototxt } from '../proto/index.js';
-import { readText } from '../proto/io.js';
 import { EXTERNAL_DATA_TYPES } from './data-source.js';
 import { registeredLayerTypes } from './layers/index.js';
 import { buildNetSpec, type DataShapeDefaults, type LayerSpec, type NetSpec } from './spec/index.js';

@@ -2,7 +2,7 @@
 // CopyTrainedLayersFrom), and shared with another net (Caffe's ShareTrainedLayersWith, train → test).
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import type { BlobProto, LayerParameter, NetParameter } from '../proto/index.js';
 import type { Net } from './net.js';
 import { checkWeightsMatch, type WeightsMatch } from './spec/index.js';

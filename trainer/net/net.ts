@@ -2,7 +2,7 @@
 // It is the solver's TrainNet and TestNet. Weights in and out (.caffemodel) are in net-weights.ts.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { DimCheckMode, type NetParameter } from '../proto/index.js';
 import type { Rng } from '../rng.js';
 import type {

@@ -1,5 +1,6 @@
-// Reads the training curves out of a Caffe training log (CAFFE_FACTS §6.2): ours or Caffe's own, with
-// or without glog's prefix. Like Caffe's tools/extra/parse_log.py it matches on the message text only.
+// Reads the training curves out of a Caffe training log (the lines of BVLC/caffe src/caffe/solver.cpp, read
+// as tools/extra/parse_log.py reads them): ours or Caffe's own, with or without glog's prefix. Like Caffe's
+// tools/extra/parse_log.py it matches on the message text only.
 import type { TestPass, TrainingCurves } from './curves.js';
 
 // C++ iostream numbers: 6.90776, 1e-05, 4.84049e+09, nan, inf, -inf.

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { z } from 'zod';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { baseName, isS3Uri, storageFor } from '../storage/index.js';
 import { emptyCurves, mergeCurves, type TestPass, type TrainingCurves } from './curves.js';
 import { parseTrainingLog } from './parse-log.js';

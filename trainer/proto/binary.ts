@@ -4,7 +4,7 @@
 // There is no read limit: protobufjs reads any Uint8Array, and Caffe itself allows up to 2 GiB.
 import type protobuf from 'protobufjs';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { decodeBlobProtoFrom, encodeBlobProtoBytes } from './blob-codec.js';
 import type {
   BlobProto,

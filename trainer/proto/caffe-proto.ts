@@ -1,5 +1,5 @@
-// Our subset of Caffe's caffe.proto (proto2, package caffe), written from the field tables in the
-// project's Caffe facts. protobufjs parses this text at run time, so there is no code generation step.
+// Our subset of Caffe's caffe.proto (proto2, package caffe), with its field names and numbers (BVLC/caffe
+// src/caffe/proto/caffe.proto). protobufjs parses this text at run time, so there is no code generation step.
 //
 // Messages that Caffe's LayerParameter names but this trainer never reads (HDF5, Python, Window data, ...)
 // are declared as opaque `bytes`: a binary file that carries them keeps them byte for byte, and the text
@@ -273,7 +273,7 @@ message DropoutParameter {
   optional float dropout_ratio = 1 [default = 0.5];
 }
 
-// Not in the facts' tables; field numbers as in caffe.proto (needed for the DummyData layer).
+// Field numbers as in caffe.proto (needed for the DummyData layer).
 message DummyDataParameter {
   repeated FillerParameter data_filler = 1;
   repeated uint32 num = 2;
@@ -290,7 +290,7 @@ message EltwiseParameter {
   optional bool stable_prod_grad = 3 [default = true];
 }
 
-// Not in the facts' tables; field numbers as in caffe.proto (needed for the Flatten layer).
+// Field numbers as in caffe.proto (needed for the Flatten layer).
 message FlattenParameter {
   optional int32 axis = 1 [default = 1];
   optional int32 end_axis = 2 [default = -1];
@@ -367,7 +367,7 @@ message ReLUParameter {
   optional Engine engine = 2 [default = DEFAULT];
 }
 
-// Not in the facts' tables; Sigmoid and TanH carry only an engine (field 1), as in caffe.proto.
+// Sigmoid and TanH carry only an engine (field 1), as in caffe.proto.
 message SigmoidParameter {
   enum Engine { DEFAULT = 0; CAFFE = 1; CUDNN = 2; }
   optional Engine engine = 1 [default = DEFAULT];

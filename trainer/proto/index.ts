@@ -1,8 +1,8 @@
 // Caffe's files, read and written as Caffe does. The one import for other rooms.
 //
 // Everything here takes text or bytes and returns messages (or the reverse); reading files is the
-// caller's job (see io.ts), so the same code serves local paths and s3:// URIs.
-import { decodeNetParameter as decodeNetAsStored, type encodeMessage } from './binary.js';
+// caller's job (see trainer/files.ts), so the same code serves local paths and s3:// URIs.
+import { decodeNetParameter as decodeNetAsStored } from './binary.js';
 import type { NetParameter, SolverParameter } from './messages.js';
 import { parseTextMessage } from './text-parse.js';
 import { printTextMessage } from './text-print.js';
@@ -59,11 +59,6 @@ export function printSolverPrototxt(solver: SolverParameter): string {
 export function decodeNetParameter(bytes: Uint8Array, fileName = '<caffemodel>', options: ReadOptions = {}) {
   const net = decodeNetAsStored(bytes, fileName);
   return options.upgrade === false ? net : upgradeNetParameter(net, fileName).message;
-}
-
-/** Text of any message of our schema (a Datum or BlobProto in a log line, say). */
-export function printMessage(name: Parameters<typeof encodeMessage>[0], message: object): string {
-  return printTextMessage(name, message);
 }
 
 export { parseTextMessage, printTextMessage };

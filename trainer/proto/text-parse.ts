@@ -2,7 +2,7 @@
 // Every error is a BadInputError whose `where` is "file:line:column".
 import protobuf from 'protobufjs';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { fieldByProtoName, messageType } from './root.js';
 import { type Token, tokenize } from './text-tokenizer.js';
 

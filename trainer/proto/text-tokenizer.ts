@@ -1,5 +1,5 @@
 // Splits protobuf text format into tokens, each with its 1-based line and column.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 
 export type TokenKind = 'identifier' | 'number' | 'string' | 'symbol' | 'end';
 

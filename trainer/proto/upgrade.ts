@@ -2,7 +2,7 @@
 // V1 `layers` (numeric types, blobs_lr/weight_decay) → `layer`, data-layer transform fields → transform_param,
 // net-level input/input_dim/input_shape → an Input layer, old BatchNorm param specs, and solver_type → type.
 // Pure functions: each returns a new message and the list of upgrades it applied.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import type {
   LayerParameter,
   NetParameter,

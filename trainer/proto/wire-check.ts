@@ -5,7 +5,7 @@
 // path (`layer[3].blobs[0].data`), and it never copies payloads, so it costs little even on a 233 MiB model.
 import protobuf from 'protobufjs';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import { protoFieldName } from './root.js';
 
 const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'start-group', 'end-group', '32-bit'];

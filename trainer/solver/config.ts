@@ -1,6 +1,6 @@
 // The solver's settings: the SolverParameter fields the solver reads, with Caffe's defaults filled in and
 // checked once, before the first iteration.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 
 /** Caffe's solver types, by the name `type:` takes. */
 export const SOLVER_TYPES = ['SGD', 'Nesterov', 'AdaGrad', 'RMSProp', 'AdaDelta', 'Adam'] as const;

@@ -1,5 +1,6 @@
-// The steps every solver type shares before its own update (CAFFE_FACTS §4.1 6c–d): clipping by the
-// global L2 norm, normalising over iter_size, and L1/L2 weight decay.
+// The steps every solver type shares before its own update (SGDSolver::ApplyUpdate in BVLC/caffe
+// src/caffe/solvers/sgd_solver.cpp): clipping by the global L2 norm, normalising over iter_size, and L1/L2
+// weight decay.
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { SolverSettings } from './config.js';

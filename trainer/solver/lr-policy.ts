@@ -1,4 +1,5 @@
-// The learning rate at an iteration, for every lr_policy Caffe has (CAFFE_FACTS §4.3).
+// The learning rate at an iteration, for every lr_policy Caffe has (SGDSolver::GetLearningRate in
+// BVLC/caffe src/caffe/solvers/sgd_solver.cpp).
 import type { SolverSettings } from './config.js';
 
 /** The settings a policy reads. */

@@ -1,9 +1,9 @@
-// Caffe's training loop (Solver::Step and Solver::Solve, CAFFE_FACTS §4.1) over tfjs variables. The net,
-// the test nets, snapshot writing and log output are passed in, so the loop and its maths run alone in
-// tests and the same code drives `caffe train`.
+// Caffe's training loop (Solver::Step and Solver::Solve, BVLC/caffe src/caffe/solver.cpp) over tfjs
+// variables. The net, the test nets, snapshot writing and log output are passed in, so the loop and its
+// maths run alone in tests and the same code drives `caffe train`.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import {
   SNAPSHOT_FORMAT,
   type SolverParameterFields,
@@ -423,7 +423,7 @@ export class Solver {
   }
 }
 
-/** `<prefix>_iter_<iter><extension>`, iter in plain decimal (CAFFE_FACTS §5). */
+/** `<prefix>_iter_<iter><extension>`, iter in plain decimal (Solver::SnapshotFilename, src/caffe/solver.cpp). */
 export function snapshotFilename(prefix: string, iter: number, extension: string): string {
   return `${prefix}_iter_${iter}${extension}`;
 }

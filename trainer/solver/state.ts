@@ -1,6 +1,7 @@
 // The solver state that survives a restart, and its conversion to and from the SolverState message
-// (CAFFE_FACTS §1.2, §5), so a .solverstate written by Caffe resumes here and the reverse.
-import { BadInputError } from '../errors.js';
+// (SolverState in BVLC/caffe src/caffe/proto/caffe.proto; src/caffe/solvers/sgd_solver.cpp), so a
+// .solverstate written by Caffe resumes here and the reverse.
+import { BadInputError } from '../contract/errors.js';
 import type { LossWindowState } from './smoothed-loss.js';
 
 /** One history blob: shaped like its parameter. */

@@ -4,7 +4,6 @@ import { LocalStorage } from './local.js';
 import { isS3Uri, type Storage } from './storage.js';
 
 export { LocalStorage, localPath } from './local.js';
-export { defaultRetry, isRetryable, type RetryOptions, withRetries } from './retry.js';
 export { parseS3Uri, type S3Location, s3ConfigFromEnv } from './s3-config.js';
 export { type Body, baseName, isS3Uri, joinUri, type ObjectInfo, type Storage } from './storage.js';
 
@@ -32,6 +31,7 @@ const lazyS3: Storage = {
   putFile: async (path, uri, options) => (await s3Storage()).putFile(path, uri, options),
   getFile: async (uri, path) => (await s3Storage()).getFile(uri, path),
   list: async (uri) => (await s3Storage()).list(uri),
+  names: async (uri) => (await s3Storage()).names(uri),
   stat: async (uri) => (await s3Storage()).stat(uri),
   delete: async (uri) => (await s3Storage()).delete(uri),
 };

@@ -49,6 +49,18 @@ export class LocalStorage implements Storage {
     await atomically(target, (temp) => copyFile(localPath(uri), temp));
   }
 
+  async names(folderUri: string): Promise<string[]> {
+    try {
+      const entries = await readdir(localPath(folderUri), { withFileTypes: true });
+      return entries
+        .filter((entry) => entry.isFile() && !entry.name.includes(TEMP_MARK))
+        .map((entry) => entry.name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
   async list(prefixUri: string): Promise<ObjectInfo[]> {
     const root = localPath(prefixUri).replace(/\/+$/, '');
     const out: ObjectInfo[] = [];

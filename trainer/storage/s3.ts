@@ -1,10 +1,13 @@
-// Storage on S3 and S3-compatible servers (client settings: s3-config.ts). Large objects go up as multipart uploads, which S3 shows only once complete.
+// Storage on S3 and S3-compatible servers (client settings: s3-config.ts). Large objects go up as multipart
+// uploads, which S3 shows only once complete. The SDK retries each request (s3-config.ts); ours retry only
+// a body that breaks half-way (readBody).
 
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 
 import {
@@ -16,7 +19,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
-import { withRetries } from './retry.js';
+import { retry } from '../contract/retry.js';
+import { BODY_RETRY, isRetryable } from './retry.js';
 import { parseS3Uri, s3ConfigFromEnv } from './s3-config.js';
 import type { Body, ObjectInfo, Storage } from './storage.js';
 
@@ -34,39 +38,29 @@ export class S3Storage implements Storage {
   }
 
   read(uri: string): Promise<Buffer> {
-    return withRetries(`read ${uri}`, async () => {
-      const { bucket, key } = parseS3Uri(uri);
-      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return Buffer.from(await out.Body!.transformToByteArray());
-    });
+    return this.readBody(`read ${uri}`, uri, (body) => buffer(body));
   }
 
   async write(uri: string, body: Body): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
-    // A stream can be read once, so only in-memory bodies are retried as a whole.
-    const upload = () =>
-      new Upload({
-        client: this.client,
-        params: { Bucket: bucket, Key: key, Body: body },
-        partSize: PART_SIZE,
-        queueSize: PARALLEL_PARTS,
-        leavePartsOnError: false,
-      }).done();
-    if (body instanceof Readable) await upload();
-    else await withRetries(`write ${uri}`, upload);
+    await new Upload({
+      client: this.client,
+      params: { Bucket: bucket, Key: key, Body: body },
+      partSize: PART_SIZE,
+      queueSize: PARALLEL_PARTS,
+      leavePartsOnError: false,
+    }).done();
   }
 
   async putFile(localPath: string, uri: string, options: { move?: boolean } = {}): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
-    await withRetries(`upload ${localPath} to ${uri}`, () =>
-      new Upload({
-        client: this.client,
-        params: { Bucket: bucket, Key: key, Body: createReadStream(localPath) },
-        partSize: PART_SIZE,
-        queueSize: PARALLEL_PARTS,
-        leavePartsOnError: false,
-      }).done(),
-    );
+    await new Upload({
+      client: this.client,
+      params: { Bucket: bucket, Key: key, Body: createReadStream(localPath) },
+      partSize: PART_SIZE,
+      queueSize: PARALLEL_PARTS,
+      leavePartsOnError: false,
+    }).done();
     if (options.move) await unlink(localPath);
   }
 
@@ -74,9 +68,7 @@ export class S3Storage implements Storage {
     await mkdir(dirname(localPath), { recursive: true });
     const temp = `${localPath}.tmp-brewery-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      await withRetries(`download ${uri}`, async () => {
-        await pipeline(await this.readStream(uri), createWriteStream(temp));
-      });
+      await this.readBody(`download ${uri}`, uri, (body) => pipeline(body, createWriteStream(temp)));
       await rename(temp, localPath);
     } catch (error) {
       await rm(temp, { force: true });
@@ -90,10 +82,8 @@ export class S3Storage implements Storage {
     const out: ObjectInfo[] = [];
     let token: string | undefined;
     do {
-      const page = await withRetries(`list ${prefixUri}`, () =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-        ),
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key) out.push({ uri: `s3://${bucket}/${object.Key}`, size: object.Size ?? 0 });
@@ -103,12 +93,17 @@ export class S3Storage implements Storage {
     return out.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   }
 
+  async names(folderUri: string): Promise<string[]> {
+    const base = folderUri.endsWith('/') ? folderUri : `${folderUri}/`;
+    return (await this.list(folderUri))
+      .map((object) => object.uri.slice(base.length))
+      .filter((name) => name.length > 0 && !name.includes('/'));
+  }
+
   async stat(uri: string): Promise<ObjectInfo | undefined> {
     const { bucket, key } = parseS3Uri(uri);
     try {
-      const head = await withRetries(`stat ${uri}`, () =>
-        this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
-      );
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       return { uri, size: head.ContentLength ?? 0 };
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -119,8 +114,27 @@ export class S3Storage implements Storage {
 
   async delete(uri: string): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
-    await withRetries(`delete ${uri}`, () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
-    );
+    await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  /**
+   * `consume` of the object's body, started again when the body breaks after its response arrived: the
+   * SDK has retried the request itself, but not a body that drops half-way.
+   */
+  private readBody<T>(what: string, uri: string, consume: (body: Readable) => Promise<T>): Promise<T> {
+    const brokenBodies = new WeakSet<object>();
+    const attempt = async () => {
+      const body = await this.readStream(uri);
+      try {
+        return await consume(body);
+      } catch (error) {
+        if (error instanceof Object) brokenBodies.add(error);
+        throw error;
+      }
+    };
+    return retry(what, attempt, {
+      ...BODY_RETRY,
+      retryable: (error) => brokenBodies.has(error as object) && isRetryable(error),
+    });
   }
 }

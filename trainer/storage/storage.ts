@@ -25,6 +25,8 @@ export interface Storage {
   getFile(uri: string, localPath: string): Promise<void>;
   /** Every object below the folder `prefixUri`, at any depth, sorted by URI. */
   list(prefixUri: string): Promise<ObjectInfo[]>;
+  /** Names of the objects directly in the folder (not below it); an absent folder has none. */
+  names(folderUri: string): Promise<string[]>;
   /** The object's size, or undefined when there is no such object. */
   stat(uri: string): Promise<ObjectInfo | undefined>;
   /** Deletes the object; deleting a missing object is not an error. */

@@ -5,9 +5,9 @@ import { createServer, type Server } from 'node:http';
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-import { UsageError } from '../errors.js';
+import { UsageError } from '../contract/errors.js';
+import type { LiveTestResult } from '../contract/live-status.js';
 import type { NetSpec } from '../net/spec/index.js';
-import type { LiveTestResult } from './live-status.js';
 
 export const METRICS_PORT_ENV = 'BREWERY_METRICS_PORT';
 

@@ -1,6 +1,6 @@
 // Which net files (or inline nets) a solver names for training and testing, and the state each is built
 // in, as Caffe's Solver::InitTrainNet and InitTestNets decide.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
 import type { NetParameter, NetState, SolverParameter } from '../proto/index.js';
 
 /** One net to build: from a file (local path or s3:// URI, relative to the current directory) or inline. */

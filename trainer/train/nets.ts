@@ -3,12 +3,12 @@
 // resume needs besides the solverstate.
 import { DataLoader, type LoaderPosition } from '../data/loader.js';
 import { loaderOptionsFromLayer } from '../data/loader-layer.js';
+import { readText } from '../files.js';
 import type { DataSource } from '../net/data-source.js';
 import { externalDataLayers } from '../net/from-file.js';
 import { Net } from '../net/net.js';
 import { buildNetSpec, type DataShapeDefaults, type NetSpec } from '../net/spec/index.js';
 import { Phase, parseNetPrototxt } from '../proto/index.js';
-import { readText } from '../proto/io.js';
 import { Rng, type RngState } from '../rng.js';
 import { LoaderDataSource } from './loader-source.js';
 import type { NetSource } from './net-sources.js';

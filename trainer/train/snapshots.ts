@@ -1,26 +1,24 @@
 // Snapshot files of `caffe train`: the .caffemodel and .solverstate Caffe writes, then a progress record
 // `<prefix>_iter_N.progress.json` written last, which marks the snapshot complete and holds what an exact
 // resume needs that Caffe's files lack (data loader positions, random streams, the smoothed-loss window).
-// Also: finding the newest complete snapshot under a prefix, and deleting all but the newest K.
+// Also: deleting all but the newest K. Finding the newest complete one is the contract's
+// (trainer/contract/snapshots.ts), since the operator does it too.
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 
-import { z } from 'zod';
-
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../contract/errors.js';
+import {
+  listSnapshotGroups,
+  PROGRESS_VERSION,
+  progressRecordSchema,
+  SNAPSHOT_KINDS,
+  snapshotFile,
+} from '../contract/snapshots.js';
 import { oneLine } from '../one-line.js';
 import { encodeSolverState } from '../proto/index.js';
 import type { LossWindowState, OutputValue, SnapshotWriter, SolverStateRecord } from '../solver/index.js';
-// From its own file, not the solver room's index: the operator imports this module and must not load tfjs.
 import { toSolverStateMessage } from '../solver/state.js';
-import { isS3Uri, localPath, storageFor } from '../storage/index.js';
+import { storageFor } from '../storage/index.js';
 import type { NetsPosition } from './nets.js';
-
-export const PROGRESS_VERSION = 1;
-
-/** The snapshot files `caffe train` writes for one iteration, in the order a deletion takes them. */
-const SNAPSHOT_KINDS = ['progress.json', 'solverstate', 'caffemodel'] as const;
-export type SnapshotKind = (typeof SNAPSHOT_KINDS)[number];
 
 export interface SnapshotFile {
   file: string;
@@ -141,41 +139,9 @@ export async function readProgress(
   return record;
 }
 
-/** `<prefix>_iter_<N>.<kind>`, N in plain decimal as the solver writes it. */
-export function snapshotFile(prefix: string, iteration: number, kind: SnapshotKind): string {
-  return `${prefix}_iter_${iteration}.${kind}`;
-}
-
 /** `<prefix>_iter_N.solverstate` (or .caffemodel, .progress.json, .h5) → `<prefix>`; undefined otherwise. */
 export function snapshotPrefixOf(uri: string): string | undefined {
   return /^(.*)_iter_\d+\.(?:progress\.json|solverstate(?:\.h5)?|caffemodel(?:\.h5)?)$/.exec(uri)?.[1];
-}
-
-/** One iteration's snapshot files found beside a prefix. */
-export interface SnapshotGroup {
-  iteration: number;
-  kinds: Set<SnapshotKind>;
-}
-
-export interface LatestSnapshot {
-  iteration: number;
-  caffemodel: string;
-  solverstate: string;
-  record: ProgressRecord;
-}
-
-/**
- * The newest complete snapshot under `prefix` (local path or s3:// URI): the highest iteration whose
- * progress record parses and whose .solverstate and .caffemodel exist with the sizes it records. Other
- * files beside the prefix are ignored. Undefined when there is none.
- */
-export async function findLatestSnapshot(prefix: string): Promise<LatestSnapshot | undefined> {
-  for (const group of await listSnapshotGroups(prefix)) {
-    if (!group.kinds.has('progress.json')) continue;
-    const found = await completeSnapshot(prefix, group.iteration);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 /**
@@ -206,7 +172,8 @@ export function snapshotsToDelete(
  * half-deleted snapshot never looks complete. Returns the files deleted, in order.
  */
 export async function pruneSnapshots(prefix: string, keep: number, current: number): Promise<string[]> {
-  const groups = await listSnapshotGroups(prefix);
+  const storage = storageFor(prefix);
+  const groups = await listSnapshotGroups(prefix, storage);
   const doomed = snapshotsToDelete(
     groups.map((g) => ({ iteration: g.iteration, complete: g.kinds.has('progress.json') })),
     keep,
@@ -218,101 +185,9 @@ export async function pruneSnapshots(prefix: string, keep: number, current: numb
     for (const kind of SNAPSHOT_KINDS) {
       if (!kinds.has(kind)) continue;
       const file = snapshotFile(prefix, iteration, kind);
-      await storageFor(file).delete(file);
+      await storage.delete(file);
       deleted.push(file);
     }
   }
   return deleted;
-}
-
-/** The snapshot files directly beside `prefix`, grouped by iteration, newest first. */
-export async function listSnapshotGroups(prefix: string): Promise<SnapshotGroup[]> {
-  const slash = prefix.lastIndexOf('/');
-  const folder = slash < 0 ? '.' : slash === 0 ? '/' : prefix.slice(0, slash);
-  const stem = `${prefix.slice(slash + 1)}_iter_`;
-  const groups = new Map<number, SnapshotGroup>();
-  for (const name of await listFolder(folder)) {
-    if (!name.startsWith(stem)) continue;
-    const match = /^(0|[1-9]\d*)\.(progress\.json|solverstate|caffemodel)$/.exec(name.slice(stem.length));
-    if (!match) continue;
-    const iteration = Number(match[1]);
-    const group = groups.get(iteration) ?? { iteration, kinds: new Set<SnapshotKind>() };
-    group.kinds.add(match[2] as SnapshotKind);
-    groups.set(iteration, group);
-  }
-  return [...groups.values()].sort((a, b) => b.iteration - a.iteration);
-}
-
-/** Names of the objects directly in a folder (not below it); an absent folder has none. */
-async function listFolder(folder: string): Promise<string[]> {
-  if (isS3Uri(folder)) {
-    const base = folder.endsWith('/') ? folder : `${folder}/`;
-    return (await storageFor(folder).list(folder))
-      .map((object) => object.uri.slice(base.length))
-      .filter((name) => name.length > 0 && !name.includes('/'));
-  }
-  // Not LocalStorage.list: it walks every subfolder, and a prefix may sit in a big working directory.
-  try {
-    const entries = await readdir(localPath(folder), { withFileTypes: true });
-    return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-const count = z.number().int().nonnegative();
-const uint32 = z.number().int().min(0).max(0xffffffff);
-const rngStateSchema = z.looseObject({
-  words: z.tuple([uint32, uint32, uint32, uint32]),
-  spareGaussian: z.number().nullable(),
-});
-const loaderPositionSchema = z.looseObject({
-  epoch: count,
-  epochSeed: uint32.nullable(),
-  part: count,
-  partSeed: uint32.nullable(),
-  record: count,
-  rng: rngStateSchema,
-  batches: count,
-});
-const snapshotFileSchema = z.object({ file: z.string(), sha256: z.string(), bytes: count });
-const progressRecordSchema = z.looseObject({
-  version: z.literal(PROGRESS_VERSION),
-  iteration: count,
-  model: snapshotFileSchema,
-  solverState: snapshotFileSchema,
-  tests: z.array(z.looseObject({ netIndex: count, iteration: count, outputs: z.array(z.unknown()) })),
-  position: z.looseObject({
-    rngs: z.array(rngStateSchema),
-    loaders: z.record(z.string(), loaderPositionSchema),
-  }),
-});
-
-/** The snapshot of `iteration` if its record parses and its files have the recorded sizes. */
-async function completeSnapshot(prefix: string, iteration: number): Promise<LatestSnapshot | undefined> {
-  const progressFile = snapshotFile(prefix, iteration, 'progress.json');
-  const storage = storageFor(progressFile);
-  let text: string;
-  try {
-    text = (await storage.read(progressFile)).toString('utf8');
-  } catch (error) {
-    // Deleted since the listing (a trainer pruning it): not complete. Any other failure is real.
-    if (!(await storage.stat(progressFile))) return undefined;
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = progressRecordSchema.safeParse(json);
-  if (!parsed.success || parsed.data.iteration !== iteration) return undefined;
-  const record = parsed.data as unknown as ProgressRecord;
-  const caffemodel = snapshotFile(prefix, iteration, 'caffemodel');
-  const solverstate = snapshotFile(prefix, iteration, 'solverstate');
-  const [model, state] = await Promise.all([storage.stat(caffemodel), storage.stat(solverstate)]);
-  if (model?.size !== record.model.bytes || state?.size !== record.solverState.bytes) return undefined;
-  return { iteration, caffemodel, solverstate, record };
 }

@@ -140,8 +140,10 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
     eventually(
       `a snapshot of ${name} past iteration ${iteration}`,
       async () => {
-        const { findLatestSnapshot } = await import('../../../trainer/train/snapshots.js');
-        const latest = await findLatestSnapshot(`${out}/${name}/snap`);
+        const { findLatestSnapshot } = await import('../../../trainer/contract/snapshots.js');
+        const { storageFor } = await import('../../../trainer/storage/index.js');
+        const prefix = `${out}/${name}/snap`;
+        const latest = await findLatestSnapshot(prefix, storageFor(prefix));
         return latest && latest.iteration > iteration ? latest : undefined;
       },
       180_000,

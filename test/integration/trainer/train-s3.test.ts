@@ -7,10 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-
+import { parseLiveStatus } from '../../../trainer/contract/live-status.js';
+import { findLatestSnapshot } from '../../../trainer/contract/snapshots.js';
 import { storageFor } from '../../../trainer/storage/index.js';
-import { parseLiveStatus } from '../../../trainer/train/live-status.js';
-import { findLatestSnapshot } from '../../../trainer/train/snapshots.js';
 import { type ObjectStore, objectStore, objectStoreMissing } from '../../support/object-store.js';
 import { CAFFE_MAIN, TINY_NET } from '../../support/tiny-net.js';
 
@@ -106,7 +105,7 @@ test('status file, kept snapshots and the latest complete snapshot in s3://', { 
       .toString()
       .replace('"iteration": 6', '"iteration": 10'),
   );
-  const latest = await findLatestSnapshot(prefix);
+  const latest = await findLatestSnapshot(prefix, storageFor(prefix));
   assert.equal(latest?.iteration, 6);
   assert.equal(latest?.solverstate, `${prefix}_iter_6.solverstate`);
   assert.equal(
@@ -139,5 +138,5 @@ test('status file, kept snapshots and the latest complete snapshot in s3://', { 
     ],
     'keep 1: everything older than 9 went; 10, newer than this run, is not its to delete',
   );
-  assert.equal((await findLatestSnapshot(prefix))?.iteration, 9);
+  assert.equal((await findLatestSnapshot(prefix, storageFor(prefix)))?.iteration, 9);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { candidatesFor, parseBackendChoice, wasmThreadsFor } from '../../../trainer/backend/choice.js';
-import { UsageError } from '../../../trainer/errors.js';
+import { UsageError } from '../../../trainer/contract/errors.js';
 import { glogLine } from '../../../trainer/glog.js';
 
 describe('parseBackendChoice', () => {

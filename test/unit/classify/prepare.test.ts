@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { floatImage, resizeBilinear } from '../../../trainer/classify/image.js';
 import { type Mean, meanFromBlob, meanFromValues, meanPlane } from '../../../trainer/classify/mean.js';
 import { cropBatch, defaultImageDims, parseImageDims } from '../../../trainer/classify/prepare.js';
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 
 const INPUT = { channels: 2, height: 2, width: 2 };
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 
 import fc from 'fast-check';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 
 /** fast-check's parameters: the given run count (or BREWERY_FUZZ_RUNS) and a fixed seed. */
 export function fuzzParameters(runs: number): fc.Parameters<unknown> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import {
   assertClose,
   buildFromEditedSpec,
@@ -48,8 +48,14 @@ describe('BatchNorm', () => {
       layer.blobs.map((b) => b.shape),
       [[3], [3], [1]],
     );
-    assert.ok(layer.blobs.every((b) => !b.trainable));
-    assert.ok(layer.blobs.every((b) => b.dataSync().every((v) => v === 0)));
+    assert.deepEqual(
+      layer.blobs.map((b) => b.trainable),
+      [false, false, false],
+    );
+    assert.deepEqual(
+      layer.blobs.map((b) => [...b.dataSync()]),
+      [[0, 0, 0], [0, 0, 0], [0]],
+    );
   });
 
   it('normalises with the batch statistics at TRAIN and accumulates them as Caffe does', () => {

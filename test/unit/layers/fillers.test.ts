@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import { fanInOut, fillBlob } from '../../../trainer/net/fillers.js';
 import { VarianceNorm } from '../../../trainer/proto/messages.js';
 import { Rng } from '../../../trainer/rng.js';

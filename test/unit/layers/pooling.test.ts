@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import type { PoolingParameter } from '../../../trainer/proto/messages.js';
 import {
   assertClose,
@@ -164,12 +164,12 @@ describe('Pooling', () => {
   // Step 1e-2 on inputs spaced 0.1 apart: no window changes its winner, so MAX is linear around each point.
   it('passes the gradient check for MAX with pad and round-up (step 1e-2, tolerance 1e-3)', () => {
     const layer = pooling([1, 2, 5, 6], { kernelSize: 3, stride: 2, pad: 1 });
-    assert.ok(checkGradients(layer, [distinct([1, 2, 5, 6], 3)], { step: 1e-2, tolerance: 1e-3 }) === 60);
+    assert.equal(checkGradients(layer, [distinct([1, 2, 5, 6], 3)], { step: 1e-2, tolerance: 1e-3 }), 60);
   });
 
   it('passes the gradient check for AVE with pad and round-up (step 1e-2, tolerance 1e-3)', () => {
     const layer = pooling([1, 2, 6, 5], { pool: AVE, kernelSize: 3, stride: 2, pad: 1 });
-    assert.ok(checkGradients(layer, [seeded([1, 2, 6, 5], 4)], { step: 1e-2, tolerance: 1e-3 }) === 60);
+    assert.equal(checkGradients(layer, [seeded([1, 2, 6, 5], 4)], { step: 1e-2, tolerance: 1e-3 }), 60);
   });
 
   it('rejects a zero kernel at set-up, naming the layer and the field', () => {

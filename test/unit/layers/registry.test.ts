@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import { createLayer, registeredLayerTypes, registerLayer } from '../../../trainer/net/layers/index.js';
 import { Rng } from '../../../trainer/rng.js';
 import { layerSpecFor } from './support.js';

@@ -1,6 +1,7 @@
-// Reads the numbers a person reads in a `caffe train` log (CAFFE_FACTS §6.2): the test passes with
-// their outputs, and the loss of each display line. Matches on the message text only, as Caffe's own
-// tools/extra/parse_log.py does, so the glog prefix and source line numbers may be anything.
+// Reads the numbers a person reads in a `caffe train` log (Solver::Step and Solver::Test in BVLC/caffe
+// src/caffe/solver.cpp): the test passes with their outputs, and the loss of each display line. Matches on
+// the message text only, as Caffe's own tools/extra/parse_log.py does, so the glog prefix and source line
+// numbers may be anything.
 
 export interface TestPass {
   iteration: number;

@@ -56,7 +56,7 @@ describe('caffe describe on CaffeNet', () => {
     assert.match(test.stdout, /outputs: accuracy, loss/);
   });
 
-  it('has the parameter blob shapes of the facts', () => {
+  it('has the parameter blob shapes of BVLC/caffe models/bvlc_reference_caffenet', () => {
     const spec = buildNetSpec(parseNetPrototxt(readModel(TRAIN_VAL), TRAIN_VAL), { phase: Phase.TRAIN });
     assert.deepEqual(
       paramBlobs(spec).map((b) => `${b.layer}:${b.shape.join('x')}`),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import {
   buildNetSpec,
   insertSplits,

@@ -34,7 +34,10 @@ describe('MiniCaffeNet', () => {
     assert.deepEqual(train.blobShapes.get('pool5'), [32, 32, 3, 3]);
     assert.deepEqual(train.blobShapes.get('fc8'), [32, 10]);
     const test = buildNetSpec(net, { phase: Phase.TEST });
-    assert.ok(test.layers.some((l) => l.type === 'Accuracy'));
+    assert.ok(
+      test.layers.map((l) => l.type).includes('Accuracy'),
+      `TEST layers: ${test.layers.map((l) => l.type).join(', ')}`,
+    );
   });
 
   it('is small: under 100,000 parameters', () => {

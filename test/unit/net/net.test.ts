@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import { feedTiny, netFrom, seededValues, TINY_NET, tf } from './support.js';
 
 /** Direct computation of the tiny net's loss from its blobs and images, in float64 loops. */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import { decodeNetParameter, encodeNetParameter } from '../../../trainer/proto/index.js';
 import { feedTiny, netFrom, TINY_NET, tf } from './support.js';
 

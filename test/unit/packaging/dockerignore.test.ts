@@ -35,6 +35,6 @@ describe('DockerIgnore', () => {
     assert.equal(ignore.excludes('trainer/models/lenet/solver.prototxt'), false);
     assert.equal(ignore.excludes('test/unit/a.ts'), true);
     assert.equal(ignore.excludes('.git/HEAD'), true);
-    assert.equal(ignore.excludes('./trainer/errors.ts'), false);
+    assert.equal(ignore.excludes('./trainer/contract/errors.ts'), false);
   });
 });

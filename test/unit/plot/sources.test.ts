@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import { readCurves } from '../../../trainer/plot/sources.js';
 import type { ProgressRecord } from '../../../trainer/train/snapshots.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { BadInputError, ExitCode } from '../../../trainer/errors.js';
+import { BadInputError, ExitCode } from '../../../trainer/contract/errors.js';
 import { buildNetSpec, checkWeightsMatch } from '../../../trainer/net/spec/index.js';
 import {
   decodeBlobProto,

@@ -1,5 +1,5 @@
-// The byte test vectors of the Caffe facts (§1.0), produced by the official protobuf runtime from
-// caffe.proto: each is encoded from its message and decoded back to it.
+// Byte test vectors produced by the official protobuf runtime from caffe.proto (BVLC/caffe
+// src/caffe/proto/caffe.proto): each is encoded from its message and decoded back to it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 

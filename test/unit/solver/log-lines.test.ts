@@ -79,7 +79,7 @@ describe('logLines', () => {
     ]);
   });
 
-  it("matches CAFFE_FACTS §6.2's CaffeNet test output lines", () => {
+  it("matches the test output lines of Caffe's Solver::Test (src/caffe/solver.cpp) for CaffeNet", () => {
     assert.equal(
       logLines.testOutput(0, { name: 'accuracy', value: 0.001, lossWeight: 0 }).message,
       '    Test net output #0: accuracy = 0.001',

@@ -6,7 +6,8 @@ import { formatFloat } from '../../../trainer/solver/log-lines.js';
 import { learningRate } from '../../../trainer/solver/lr-policy.js';
 import { assertClose, referenceRate } from './reference.js';
 
-// Every policy over a spread of iterations, against the Float64 reference of CAFFE_FACTS §4.3.
+// Every policy over a spread of iterations, against the Float64 reference of SGDSolver::GetLearningRate
+// (BVLC/caffe src/caffe/solvers/sgd_solver.cpp).
 const policies = [
   { lrPolicy: 'fixed', baseLr: 0.01 },
   { lrPolicy: 'step', baseLr: 0.01, gamma: 0.1, stepsize: 7 },

@@ -1,5 +1,6 @@
-// A direct, plain-number (Float64) reading of CAFFE_FACTS §4, written apart from trainer/solver so the
-// tests compare two independent implementations. Deliberately simple: arrays of numbers, no tfjs.
+// A direct, plain-number (Float64) reading of Caffe's solvers (BVLC/caffe src/caffe/solvers/*_solver.cpp),
+// written apart from trainer/solver so the tests compare two independent implementations. Deliberately
+// simple: arrays of numbers, no tfjs.
 
 export interface ReferenceSettings {
   type: 'SGD' | 'Nesterov' | 'AdaGrad' | 'RMSProp' | 'AdaDelta' | 'Adam';
@@ -26,7 +27,7 @@ export interface ReferenceParam {
   decayMult: number;
 }
 
-/** §4.3, returning the rate and the new current_step. */
+/** SGDSolver::GetLearningRate (sgd_solver.cpp), returning the rate and the new current_step. */
 export function referenceRate(s: ReferenceSettings, iter: number, currentStep: number): [number, number] {
   const gamma = s.gamma ?? 0;
   const power = s.power ?? 0;
@@ -49,7 +50,7 @@ export function referenceRate(s: ReferenceSettings, iter: number, currentStep: n
   throw new Error(`reference: unknown policy ${s.lrPolicy}`);
 }
 
-/** §4.1 step 6 and §4.2/§4.4 on plain arrays. */
+/** Solver::Step's update (solver.cpp) and each solver's ComputeUpdateValue, on plain arrays. */
 export class ReferenceSolver {
   iter = 0;
   currentStep = 0;

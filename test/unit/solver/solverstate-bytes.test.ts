@@ -1,5 +1,6 @@
-// The solver state through trainer/proto's binary codec: the bytes Caffe writes (CAFFE_FACTS §1.0 test
-// vector) and back, so a .solverstate crosses between Caffe and us unchanged.
+// The solver state through trainer/proto's binary codec: the bytes Caffe writes
+// (SGDSolver::SnapshotSolverStateToBinaryProto in BVLC/caffe src/caffe/solvers/sgd_solver.cpp; test vector)
+// and back, so a .solverstate crosses between Caffe and us unchanged.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 

@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../../trainer/errors.js';
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import {
   fromSolverStateMessage,
   type LogLine,

@@ -13,7 +13,8 @@ before(async () => {
 });
 
 // Each solver type, driven one parameter at a time through applyUpdate for six updates on
-// loss = ½·Σ a·(w − c)², against the Float64 reference of CAFFE_FACTS §4.2/§4.4.
+// loss = ½·Σ a·(w − c)², against the Float64 reference of the ComputeUpdateValue of each solver in
+// BVLC/caffe src/caffe/solvers/ (sgd_solver.cpp, nesterov_solver.cpp, adagrad_solver.cpp, ...).
 const cases: { name: string; settings: ReferenceSettings }[] = [
   { name: 'SGD with momentum', settings: { type: 'SGD', baseLr: 0.1, lrPolicy: 'fixed', momentum: 0.9 } },
   { name: 'Nesterov', settings: { type: 'Nesterov', baseLr: 0.1, lrPolicy: 'fixed', momentum: 0.9 } },

@@ -1,7 +1,8 @@
+// Which object-store failures a retry can fix.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { backoffDelay, isRetryable, withRetries } from '../../../trainer/storage/retry.js';
+import { isRetryable } from '../../../trainer/storage/retry.js';
 
 function awsError(name: string, status: number): Error {
   return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
@@ -31,74 +32,3 @@ const cases: { name: string; error: unknown; retryable: boolean }[] = [
 for (const c of cases) {
   test(c.name, () => assert.equal(isRetryable(c.error), c.retryable));
 }
-
-test('backoff doubles per attempt up to the cap, jittered within the upper half', () => {
-  const options = { attempts: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-  assert.equal(
-    backoffDelay(1, options, () => 0),
-    50,
-  );
-  assert.equal(
-    backoffDelay(1, options, () => 1),
-    100,
-  );
-  assert.equal(
-    backoffDelay(3, options, () => 1),
-    400,
-  );
-  assert.equal(
-    backoffDelay(10, options, () => 1),
-    1000,
-  );
-});
-
-test('withRetries retries throttling until success and sleeps between attempts', async () => {
-  const sleeps: number[] = [];
-  let calls = 0;
-  const result = await withRetries(
-    'get x',
-    async () => {
-      calls++;
-      if (calls < 3) throw awsError('SlowDown', 503);
-      return 'ok';
-    },
-    {
-      attempts: 5,
-      baseDelayMs: 10,
-      maxDelayMs: 100,
-      sleep: async (ms) => void sleeps.push(ms),
-      random: () => 1,
-    },
-  );
-  assert.equal(result, 'ok');
-  assert.equal(calls, 3);
-  assert.deepEqual(sleeps, [10, 20]);
-});
-
-test('withRetries gives up after the last attempt and names the operation', async () => {
-  let calls = 0;
-  await assert.rejects(
-    withRetries(
-      'get x',
-      async () => {
-        calls++;
-        throw awsError('SlowDown', 503);
-      },
-      { attempts: 3, baseDelayMs: 1, maxDelayMs: 1, sleep: async () => {} },
-    ),
-    /get x: SlowDown \(after 3 attempts\)/,
-  );
-  assert.equal(calls, 3);
-});
-
-test('withRetries does not retry an error no retry can fix', async () => {
-  let calls = 0;
-  await assert.rejects(
-    withRetries('get x', async () => {
-      calls++;
-      throw awsError('AccessDenied', 403);
-    }),
-    /AccessDenied/,
-  );
-  assert.equal(calls, 1);
-});

@@ -4,13 +4,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-
+import { type LiveProgress, parseLiveStatus } from '../../../trainer/contract/live-status.js';
 import type { Body } from '../../../trainer/storage/index.js';
 import { storageFor } from '../../../trainer/storage/index.js';
 import {
-  type LiveProgress,
   LiveStatusWriter,
-  parseLiveStatus,
   STATUS_INTERVAL_MS,
   WARNING_INTERVAL_MS,
 } from '../../../trainer/train/live-status.js';

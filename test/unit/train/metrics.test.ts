@@ -7,17 +7,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-
+import { parseLiveStatus } from '../../../trainer/contract/live-status.js';
+import { findLatestSnapshot } from '../../../trainer/contract/snapshots.js';
 import { buildNetSpec } from '../../../trainer/net/spec/index.js';
 import { Phase, parseNetPrototxt } from '../../../trainer/proto/index.js';
-import { parseLiveStatus } from '../../../trainer/train/live-status.js';
+import { storageFor } from '../../../trainer/storage/index.js';
 import {
   imagesPerIteration,
   metricsPort,
   outputLabels,
   ThroughputWindow,
 } from '../../../trainer/train/metrics.js';
-import { findLatestSnapshot } from '../../../trainer/train/snapshots.js';
 import { CAFFE_MAIN, TINY_NET } from '../../support/tiny-net.js';
 
 const SOLVER = `net: "net.prototxt"
@@ -203,7 +203,8 @@ describe('caffe train --metrics-port --status-file --keep-snapshots', () => {
     assert.equal(iterations.length, 2, kept.join(', '));
     assert.equal(iterations[1], last.iteration);
     assert.equal(kept.length, 6, kept.join(', '));
-    const found = await findLatestSnapshot(path.join(dir, 'snap/tiny'));
+    const prefix = path.join(dir, 'snap/tiny');
+    const found = await findLatestSnapshot(prefix, storageFor(prefix));
     assert.equal(found?.iteration, last.iteration);
   });
 });

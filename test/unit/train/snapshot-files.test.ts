@@ -1,21 +1,21 @@
 // Finding the newest complete snapshot under a prefix, and keeping only the newest K, on local files.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 
+import { findLatestSnapshot, PROGRESS_VERSION } from '../../../trainer/contract/snapshots.js';
+import { storageFor } from '../../../trainer/storage/index.js';
 import {
-  findLatestSnapshot,
-  PROGRESS_VERSION,
   type ProgressRecord,
   pruneSnapshots,
   sha256,
   snapshotPrefixOf,
   snapshotsToDelete,
 } from '../../../trainer/train/snapshots.js';
+
+const latestSnapshot = (prefix: string) => findLatestSnapshot(prefix, storageFor(prefix));
 
 let root = '';
 before(async () => {
@@ -79,7 +79,7 @@ describe('findLatestSnapshot', () => {
     await writeFile(`${prefix}_iter_026.progress.json`, '{}');
     await writeFile(`${prefix}_iter_28.progress.json.bak`, '{}');
 
-    const found = await findLatestSnapshot(prefix);
+    const found = await latestSnapshot(prefix);
     assert.ok(found);
     assert.equal(found.iteration, 4);
     assert.equal(found.caffemodel, `${prefix}_iter_4.caffemodel`);
@@ -91,8 +91,8 @@ describe('findLatestSnapshot', () => {
   it('is undefined for a folder without complete snapshots, or no folder', async () => {
     const prefix = path.join(root, 'none', 'net');
     await writeSnapshot(prefix, 2, { record: false });
-    assert.equal(await findLatestSnapshot(prefix), undefined);
-    assert.equal(await findLatestSnapshot(path.join(root, 'absent', 'net')), undefined);
+    assert.equal(await latestSnapshot(prefix), undefined);
+    assert.equal(await latestSnapshot(path.join(root, 'absent', 'net')), undefined);
   });
 
   it('works with a prefix relative to the working directory and one that ends in a slash', async () => {
@@ -101,9 +101,9 @@ describe('findLatestSnapshot', () => {
     const cwd = process.cwd();
     process.chdir(folder);
     try {
-      assert.equal((await findLatestSnapshot('snaps/'))?.solverstate, 'snaps/_iter_3.solverstate');
+      assert.equal((await latestSnapshot('snaps/'))?.solverstate, 'snaps/_iter_3.solverstate');
       await writeSnapshot(path.join(folder, 'top'), 5);
-      assert.equal((await findLatestSnapshot('top'))?.caffemodel, 'top_iter_5.caffemodel');
+      assert.equal((await latestSnapshot('top'))?.caffemodel, 'top_iter_5.caffemodel');
     } finally {
       process.chdir(cwd);
     }
@@ -196,7 +196,7 @@ describe('pruneSnapshots', () => {
       'other_iter_2.progress.json',
       'other_iter_2.solverstate',
     ]);
-    assert.equal((await findLatestSnapshot(prefix))?.iteration, 8);
+    assert.equal((await latestSnapshot(prefix))?.iteration, 8);
   });
 });
 
@@ -207,25 +207,5 @@ describe('snapshotPrefixOf', () => {
     assert.equal(snapshotPrefixOf('x/net_iter_2.caffemodel.h5'), 'x/net');
     assert.equal(snapshotPrefixOf('x/net_iter_2.json'), undefined);
     assert.equal(snapshotPrefixOf('x/net.solverstate'), undefined);
-  });
-});
-
-describe('what the operator imports', () => {
-  it('loads snapshots.js and live-status.js without loading tfjs', async () => {
-    const modules = ['snapshots.js', 'live-status.js'].map(
-      (m) => new URL(`../../../trainer/train/${m}`, import.meta.url).href,
-    );
-    const script = `
-      import { createRequire } from 'node:module';
-      ${modules.map((m) => `await import(${JSON.stringify(m)});`).join('\n')}
-      const cache = createRequire(import.meta.url).cache;
-      console.log(JSON.stringify(Object.keys(cache)));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
-    const loaded = JSON.parse(stdout) as string[];
-    assert.ok(loaded.length > 0, 'the check sees CommonJS modules (zod, protobufjs)');
-    assert.deepEqual(
-      loaded.filter((file) => file.includes('@tensorflow')),
-      [],
-    );
   });
 });

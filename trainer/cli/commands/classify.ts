@@ -22,8 +22,9 @@ import {
   type InputSize,
   parseImageDims,
 } from '../../classify/prepare.js';
+import { BadInputError, ExitCode, UsageError } from '../../contract/errors.js';
 import { decodeImage } from '../../data/images.js';
-import { BadInputError, ExitCode, UsageError } from '../../errors.js';
+import { readBytes, readText } from '../../files.js';
 import type { InputLayer } from '../../net/layers/input.js';
 import { Net } from '../../net/net.js';
 import { buildNetSpec, count, type NetSpec } from '../../net/spec/index.js';
@@ -34,7 +35,6 @@ import {
   Phase,
   parseNetPrototxt,
 } from '../../proto/index.js';
-import { readBytes, readText } from '../../proto/io.js';
 import { Rng } from '../../rng.js';
 import { formatLogLine } from '../../solver/index.js';
 import { registerCommand } from '../command.js';

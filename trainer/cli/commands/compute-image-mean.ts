@@ -1,6 +1,7 @@
 // `caffe compute_image_mean [--backend=lmdb] INPUT_DB [OUTPUT_FILE]`.
+
+import { ExitCode, UsageError } from '../../contract/errors.js';
 import { computeImageMean } from '../../data/image-mean.js';
-import { ExitCode, UsageError } from '../../errors.js';
 import { registerCommand } from '../command.js';
 import { parseFlags } from '../flags.js';
 

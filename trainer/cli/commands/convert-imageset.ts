@@ -1,6 +1,7 @@
 // `caffe convert_imageset [FLAGS] ROOTFOLDER/ LISTFILE DB_NAME`, with Caffe's flags.
+
+import { ExitCode, UsageError } from '../../contract/errors.js';
 import { convertImageset } from '../../data/convert-imageset.js';
-import { ExitCode, UsageError } from '../../errors.js';
 import { registerCommand } from '../command.js';
 import { numberFlag, parseFlags } from '../flags.js';
 

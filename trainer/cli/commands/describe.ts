@@ -2,7 +2,8 @@
 // builds the net spec as Caffe would set the net up, logs Caffe's set-up lines to stderr and prints one
 // row per layer (name, type, bottoms, tops, top shapes, learnable parameters) and the totals to stdout.
 
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../contract/errors.js';
+import { readBytes, readText } from '../../files.js';
 import { glogLine } from '../../glog.js';
 import {
   buildNetSpec,
@@ -15,7 +16,6 @@ import {
   setUpLogLines,
 } from '../../net/spec/index.js';
 import { decodeNetParameter, parseNetPrototxt } from '../../proto/index.js';
-import { readBytes, readText } from '../../proto/io.js';
 import { registerCommand } from '../command.js';
 import { dataShapeFlag, numberFlag, parseFlags, phaseFlag } from '../flags.js';
 

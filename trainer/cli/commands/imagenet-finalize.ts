@@ -1,6 +1,7 @@
 // `caffe imagenet finalize`: after all prep workers, the mean, list files and manifest.
+
+import { ExitCode, UsageError } from '../../contract/errors.js';
 import { runFinalize } from '../../data/finalize.js';
-import { ExitCode, UsageError } from '../../errors.js';
 import { registerCommand } from '../command.js';
 import { parseFlags } from '../flags.js';
 

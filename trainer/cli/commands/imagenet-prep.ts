@@ -1,8 +1,7 @@
 // `caffe imagenet prep`: one worker's share of turning an ImageNet-layout tree into LMDB shards.
 import { availableParallelism } from 'node:os';
-
+import { ExitCode, UsageError } from '../../contract/errors.js';
 import { runPrep } from '../../data/prep.js';
-import { ExitCode, UsageError } from '../../errors.js';
 import { registerCommand } from '../command.js';
 import { numberFlag, parseFlags } from '../flags.js';
 

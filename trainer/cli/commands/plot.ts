@@ -2,7 +2,7 @@
 // training and test curves as a picture, as Caffe's tools/extra/plot_training_log.py draws them. Inputs
 // are training logs, status files, progress records, or folders and snapshot prefixes of progress
 // records, local or s3://; the picture is written to --out (local or s3://).
-import { BadInputError, ExitCode, UsageError } from '../../errors.js';
+import { BadInputError, ExitCode, UsageError } from '../../contract/errors.js';
 import { chartSpec } from '../../plot/chart.js';
 import { mergeCurves, series } from '../../plot/curves.js';
 import { readCurves } from '../../plot/sources.js';

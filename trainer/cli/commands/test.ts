@@ -1,12 +1,12 @@
 // `caffe test --model=M --weights=W [--iterations=N] [--backend=B] [--level=N] [--stage=S]...`: runs the
-// TEST net N times with trained weights and prints Caffe's lines (CAFFE_FACTS §6.3) to stderr, as glog does:
-// every output element per batch, the mean loss, then every output element's mean.
+// TEST net N times with trained weights and prints Caffe's lines (test() in BVLC/caffe tools/caffe.cpp) to
+// stderr, as glog does: every output element per batch, the mean loss, then every output element's mean.
 import { initBackend } from '../../backend/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../contract/errors.js';
+import { readBytes } from '../../files.js';
 import { checkDataLayersAvailable, netSpecFromFile } from '../../net/from-file.js';
 import { Net } from '../../net/net.js';
 import { decodeNetParameter, Phase } from '../../proto/index.js';
-import { readBytes } from '../../proto/io.js';
 import { Rng } from '../../rng.js';
 import { formatFloat, formatLogLine } from '../../solver/index.js';
 import { registerCommand } from '../command.js';

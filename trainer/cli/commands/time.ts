@@ -1,11 +1,11 @@
 // `caffe time --model=M [--iterations=N] [--phase=TRAIN|TEST] [--backend=B] [--level=N] [--stage=S]...`:
 // Caffe's benchmark. Times each layer's forward and backward over N iterations and prints Caffe's lines
-// (CAFFE_FACTS §6.4) to stderr, as glog does. Data layers get random batches of their shape instead of
-// reading their databases.
+// (time() in BVLC/caffe tools/caffe.cpp) to stderr, as glog does. Data layers get random batches of their
+// shape instead of reading their databases.
 import { performance } from 'node:perf_hooks';
 
 import { initBackend } from '../../backend/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../contract/errors.js';
 import { type DataSource, RandomDataSource } from '../../net/data-source.js';
 import { externalDataLayers, netSpecFromFile } from '../../net/from-file.js';
 import { timeLayers } from '../../net/layer-timing.js';

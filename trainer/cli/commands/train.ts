@@ -1,15 +1,18 @@
 // `caffe train --solver=S [--snapshot=X.solverstate] [--weights=A.caffemodel[,B]] [--backend=B]
 // [--data-shape=C,H,W] [--metrics-port=P] [--status-file=URI] [--keep-snapshots=K] [--skip-damaged-records]`:
 // Caffe's training tool.
-// Builds the train and test nets the solver names, trains to max_iter and snapshots (CAFFE_FACTS §4.1, §5),
-// printing Caffe's lines (§6.2) to stderr. SIGTERM or SIGINT finishes the current iteration, snapshots and
-// exits 0. Optionally serves Prometheus metrics, keeps a live status record and deletes old snapshots.
+// Builds the train and test nets the solver names, trains to max_iter and snapshots (Solver::Solve and
+// Solver::Snapshot in BVLC/caffe src/caffe/solver.cpp), printing Caffe's lines to stderr. SIGTERM or
+// SIGINT finishes the current iteration, snapshots and exits 0. Optionally serves Prometheus metrics, keeps
+// a live status record and deletes old snapshots.
 import { randomInt } from 'node:crypto';
 import type { Server } from 'node:http';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 
 import { initBackend } from '../../backend/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../contract/errors.js';
+import type { LiveProgress } from '../../contract/live-status.js';
+import { readBytes, readText } from '../../files.js';
 import {
   decodeNetParameter,
   decodeSolverState,
@@ -17,7 +20,6 @@ import {
   parseSolverPrototxt,
   printSolverPrototxt,
 } from '../../proto/index.js';
-import { readBytes, readText } from '../../proto/io.js';
 import {
   fromSolverStateMessage,
   glogSink,
@@ -29,7 +31,7 @@ import {
   solverSettings,
 } from '../../solver/index.js';
 import { MIN_ITERATION_MS, paceFromEnv } from '../../test-pace.js';
-import { type LiveProgress, LiveStatusWriter } from '../../train/live-status.js';
+import { LiveStatusWriter } from '../../train/live-status.js';
 import {
   closeServer,
   imagesPerIteration,

@@ -2,7 +2,8 @@
 // and `caffe upgrade_solver_proto_text IN OUT`. Each reads a file as written, upgrades legacy forms
 // (V1 layers, input fields, solver_type, ...) and writes the current form.
 
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../contract/errors.js';
+import { readBytes, readText, writeBytes, writeText } from '../../files.js';
 import { glogLine } from '../../glog.js';
 import {
   decodeNetParameter,
@@ -14,7 +15,6 @@ import {
   upgradeNetParameter,
   upgradeSolverParameter,
 } from '../../proto/index.js';
-import { readBytes, readText, writeBytes, writeText } from '../../proto/io.js';
 import { registerCommand } from '../command.js';
 import { parseFlags } from '../flags.js';
 

@@ -3,7 +3,7 @@
 // top: the accuracy of each class.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer } from './layer.js';
 import { canonicalAxis, countOf, positiveInt } from './params.js';

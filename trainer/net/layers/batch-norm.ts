@@ -6,7 +6,7 @@
 // at TEST) it normalises with blobs[0] / blobs[2] and blobs[1] / blobs[2].
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import { Phase } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer } from './layer.js';

@@ -2,7 +2,7 @@
 // the same thing for non-negative axes.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { LayerSpec } from '../spec/types.js';
 import { atLeast, exactly, Layer } from './layer.js';
 import { canonicalAxis } from './params.js';

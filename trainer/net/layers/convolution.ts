@@ -3,7 +3,7 @@
 // as (num_output). The computation runs as tf.conv2d on NHWC, one call per group.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { ConvolutionParameter } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer, type LayerContext } from './layer.js';

@@ -2,7 +2,7 @@
 // dropout, so TEST is the identity). The mask comes from the net's seedable Rng, not from tfjs's.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import { Phase } from '../../proto/messages.js';
 import type { Rng } from '../../rng.js';
 import type { LayerSpec } from '../spec/types.js';

@@ -2,7 +2,7 @@
 // for every top; or one per top). Constant tops are made once; random ones are redrawn at every forward.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { FillerParameter } from '../../proto/messages.js';
 import type { Rng } from '../../rng.js';
 import { fillBlob } from '../fillers.js';

@@ -1,7 +1,7 @@
 // Eltwise: element-wise SUM (with optional per-bottom coefficients), PROD or MAX of equally shaped bottoms.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import { EltwiseOp } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';
 import { atLeast, exactly, Layer } from './layer.js';

@@ -2,7 +2,7 @@
 // input that was never fed reads as zeros, as in `caffe time`.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { LayerSpec } from '../spec/types.js';
 import { atLeast, exactly, Layer } from './layer.js';
 import { registerLayer } from './registry.js';

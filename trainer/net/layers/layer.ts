@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import './tfjs-gradients.js';
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { FillerParameter } from '../../proto/messages.js';
 import type { Rng } from '../../rng.js';
 import { fillBlob } from '../fillers.js';

@@ -5,7 +5,7 @@
 // every backend (no LRN kernel, no transposes).
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import { NormRegion } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer } from './layer.js';

@@ -1,7 +1,7 @@
 // Reading and checking layer parameters at set-up: proto2 leaves unset fields undefined, so each reader
 // applies caffe.proto's default and rejects values Caffe would reject, naming the field.
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 
 /** A non-negative integer field (uint32 in caffe.proto). */
 export function nonNegativeInt(

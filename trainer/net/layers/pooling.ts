@@ -3,7 +3,7 @@
 // pooling produces exactly that size, and AVE is rescaled to Caffe's divisor.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { PoolingParameter } from '../../proto/messages.js';
 import { PoolMethod } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';

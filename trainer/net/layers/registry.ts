@@ -1,6 +1,6 @@
 // Layer type name → layer factory, as in Caffe's LayerRegistry. Each layer file registers itself at its
 // bottom when imported; trainer/net/layers/index.ts imports them all.
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { LayerSpec } from '../spec/types.js';
 import type { Layer, LayerContext } from './layer.js';
 

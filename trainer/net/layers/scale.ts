@@ -3,7 +3,7 @@
 // optional bias (bias_term) is a learned blob of s's shape.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer, type LayerContext } from './layer.js';
 import { canonicalAxis } from './params.js';

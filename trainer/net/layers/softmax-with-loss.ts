@@ -4,7 +4,7 @@
 // (a scalar), and optionally the probabilities.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { LossParameter } from '../../proto/messages.js';
 import { NormalizationMode } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';

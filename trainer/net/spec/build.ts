@@ -1,6 +1,6 @@
 // NetParameter + NetState → NetSpec: filter the layers, insert splits, then set every layer up in order,
 // checking its blob counts and parameters and computing its top and parameter shapes.
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { LayerParameter, NetParameter } from '../../proto/index.js';
 import { describeLayer, filterLayers, type NetStateInput } from './filter.js';
 import { shapeRuleFor } from './registry.js';

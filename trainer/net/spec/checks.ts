@@ -1,5 +1,5 @@
 // Parameter checks shared by the shape rules. Errors name the field and say what was expected and received.
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { SetUpContext, Shape } from './types.js';
 
 export function fail(context: SetUpContext, message: string): never {
@@ -38,9 +38,4 @@ export function expectAxes(context: SetUpContext, shape: Shape, axes: number, wh
 
 export function formatShape(shape: Shape): string {
   return shape.length === 0 ? '(scalar)' : shape.join('x');
-}
-
-/** The one bottom shape of single-input layers. */
-export function firstBottom(context: SetUpContext): Shape {
-  return context.bottomShapes[0]!;
 }

@@ -1,5 +1,5 @@
 // Which layers a net has for a NetState (phase, level, stages): Caffe's include/exclude rules.
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { LayerParameter, NetParameter, NetStateRule } from '../../proto/index.js';
 
 export interface NetStateInput {

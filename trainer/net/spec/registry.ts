@@ -1,5 +1,5 @@
 // Layer type name → shape rule. Each rule file registers itself when imported (see rules/index.ts).
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { ShapeRule } from './types.js';
 
 const rules = new Map<string, ShapeRule>();

@@ -1,7 +1,7 @@
 // Caffe's insert_splits: a top read by more than one bottom gets a Split layer right after its producer,
 // named `<blob>_<layer>_<topIndex>_split`, whose tops `<blob>_<layer>_<topIndex>_split_<k>` feed the readers
 // in order. A loss weight on the original top moves to the first split top.
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { LayerParameter } from '../../proto/index.js';
 
 /** The Split layers insertSplits made (as opposed to Split layers written in the prototxt). */

@@ -1,7 +1,7 @@
 // Caffe's CopyTrainedLayersFrom checks: source layers are matched to the net by name (unmatched ones are
 // ignored), and every matched layer must have the same number of blobs with the same shapes. A legacy
 // blob (num/channels/height/width) matches a shape left-padded with 1s to 4 axes.
-import { BadInputError } from '../../errors.js';
+import { BadInputError } from '../../contract/errors.js';
 import type { BlobProto, NetParameter } from '../../proto/index.js';
 import { formatTopShape } from './log.js';
 import { count, type NetSpec, type Shape } from './types.js';

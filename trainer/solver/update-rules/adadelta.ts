@@ -1,5 +1,6 @@
-// AdaDelta (CAFFE_FACTS §4.4), with `momentum` as the decay ρ. History slot 0 is the running mean of g²,
-// slot 1 the running mean of squared updates; a .solverstate holds all slot-0 blobs, then all slot-1 blobs.
+// AdaDelta (BVLC/caffe src/caffe/solvers/adadelta_solver.cpp), with `momentum` as the decay ρ. History slot
+// 0 is the running mean of g², slot 1 the running mean of squared updates; a .solverstate holds all slot-0
+// blobs, then all slot-1 blobs.
 import * as tf from '@tensorflow/tfjs-core';
 
 import { axpby, registerUpdateRule, scalar, type UpdateInput, type UpdateStep } from './registry.js';

@@ -1,4 +1,5 @@
-// AdaGrad (CAFFE_FACTS §4.4): H ← H + g²; step = local_rate · g / (√H + delta).
+// AdaGrad (BVLC/caffe src/caffe/solvers/adagrad_solver.cpp): H ← H + g²; step = local_rate · g / (√H +
+// delta).
 import * as tf from '@tensorflow/tfjs-core';
 
 import { registerUpdateRule, scalar, type UpdateInput, type UpdateStep } from './registry.js';

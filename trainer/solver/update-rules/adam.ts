@@ -1,5 +1,5 @@
-// Adam (CAFFE_FACTS §4.4): β1 = momentum, β2 = momentum2, ε = delta. History slot 0 is m, slot 1 is v;
-// a .solverstate holds every m, then every v.
+// Adam (BVLC/caffe src/caffe/solvers/adam_solver.cpp): β1 = momentum, β2 = momentum2, ε = delta. History
+// slot 0 is m, slot 1 is v; a .solverstate holds every m, then every v.
 import * as tf from '@tensorflow/tfjs-core';
 
 import { axpby, registerUpdateRule, scalar, type UpdateInput, type UpdateStep } from './registry.js';

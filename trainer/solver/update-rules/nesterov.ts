@@ -1,5 +1,5 @@
-// Nesterov's accelerated gradient (CAFFE_FACTS §4.4): the step looks ahead along the new velocity,
-// step = (1 + momentum)·V_new − momentum·V_old.
+// Nesterov's accelerated gradient (BVLC/caffe src/caffe/solvers/nesterov_solver.cpp): the step looks ahead
+// along the new velocity, step = (1 + momentum)·V_new − momentum·V_old.
 import { axpby, registerUpdateRule, type UpdateInput, type UpdateStep } from './registry.js';
 
 export function nesterovStep({ diff, history, localRate, settings }: UpdateInput): UpdateStep {

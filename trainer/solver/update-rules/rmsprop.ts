@@ -1,4 +1,5 @@
-// RMSProp (CAFFE_FACTS §4.4): MS ← rms_decay·MS + (1 − rms_decay)·g²; step = local_rate · g / (√MS + delta).
+// RMSProp (BVLC/caffe src/caffe/solvers/rmsprop_solver.cpp): MS ← rms_decay·MS + (1 − rms_decay)·g²; step =
+// local_rate · g / (√MS + delta).
 import * as tf from '@tensorflow/tfjs-core';
 
 import { axpby, registerUpdateRule, scalar, type UpdateInput, type UpdateStep } from './registry.js';

@@ -1,4 +1,4 @@
-// SGD with momentum (CAFFE_FACTS §4.2): V ← momentum·V + local_rate·g; W ← W − V.
+// SGD with momentum (BVLC/caffe src/caffe/solvers/sgd_solver.cpp): V ← momentum·V + local_rate·g; W ← W − V.
 import { axpby, registerUpdateRule, type UpdateInput, type UpdateStep } from './registry.js';
 
 export function sgdStep({ diff, history, localRate, settings }: UpdateInput): UpdateStep {

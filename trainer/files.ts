@@ -1,8 +1,7 @@
-// Reading and writing Caffe's files by path or s3:// URI, for the command-line layer. The rest of proto/
-// works on text and bytes only.
-
-import { BadInputError } from '../errors.js';
-import { storageFor } from '../storage/index.js';
+// Reading and writing whole files by path or s3:// URI, for the commands: a missing input file is bad
+// input. proto/ works on text and bytes only.
+import { BadInputError } from './contract/errors.js';
+import { storageFor } from './storage/index.js';
 
 export async function readBytes(uri: string): Promise<Uint8Array> {
   try {
