@@ -200,108 +200,152 @@ function podEnded(
   spec: CaffeTrainingJobSpec,
   pod: TrainerPodView | undefined,
 ): Verdict {
-  const name = input.status.pod ?? '';
+  const ended: EndedPod = {
+    name: input.status.pod ?? '',
+    finishedAt: pod?.finishedAt,
+    policy: { ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy },
+  };
   const end: PodEnd = pod?.end ?? {
     kind: 'Disrupted',
     reason: 'Other',
     message: 'the pod disappeared before the operator saw it end',
   };
-  const policy = { ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy };
   switch (end.kind) {
     case 'Completed':
-      return {
-        ...failedOrDone('Succeeded'),
-        events: [event('Normal', 'Succeeded', 'Complete', `${name} finished training`)],
-        releaseCurrent: true,
-      };
+      return podCompleted(ended);
     case 'BadInput':
-      return {
-        ...failed(
-          'BadInput',
-          `${name} exited with code ${end.exitCode} (bad input, not retried): ${end.message}`,
-        ),
-        releaseCurrent: true,
-      };
-    case 'Disrupted': {
-      const total = (input.status.disruptions?.total ?? 0) + 1;
-      const byReason = { ...input.status.disruptions?.byReason };
-      byReason[end.reason] = (byReason[end.reason] ?? 0) + 1;
-      const counted = { status: { disruptions: { total, byReason } }, counted: { disruption: end.reason } };
-      const note = `${name} was disrupted (${end.reason}): ${end.message}`;
-      if (total > policy.maxDisruptions) {
-        return {
-          ...failed(
-            'DisruptionsExhausted',
-            `${note}; that is ${total} disruptions, more than maxDisruptions ${policy.maxDisruptions}`,
-          ),
-          ...counted,
-          releaseCurrent: true,
-        };
-      }
-      if (spec.suspend) {
-        return {
-          phase: 'Suspended',
-          running: {
-            status: 'False',
-            reason: 'Suspended',
-            message: 'suspended; set suspend to false to resume',
-          },
-          status: { ...counted.status, pod: undefined },
-          counted: counted.counted,
-          events: [event('Normal', 'Suspended', 'Suspend', `${name} stopped; the job is suspended`)],
-          releaseCurrent: true,
-        };
-      }
-      const withCounts: TrainingInput = { ...input, status: { ...input.status, ...counted.status } };
-      const next = startPod(withCounts, spec, 'Restarting', event('Warning', 'Disrupted', 'Restart', note));
-      return {
-        ...next,
-        status: { ...next.status, ...counted.status },
-        counted: counted.counted,
-        releaseCurrent: true,
-      };
-    }
-    case 'Failed': {
-      const restarts = (input.status.restarts ?? 0) + 1;
-      const note = `${name} failed${end.exitCode !== undefined ? ` with exit code ${end.exitCode}` : ''}: ${end.message}`;
-      if (restarts > policy.maxRestarts) {
-        return {
-          ...failed('RestartsExhausted', `${note}; no restarts left (maxRestarts ${policy.maxRestarts})`),
-          releaseCurrent: true,
-        };
-      }
-      const backoffMs = backoffDelay(restarts, {
-        baseMs: policy.backoffSeconds * 1000,
-        maxMs: policy.maxBackoffSeconds * 1000,
-      });
-      const since = pod?.finishedAt?.getTime() ?? input.now.getTime();
-      const left = since + backoffMs - input.now.getTime();
-      if (left > 0) {
-        return {
-          phase: 'Restarting',
-          running: {
-            status: 'False',
-            reason: 'BackOff',
-            message: `${note}; restart ${restarts} of ${policy.maxRestarts} in ${Math.ceil(left / 1000)}s`,
-          },
-          requeueAfterMs: left,
-        };
-      }
-      const withCounts: TrainingInput = { ...input, status: { ...input.status, restarts } };
-      const next = startPod(
-        withCounts,
-        spec,
-        'Restarting',
-        event('Warning', 'Failed', 'Restart', `${note}; restart ${restarts} of ${policy.maxRestarts}`),
-      );
-      return {
-        ...next,
-        status: { ...next.status, restarts },
-        counted: { restart: true },
-        releaseCurrent: true,
-      };
-    }
+      return podHadBadInput(ended, end);
+    case 'Disrupted':
+      return podDisrupted(input, spec, ended, end);
+    case 'Failed':
+      return podFailed(input, spec, ended, end);
   }
+}
+
+/** What podEnded's decisions share about the pod that ended. */
+interface EndedPod {
+  name: string;
+  finishedAt: Date | undefined;
+  policy: typeof DEFAULT_RESTART_POLICY;
+}
+
+/** Training reached max_iter: the job succeeded. */
+function podCompleted({ name }: EndedPod): Verdict {
+  return {
+    ...failedOrDone('Succeeded'),
+    events: [event('Normal', 'Succeeded', 'Complete', `${name} finished training`)],
+    releaseCurrent: true,
+  };
+}
+
+/** The trainer said its input can never work: the job fails at once, with no retry. */
+function podHadBadInput({ name }: EndedPod, end: Extract<PodEnd, { kind: 'BadInput' }>): Verdict {
+  return {
+    ...failed(
+      'BadInput',
+      `${name} exited with code ${end.exitCode} (bad input, not retried): ${end.message}`,
+    ),
+    releaseCurrent: true,
+  };
+}
+
+/**
+ * Preempted, evicted, its node lost, or vanished: counted as a disruption, never against the restart
+ * budget. Fails the job past maxDisruptions, stops when suspended, and otherwise resumes at once.
+ */
+function podDisrupted(
+  input: TrainingInput,
+  spec: CaffeTrainingJobSpec,
+  { name, policy }: EndedPod,
+  end: Extract<PodEnd, { kind: 'Disrupted' }>,
+): Verdict {
+  const total = (input.status.disruptions?.total ?? 0) + 1;
+  const byReason = { ...input.status.disruptions?.byReason };
+  byReason[end.reason] = (byReason[end.reason] ?? 0) + 1;
+  const counted = { status: { disruptions: { total, byReason } }, counted: { disruption: end.reason } };
+  const note = `${name} was disrupted (${end.reason}): ${end.message}`;
+  if (total > policy.maxDisruptions) {
+    return {
+      ...failed(
+        'DisruptionsExhausted',
+        `${note}; that is ${total} disruptions, more than maxDisruptions ${policy.maxDisruptions}`,
+      ),
+      ...counted,
+      releaseCurrent: true,
+    };
+  }
+  if (spec.suspend) {
+    return {
+      phase: 'Suspended',
+      running: {
+        status: 'False',
+        reason: 'Suspended',
+        message: 'suspended; set suspend to false to resume',
+      },
+      status: { ...counted.status, pod: undefined },
+      counted: counted.counted,
+      events: [event('Normal', 'Suspended', 'Suspend', `${name} stopped; the job is suspended`)],
+      releaseCurrent: true,
+    };
+  }
+  const withCounts: TrainingInput = { ...input, status: { ...input.status, ...counted.status } };
+  const next = startPod(withCounts, spec, 'Restarting', event('Warning', 'Disrupted', 'Restart', note));
+  return {
+    ...next,
+    status: { ...next.status, ...counted.status },
+    counted: counted.counted,
+    releaseCurrent: true,
+  };
+}
+
+/**
+ * The trainer failed: counted against maxRestarts. Fails the job when none are left, waits out the
+ * backoff since the pod finished, then starts the next attempt.
+ */
+function podFailed(
+  input: TrainingInput,
+  spec: CaffeTrainingJobSpec,
+  { name, finishedAt, policy }: EndedPod,
+  end: Extract<PodEnd, { kind: 'Failed' }>,
+): Verdict {
+  const restarts = (input.status.restarts ?? 0) + 1;
+  const note = `${name} failed${end.exitCode !== undefined ? ` with exit code ${end.exitCode}` : ''}: ${end.message}`;
+  if (restarts > policy.maxRestarts) {
+    return {
+      ...failed('RestartsExhausted', `${note}; no restarts left (maxRestarts ${policy.maxRestarts})`),
+      releaseCurrent: true,
+    };
+  }
+  const backoffMs = backoffDelay(restarts, {
+    baseMs: policy.backoffSeconds * 1000,
+    maxMs: policy.maxBackoffSeconds * 1000,
+  });
+  const since = finishedAt?.getTime() ?? input.now.getTime();
+  const left = since + backoffMs - input.now.getTime();
+  if (left > 0) {
+    return {
+      phase: 'Restarting',
+      running: {
+        status: 'False',
+        reason: 'BackOff',
+        message: `${note}; restart ${restarts} of ${policy.maxRestarts} in ${Math.ceil(left / 1000)}s`,
+      },
+      requeueAfterMs: left,
+    };
+  }
+  const withCounts: TrainingInput = { ...input, status: { ...input.status, restarts } };
+  const next = startPod(
+    withCounts,
+    spec,
+    'Restarting',
+    event('Warning', 'Failed', 'Restart', `${note}; restart ${restarts} of ${policy.maxRestarts}`),
+  );
+  return {
+    ...next,
+    status: { ...next.status, restarts },
+    counted: { restart: true },
+    releaseCurrent: true,
+  };
 }
 
 /** No pod yet (or the job was suspended): start one when the data and prototxts are there. */

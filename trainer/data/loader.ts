@@ -66,15 +66,17 @@ export interface Batch {
   shape: [number, number, number, number];
 }
 
-interface Pending {
-  batch: Promise<Batch>;
+/** A batch, and where the loader stands after it. */
+interface Prepared {
+  batch: Batch;
   position: LoaderPosition;
 }
 
 export class DataLoader {
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, { resolve(b: Batch): void; reject(e: Error): void }>();
-  private readonly queue: Pending[] = [];
+  /** Batches being prepared, in the order next() returns them: `prefetch` of them at a time. */
+  private readonly queue: Promise<Prepared>[] = [];
   private readonly rng: Rng;
   private cursor: Omit<LoaderPosition, 'rng' | 'batches'>;
   private batches: number;
@@ -82,7 +84,8 @@ export class DataLoader {
     | { part: SourcePart; index: number; order: Uint32Array | undefined; unreadable: number }
     | undefined;
   private readonly opening = new Map<number, Promise<SourcePart>>();
-  private gathering: Promise<unknown> = Promise.resolve();
+  /** Records are gathered for one batch at a time, in order; the decoding runs on the workers in parallel. */
+  private readonly gathering = new InOrder();
   private lastPosition: LoaderPosition;
   private nextJob = 0;
   private readonly prefetch: number;
@@ -172,8 +175,8 @@ export class DataLoader {
     while (this.queue.length < this.prefetch) this.queue.push(this.prepare());
     const pending = this.queue.shift()!;
     this.queue.push(this.prepare());
-    const batch = await pending.batch;
-    this.lastPosition = pending.position;
+    const { batch, position } = await pending;
+    this.lastPosition = position;
     return batch;
   }
 
@@ -195,30 +198,29 @@ export class DataLoader {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
-    await this.gathering.catch(() => {});
+    await this.gathering.idle();
     await this.current?.part.release();
     for (const opening of this.opening.values()) await (await opening.catch(() => undefined))?.release();
     this.failAll(new Error('the loader was closed'));
   }
 
-  /** Gathers the next batch's records (in order, one batch at a time) and hands them to a worker. */
-  private prepare(): Pending {
-    const gathered = this.gathering.then(() => this.gather());
-    this.gathering = gathered;
-    // The position is known once gathering is done; it is read only after the batch resolves.
-    const pending: Pending = { batch: undefined as unknown as Promise<Batch>, position: this.lastPosition };
-    pending.batch = gathered.then(({ job, position }) => {
-      pending.position = position;
-      return new Promise<Batch>((resolve, reject) => {
-        this.waiting.set(job.id, { resolve, reject });
-        const out = this.spare.pop();
-        if (out) job.out = out;
-        const transfer = [...job.items.map((b) => b.buffer as ArrayBuffer), ...(out ? [out] : [])];
-        this.workers[job.id % this.workers.length]!.postMessage(job, [...new Set(transfer)]);
-      });
+  /** Gathers the next batch's records (in order, one batch at a time) and has a worker decode them. */
+  private prepare(): Promise<Prepared> {
+    const prepared = this.gathering
+      .run(() => this.gather())
+      .then(async ({ job, position }) => ({ batch: await this.decode(job), position }));
+    return awaitedLater(prepared);
+  }
+
+  /** Hands a batch's records to a worker thread; resolves with the batch it makes of them. */
+  private decode(job: WorkerJob): Promise<Batch> {
+    return new Promise<Batch>((resolve, reject) => {
+      this.waiting.set(job.id, { resolve, reject });
+      const out = this.spare.pop();
+      if (out) job.out = out;
+      const transfer = [...job.items.map((b) => b.buffer as ArrayBuffer), ...(out ? [out] : [])];
+      this.workers[job.id % this.workers.length]!.postMessage(job, [...new Set(transfer)]);
     });
-    pending.batch.catch(() => {}); // awaited by next(); this keeps an unread failure from crashing
-    return pending;
   }
 
   private async gather(): Promise<{ job: WorkerJob; position: LoaderPosition }> {
@@ -292,9 +294,7 @@ export class DataLoader {
     // Fetch the following part while this one is read.
     const following = partOrder[this.cursor.part + 1];
     if (following !== undefined && !this.opening.has(following)) {
-      const opening = this.source.open(following);
-      opening.catch(() => {});
-      this.opening.set(following, opening);
+      this.opening.set(following, awaitedLater(this.source.open(following)));
     }
     const order = this.options.shuffle ? permutation(part.size, new Rng(this.cursor.partSeed)) : undefined;
     this.current = { part, index, order, unreadable: 0 };
@@ -325,6 +325,40 @@ export class DataLoader {
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
   }
+}
+
+/**
+ * Runs tasks one after another, in the order given. After a failure the tasks still to run fail with it
+ * without running: a loader whose read failed is broken, and its later batches say so.
+ */
+class InOrder {
+  private last: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.last.then(task);
+    this.last = next;
+    return next;
+  }
+
+  /** Resolves once the tasks given so far have ended, failed or not. */
+  async idle(): Promise<void> {
+    await this.last.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+}
+
+/**
+ * `promise`, marked as one that is awaited later (a batch or part prepared ahead): its failure is
+ * reported where it is awaited, not as an unhandled rejection before then.
+ */
+function awaitedLater<T>(promise: Promise<T>): Promise<T> {
+  promise.then(
+    () => undefined,
+    () => undefined,
+  );
+  return promise;
 }
 
 function permutation(size: number, rng: Rng): Uint32Array {

@@ -11,7 +11,6 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 
 import { initBackend } from '../../backend/index.js';
 import { ExitCode, UsageError } from '../../contract/errors.js';
-import type { LiveProgress } from '../../contract/live-status.js';
 import { readBytes, readText } from '../../files.js';
 import {
   decodeNetParameter,
@@ -19,6 +18,7 @@ import {
   encodeNetParameter,
   parseSolverPrototxt,
   printSolverPrototxt,
+  type SolverParameter,
 } from '../../proto/index.js';
 import {
   fromSolverStateMessage,
@@ -31,17 +31,16 @@ import {
   solverSettings,
 } from '../../solver/index.js';
 import { MIN_ITERATION_MS, paceFromEnv } from '../../test-pace.js';
-import { LiveStatusWriter } from '../../train/live-status.js';
 import {
   closeServer,
   imagesPerIteration,
   metricsPort,
   serveMetrics,
-  ThroughputWindow,
   TrainingMetrics,
 } from '../../train/metrics.js';
 import { testNetSources, trainNetSource } from '../../train/net-sources.js';
 import { TrainingNets } from '../../train/nets.js';
+import { RunProgress } from '../../train/run-progress.js';
 import { listenForStop } from '../../train/signals.js';
 import {
   type ProgressRecord,
@@ -152,195 +151,176 @@ interface TrainOptions {
 }
 
 async function train(options: TrainOptions): Promise<void> {
-  const { solverFile, weightFiles, dataShape, metrics, log, info, warn } = options;
   const backend = await initBackend(options.backend);
-  const param = parseSolverPrototxt(await readText(solverFile), solverFile);
-  info('caffe.cpp:218', `Initializing solver from parameters:\n${printSolverPrototxt(param)}`);
-  const seed = (param.randomSeed ?? -1) >= 0 ? Number(param.randomSeed) : randomInt(2 ** 31);
-
-  let resume: { file: string; state: SolverStateRecord; progress: ProgressRecord | undefined } | undefined;
-  if (options.snapshot) {
-    const file = options.snapshot;
-    const bytes = await readBytes(file);
-    const message = decodeSolverState(bytes, file) as SolverStateMessage;
-    const state = fromSolverStateMessage(message, file);
-    resume = { file, state, progress: await readProgress(file, bytes) };
-  }
-
-  let damagedRecords = 0;
-  const onDamagedRecord = (message: string) => {
-    damagedRecords++;
-    warn(`Skipping damaged record #${damagedRecords}: ${message}`);
-  };
-  const nets = await TrainingNets.build(
-    trainNetSource(param, solverFile),
-    testNetSources(param, solverFile),
-    {
-      seed,
-      dataShape,
-      ...(resume?.progress ? { position: resume.progress.position } : {}),
-      ...(options.skipDamagedRecords ? { onDamagedRecord } : {}),
-    },
-  );
+  const param = await readSolver(options);
+  const resume = options.snapshot ? await readResume(options.snapshot) : undefined;
+  const damaged = damagedRecordCounter(options);
+  const nets = await buildNets(param, options, resume, damaged);
   const signals = listenForStop();
   let solver: Solver | undefined;
   try {
     // After the nets, so a missing net file is reported before a bad solver field, as Caffe does.
     const settings = solverSettings(param);
-    for (const file of weightFiles) {
-      info('caffe.cpp:250', `Finetuning from ${file}`);
-      const weights = decodeNetParameter(await readBytes(file), file);
-      for (const net of [nets.train, ...nets.tests]) {
-        for (const name of net.copyTrainedLayersFrom(weights, file).ignored) {
-          info('net.cpp:1080', `Ignoring source layer ${name}`);
-        }
-      }
-    }
-    if (resume?.state.learnedNet) {
-      const file = resume.state.learnedNet;
-      nets.train.copyTrainedLayersFrom(decodeNetParameter(await readBytes(file), file), file);
-    }
-
-    let lastLoss: number | undefined;
-    let lastSnapshotIter = -1;
-    const tests = new Map<number, ProgressRecord['tests'][number]>();
-    for (const test of resume?.progress?.tests ?? []) tests.set(test.netIndex, test);
-    const live: LiveProgress = {
-      state: 'running',
-      iteration: resume?.state.iter ?? 0,
+    await loadWeights(nets, options, resume);
+    const run = new RunProgress({
       maxIter: settings.maxIter,
-      trainLoss: 0,
-      lastLoss: 0,
-      learningRate: 0,
-      imagesPerSecond: 0,
-      tests: [],
-      ...(resume?.progress
-        ? {
-            latestSnapshot: {
-              iteration: resume.progress.iteration,
-              caffemodel: resume.progress.model.file,
-              solverstate: resume.progress.solverState.file,
-            },
-          }
-        : {}),
-    };
-    const status = options.statusFile
-      ? new LiveStatusWriter({
-          uri: options.statusFile,
-          progress: () => ({ ...live, tests: liveTests(tests) }),
-          warn,
-        })
-      : undefined;
-    // The record is first written after the first iteration, when there is a loss to report.
-    let iterated = false;
-    metrics?.runStarted({
+      imagesPerIteration: imagesPerIteration(nets.train.spec, settings.iterSize),
+      display: settings.display,
+      ...(resume ? { resumed: { iteration: resume.state.iter, progress: resume.progress } } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.statusFile ? { statusFile: options.statusFile } : {}),
+      warn: options.warn,
+    });
+    options.metrics?.runStarted({
       net: nets.train.name,
       solverType: settings.type,
       backend: backend.name,
       maxIter: settings.maxIter,
-      iteration: live.iteration,
+      iteration: run.iteration,
     });
-
-    const writer = new ProgressSnapshotWriter({
-      encodeModel: async () => encodeNetParameter(await nets.train.toNetParameter()),
-      position: () => nets.position(),
-      lastLoss: () => lastLoss ?? resume?.progress?.lastLoss,
-      tests: () => [...tests.values()],
-      onComplete: async ({ record, progressFile, seconds }) => {
-        metrics?.snapshotDone(seconds);
-        live.latestSnapshot = {
-          iteration: record.iteration,
-          caffemodel: record.model.file,
-          solverstate: record.solverState.file,
-        };
-        const prefix = snapshotPrefixOf(progressFile);
-        if (options.keepSnapshots !== undefined && prefix !== undefined) {
-          await pruneSnapshots(prefix, options.keepSnapshots, record.iteration).catch((error: unknown) =>
-            warn(`could not delete old snapshots of ${prefix}: ${(error as Error).message}`),
-          );
-        }
-        if (iterated) void status?.write();
-      },
-    });
-    const images = imagesPerIteration(nets.train.spec, settings.iterSize);
-    const throughput = new ThroughputWindow(settings.display);
-    const pace = paceFromEnv(MIN_ITERATION_MS, 'iteration', warn);
-    let iterationStart: number | undefined;
-    solver = new Solver({
-      params: nets.train.learnableParams(),
-      param,
-      trainNet: {
-        name: nets.train.name,
-        // A turn of the event loop before each pass, so a signal's handler (and a metrics scrape) runs even
-        // on a backend whose reads resolve without one (cpu).
-        forwardBackward: async () => {
-          await setImmediatePromise();
-          await pace?.next();
-          iterationStart ??= performance.now();
-          return nets.train.forwardBackward();
-        },
-        forward: () => nets.train.forward(),
-      },
-      testNets: nets.tests,
-      snapshotWriter: writer,
-      log,
-      requestedAction: () => signals.requestedAction(),
-      observer: {
-        onIteration: ({ iter, loss, smoothedLoss, rate }) => {
-          const end = performance.now();
-          const seconds = (end - (iterationStart ?? end)) / 1000;
-          iterationStart = undefined;
-          lastLoss = loss;
-          live.iteration = iter + 1;
-          live.lastLoss = loss;
-          live.trainLoss = smoothedLoss;
-          live.learningRate = rate;
-          live.imagesPerSecond = throughput.add(images, seconds);
-          metrics?.iterationDone({
-            iteration: live.iteration,
-            loss,
-            smoothedLoss,
-            learningRate: rate,
-            imagesPerSecond: live.imagesPerSecond,
-            seconds,
-          });
-          iterated = true;
-          status?.tick();
-        },
-        onTest: ({ iter, netIndex, loss, outputs }) => {
-          const result = { netIndex, iteration: iter, ...(loss === undefined ? {} : { loss }), outputs };
-          tests.set(netIndex, result);
-          metrics?.testDone(result);
-          if (iterated) void status?.write();
-        },
-        onSnapshot: ({ iter }) => {
-          lastSnapshotIter = iter;
-        },
-      },
-    });
-    info('caffe.cpp:224', 'Starting Optimization');
-    if (resume) {
-      info('caffe.cpp:226', `Resuming from ${resume.file}`);
-      const lossWindow = resume.progress?.lossWindow;
-      await solver.solve({
-        file: resume.file,
-        state: { ...resume.state, ...(lossWindow ? { lossWindow } : {}) },
-      });
-    } else {
-      await solver.solve();
-    }
+    solver = makeSolver(param, nets, run, signals, options);
+    await solve(solver, resume, options.info);
     // A stop request always leaves a snapshot, even with snapshot_after_train: false.
-    if (signals.received && lastSnapshotIter !== solver.iter) await solver.snapshot();
-    if (options.skipDamagedRecords) info(logSource, `Skipped ${damagedRecords} damaged records`);
-    if (!signals.received) log(logLines.toolOptimizationDone());
-    live.iteration = solver.iter;
-    live.state = signals.received ? 'stopped' : 'succeeded';
-    await status?.write();
+    if (signals.received && !run.hasSnapshotAt(solver.iter)) await solver.snapshot();
+    if (damaged) options.info(logSource, `Skipped ${damaged.count} damaged records`);
+    if (!signals.received) options.log(logLines.toolOptimizationDone());
+    await run.finished(solver.iter, signals.received !== undefined);
   } finally {
     signals.dispose();
     solver?.dispose();
     await nets.dispose();
   }
+}
+
+interface Resume {
+  file: string;
+  state: SolverStateRecord;
+  progress: ProgressRecord | undefined;
+}
+
+async function readSolver({ solverFile, info }: TrainOptions): Promise<SolverParameter> {
+  const param = parseSolverPrototxt(await readText(solverFile), solverFile);
+  info('caffe.cpp:218', `Initializing solver from parameters:\n${printSolverPrototxt(param)}`);
+  return param;
+}
+
+/** The solver state of --snapshot, and the progress record beside it when there is one. */
+async function readResume(file: string): Promise<Resume> {
+  const bytes = await readBytes(file);
+  const state = fromSolverStateMessage(decodeSolverState(bytes, file) as SolverStateMessage, file);
+  return { file, state, progress: await readProgress(file, bytes) };
+}
+
+/** With --skip-damaged-records: counts the records the loader skips, warning once for each. */
+function damagedRecordCounter({ skipDamagedRecords, warn }: TrainOptions) {
+  if (!skipDamagedRecords) return undefined;
+  const counter = {
+    count: 0,
+    onDamagedRecord: (message: string) => {
+      counter.count++;
+      warn(`Skipping damaged record #${counter.count}: ${message}`);
+    },
+  };
+  return counter;
+}
+
+function buildNets(
+  param: SolverParameter,
+  { solverFile, dataShape }: TrainOptions,
+  resume: Resume | undefined,
+  damaged: ReturnType<typeof damagedRecordCounter>,
+): Promise<TrainingNets> {
+  const seed = (param.randomSeed ?? -1) >= 0 ? Number(param.randomSeed) : randomInt(2 ** 31);
+  return TrainingNets.build(trainNetSource(param, solverFile), testNetSources(param, solverFile), {
+    seed,
+    dataShape,
+    ...(resume?.progress ? { position: resume.progress.position } : {}),
+    ...(damaged ? { onDamagedRecord: damaged.onDamagedRecord } : {}),
+  });
+}
+
+/** --weights into every net (fine-tuning), then a resumed run's own learned net into the train net. */
+async function loadWeights(
+  nets: TrainingNets,
+  { weightFiles, info }: TrainOptions,
+  resume: Resume | undefined,
+): Promise<void> {
+  for (const file of weightFiles) {
+    info('caffe.cpp:250', `Finetuning from ${file}`);
+    const weights = decodeNetParameter(await readBytes(file), file);
+    for (const net of [nets.train, ...nets.tests]) {
+      for (const name of net.copyTrainedLayersFrom(weights, file).ignored) {
+        info('net.cpp:1080', `Ignoring source layer ${name}`);
+      }
+    }
+  }
+  if (resume?.state.learnedNet) {
+    const file = resume.state.learnedNet;
+    nets.train.copyTrainedLayersFrom(decodeNetParameter(await readBytes(file), file), file);
+  }
+}
+
+/** The solver over the nets, telling `run` what happens and snapshotting through the progress writer. */
+function makeSolver(
+  param: SolverParameter,
+  nets: TrainingNets,
+  run: RunProgress,
+  signals: ReturnType<typeof listenForStop>,
+  { log, keepSnapshots, warn }: TrainOptions,
+): Solver {
+  const pace = paceFromEnv(MIN_ITERATION_MS, 'iteration', warn);
+  const writer = new ProgressSnapshotWriter({
+    encodeModel: async () => encodeNetParameter(await nets.train.toNetParameter()),
+    position: () => nets.position(),
+    lastLoss: () => run.lastLoss(),
+    tests: () => run.lastTests(),
+    onComplete: async ({ record, progressFile, seconds }) => {
+      run.snapshotCompleted(record, seconds);
+      const prefix = snapshotPrefixOf(progressFile);
+      if (keepSnapshots !== undefined && prefix !== undefined) {
+        await pruneSnapshots(prefix, keepSnapshots, record.iteration).catch((error: unknown) =>
+          warn(`could not delete old snapshots of ${prefix}: ${(error as Error).message}`),
+        );
+      }
+    },
+  });
+  return new Solver({
+    params: nets.train.learnableParams(),
+    param,
+    trainNet: {
+      name: nets.train.name,
+      // A turn of the event loop before each pass, so a signal's handler (and a metrics scrape) runs even
+      // on a backend whose reads resolve without one (cpu).
+      forwardBackward: async () => {
+        await setImmediatePromise();
+        await pace?.next();
+        run.passStarting();
+        return nets.train.forwardBackward();
+      },
+      forward: () => nets.train.forward(),
+    },
+    testNets: nets.tests,
+    snapshotWriter: writer,
+    log,
+    requestedAction: () => signals.requestedAction(),
+    observer: {
+      onIteration: (sample) => run.iterationDone(sample),
+      onTest: (result) => run.testDone(result),
+      onSnapshot: ({ iter }) => run.snapshotStarted(iter),
+    },
+  });
+}
+
+/** From the start, or from the resumed state with its smoothed-loss window. */
+async function solve(solver: Solver, resume: Resume | undefined, info: TrainOptions['info']): Promise<void> {
+  info('caffe.cpp:224', 'Starting Optimization');
+  if (!resume) return solver.solve();
+  info('caffe.cpp:226', `Resuming from ${resume.file}`);
+  const lossWindow = resume.progress?.lossWindow;
+  await solver.solve({
+    file: resume.file,
+    state: { ...resume.state, ...(lossWindow ? { lossWindow } : {}) },
+  });
 }
 
 /** --keep-snapshots=K: a positive integer, or undefined (keep all). */
@@ -351,16 +331,6 @@ function keepSnapshotsFlag(value: string | undefined): number | undefined {
     throw new UsageError(`--keep-snapshots: expected a whole number of at least 1, received '${value}'`);
   }
   return keep;
-}
-
-/** The status record's test results: name and value of each output (the loss weight stays in the log). */
-function liveTests(tests: Map<number, ProgressRecord['tests'][number]>): LiveProgress['tests'] {
-  return [...tests.values()]
-    .sort((a, b) => a.netIndex - b.netIndex)
-    .map(({ outputs, ...rest }) => ({
-      ...rest,
-      outputs: outputs.map(({ name, value }) => ({ name, value })),
-    }));
 }
 
 registerCommand({
