@@ -39,7 +39,12 @@ function findTests(dir) {
 }
 
 const needsCluster = (file) => /[/\\](integration|e2e)[/\\]/.test(file);
+// A compiled test whose .ts is gone (deleted or renamed since the last build) is never run: dist/ is not
+// cleaned by every build, and a stale test would pass or fail for code that no longer exists.
+const hasSource = (file) =>
+  existsSync(join(root, relative(join(root, 'dist'), file)).replace(/\.js$/, '.ts'));
 const files = findTests(join(root, 'dist'))
+  .filter(hasSource)
   .filter((f) => only === 'all' || (only === 'unit') !== needsCluster(f))
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
   .sort();
