@@ -17,8 +17,12 @@ export class Pace {
 
   /** Waits until at least `minMs` have passed since the previous call returned. */
   async next(): Promise<void> {
-    const wait = this.last + this.minMs - performance.now();
-    if (wait > 0) await sleep(wait);
+    // Node's timers count whole milliseconds on the event loop's cached clock and may fire a fraction of
+    // a millisecond early by performance.now(): wait again until the floor has really passed.
+    for (let wait = this.last + this.minMs - performance.now(); wait > 0; ) {
+      await sleep(Math.ceil(wait));
+      wait = this.last + this.minMs - performance.now();
+    }
     this.last = performance.now();
   }
 }
