@@ -64,6 +64,8 @@ export interface Batch {
   data: Float32Array;
   labels: Float32Array;
   shape: [number, number, number, number];
+  /** Why each record skipped for this batch was skipped (only when skipping damaged records). */
+  damaged?: string[];
 }
 
 interface Pending {
@@ -85,6 +87,8 @@ export class DataLoader {
   private gathering: Promise<unknown> = Promise.resolve();
   private lastPosition: LoaderPosition;
   private nextJob = 0;
+  /** Messages of records that could not be read while gathering the batch under way. */
+  private unreadRecords: string[] = [];
   private readonly prefetch: number;
   /** Batch buffers handed back by the consumer, for workers to fill again (fresh ones cost page faults). */
   private readonly spare: ArrayBuffer[] = [];
@@ -174,6 +178,8 @@ export class DataLoader {
     this.queue.push(this.prepare());
     const batch = await pending.batch;
     this.lastPosition = pending.position;
+    // Told as batches are used, not as they are prefetched, so a run counts the records it skipped.
+    for (const message of batch.damaged ?? []) this.options.onDamagedRecord?.(message);
     return batch;
   }
 
@@ -207,10 +213,13 @@ export class DataLoader {
     this.gathering = gathered;
     // The position is known once gathering is done; it is read only after the batch resolves.
     const pending: Pending = { batch: undefined as unknown as Promise<Batch>, position: this.lastPosition };
-    pending.batch = gathered.then(({ job, position }) => {
+    pending.batch = gathered.then(({ job, position, unread }) => {
       pending.position = position;
       return new Promise<Batch>((resolve, reject) => {
-        this.waiting.set(job.id, { resolve, reject });
+        this.waiting.set(job.id, {
+          resolve: (batch) => resolve({ ...batch, damaged: [...unread, ...(batch.damaged ?? [])] }),
+          reject,
+        });
         const out = this.spare.pop();
         if (out) job.out = out;
         const transfer = [...job.items.map((b) => b.buffer as ArrayBuffer), ...(out ? [out] : [])];
@@ -221,7 +230,7 @@ export class DataLoader {
     return pending;
   }
 
-  private async gather(): Promise<{ job: WorkerJob; position: LoaderPosition }> {
+  private async gather(): Promise<{ job: WorkerJob; position: LoaderPosition; unread: string[] }> {
     const n = this.options.batchSize;
     const items: Uint8Array[] = [];
     const labels: number[] = [];
@@ -236,6 +245,7 @@ export class DataLoader {
       for (let d = 0; d < DRAWS_PER_IMAGE; d++) draws[i * DRAWS_PER_IMAGE + d] = this.rng.nextUint32();
     }
     this.batches++;
+    const unread = this.unreadRecords.splice(0);
     const job: WorkerJob = {
       type: 'job',
       id: this.nextJob++,
@@ -245,7 +255,7 @@ export class DataLoader {
       names,
       draws,
     };
-    return { job, position: this.snapshot() };
+    return { job, position: this.snapshot(), unread };
   }
 
   private async nextItem() {
@@ -267,7 +277,7 @@ export class DataLoader {
               this.source.parts[current.index],
             );
           }
-          this.options.onDamagedRecord(error.message);
+          this.unreadRecords.push(error.message);
           continue;
         }
       }
@@ -315,10 +325,8 @@ export class DataLoader {
     this.waiting.delete(reply.id);
     if ('error' in reply)
       waiter.reject(reply.badInput ? new BadInputError(reply.error) : new Error(reply.error));
-    else {
-      for (const message of reply.damaged) this.options.onDamagedRecord?.(message);
-      waiter.resolve({ data: reply.data, labels: reply.labels, shape: reply.shape });
-    }
+    else
+      waiter.resolve({ data: reply.data, labels: reply.labels, shape: reply.shape, damaged: reply.damaged });
   }
 
   private failAll(error: Error): void {
