@@ -64,6 +64,8 @@ export interface Batch {
   data: Float32Array;
   labels: Float32Array;
   shape: [number, number, number, number];
+  /** Why each record skipped for this batch was skipped (only when skipping damaged records). */
+  damaged?: string[];
 }
 
 /** A batch, and where the loader stands after it. */
@@ -88,6 +90,8 @@ export class DataLoader {
   private readonly gathering = new InOrder();
   private lastPosition: LoaderPosition;
   private nextJob = 0;
+  /** Messages of records that could not be read while gathering the batch under way. */
+  private unreadRecords: string[] = [];
   private readonly prefetch: number;
   /** Batch buffers handed back by the consumer, for workers to fill again (fresh ones cost page faults). */
   private readonly spare: ArrayBuffer[] = [];
@@ -177,6 +181,8 @@ export class DataLoader {
     this.queue.push(this.prepare());
     const { batch, position } = await pending;
     this.lastPosition = position;
+    // Told as batches are used, not as they are prefetched, so a run counts the records it skipped.
+    for (const message of batch.damaged ?? []) this.options.onDamagedRecord?.(message);
     return batch;
   }
 
@@ -208,7 +214,11 @@ export class DataLoader {
   private prepare(): Promise<Prepared> {
     const prepared = this.gathering
       .run(() => this.gather())
-      .then(async ({ job, position }) => ({ batch: await this.decode(job), position }));
+      .then(async ({ job, position, unread }) => {
+        const batch = await this.decode(job);
+        const damaged = [...unread, ...(batch.damaged ?? [])];
+        return { batch: damaged.length > 0 ? { ...batch, damaged } : batch, position };
+      });
     return awaitedLater(prepared);
   }
 
@@ -223,7 +233,7 @@ export class DataLoader {
     });
   }
 
-  private async gather(): Promise<{ job: WorkerJob; position: LoaderPosition }> {
+  private async gather(): Promise<{ job: WorkerJob; position: LoaderPosition; unread: string[] }> {
     const n = this.options.batchSize;
     const items: Uint8Array[] = [];
     const labels: number[] = [];
@@ -238,6 +248,7 @@ export class DataLoader {
       for (let d = 0; d < DRAWS_PER_IMAGE; d++) draws[i * DRAWS_PER_IMAGE + d] = this.rng.nextUint32();
     }
     this.batches++;
+    const unread = this.unreadRecords.splice(0);
     const job: WorkerJob = {
       type: 'job',
       id: this.nextJob++,
@@ -247,7 +258,7 @@ export class DataLoader {
       names,
       draws,
     };
-    return { job, position: this.snapshot() };
+    return { job, position: this.snapshot(), unread };
   }
 
   private async nextItem() {
@@ -269,7 +280,7 @@ export class DataLoader {
               this.source.parts[current.index],
             );
           }
-          this.options.onDamagedRecord(error.message);
+          this.unreadRecords.push(error.message);
           continue;
         }
       }
@@ -315,10 +326,8 @@ export class DataLoader {
     this.waiting.delete(reply.id);
     if ('error' in reply)
       waiter.reject(reply.badInput ? new BadInputError(reply.error) : new Error(reply.error));
-    else {
-      for (const message of reply.damaged) this.options.onDamagedRecord?.(message);
-      waiter.resolve({ data: reply.data, labels: reply.labels, shape: reply.shape });
-    }
+    else
+      waiter.resolve({ data: reply.data, labels: reply.labels, shape: reply.shape, damaged: reply.damaged });
   }
 
   private failAll(error: Error): void {
