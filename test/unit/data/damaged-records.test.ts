@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-
+import { BadInputError } from '../../../trainer/contract/errors.js';
 import { encodeJpeg } from '../../../trainer/data/images.js';
 import { LmdbWriter } from '../../../trainer/data/lmdb-writer.js';
 import { DataLoader, type LoaderOptions } from '../../../trainer/data/loader.js';
 import { encodedDatumBytes } from '../../../trainer/data/records.js';
-import { BadInputError } from '../../../trainer/contract/errors.js';
 import { CAFFE_MAIN } from '../../support/tiny-net.js';
 
 const work = mkdtempSync(join(tmpdir(), 'brewery-damaged-'));
