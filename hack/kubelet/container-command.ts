@@ -94,7 +94,7 @@ export function planLaunch(input: LaunchInput): Launch {
 }
 
 /** The mapping whose pattern matches image: an exact key first, then globs in file order. */
-export function findImageMapping(imageMap: ImageMap, image: string): ImageMapping | undefined {
+function findImageMapping(imageMap: ImageMap, image: string): ImageMapping | undefined {
   const exact = imageMap.images[image];
   if (exact) return exact;
   for (const [pattern, mapping] of Object.entries(imageMap.images)) {
@@ -171,7 +171,7 @@ export function expandVars(input: string, lookup: (name: string) => string | und
 export type MountTable = Array<[string, string]>;
 
 /** The container's mounts (and its termination message path) as seen on this host. */
-export function mountTable(input: LaunchInput): MountTable {
+function mountTable(input: LaunchInput): MountTable {
   const table: MountTable = [];
   for (const mount of input.container.volumeMounts ?? []) {
     const folder = input.volumeFolders.get(mount.name);
@@ -270,7 +270,7 @@ export function envReferences(container: V1Container): { configMaps: string[]; s
  * service variables, POD_IP/POD_NAME/POD_NAMESPACE/NODE_NAME, envFrom, env (each value expanded with
  * the variables before it), then ours (BREWERY_*). Container-given values are path-rewritten.
  */
-export function resolveEnv(
+function resolveEnv(
   input: LaunchInput,
   mounts: MountTable,
 ):

@@ -73,6 +73,6 @@ export function parseIpv4(text: string): number {
   return parts.reduce((value, part) => value * 256 + Number(part), 0);
 }
 
-export function formatIpv4(value: number): string {
+function formatIpv4(value: number): string {
   return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');
 }

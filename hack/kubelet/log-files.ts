@@ -23,7 +23,7 @@ export function timesPathOf(logPath: string): string {
 }
 
 /** 2026-11-28T04:06:13.123000000Z: fixed width (milliseconds padded to nanoseconds). */
-export function logTimestamp(time: Date): string {
+function logTimestamp(time: Date): string {
   return time.toISOString().replace(/Z$/, '000000Z');
 }
 

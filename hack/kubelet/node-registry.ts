@@ -10,8 +10,8 @@ import type { Logger } from 'pino';
 
 import type { NodeApi } from './cluster-client.js';
 import type { NodeSpec } from './flags.js';
+import { HOST_IP } from './pod-record.js';
 import { rfc3339 } from './pod-status.js';
-import { HOST_IP } from './pod-worker.js';
 
 export const LOCAL_NODE_LABEL = 'brewery.dev/local-node';
 export const RUNTIME_VERSION = 'brewery-local://0.1';

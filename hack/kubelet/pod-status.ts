@@ -147,7 +147,7 @@ export function computePodStatus(pod: V1Pod, record: PodRecord, now: Date): PodS
  * restarted counts as stopped; restartPolicy decides what all-stopped means; a deleted pod whose
  * processes have all ended is terminal; a terminal phase never changes again.
  */
-export function podPhase(pod: V1Pod, record: PodRecord): PodStatus['phase'] {
+function podPhase(pod: V1Pod, record: PodRecord): PodStatus['phase'] {
   const storedPhase = pod.status?.phase;
   if (storedPhase === 'Succeeded' || storedPhase === 'Failed') return storedPhase;
   if (record.failure) return 'Failed';
@@ -183,7 +183,7 @@ export function podPhase(pod: V1Pod, record: PodRecord): PodStatus['phase'] {
 }
 
 /** Stored conditions with ours replaced; lastTransitionTime kept while a condition's status holds. */
-export function mergeConditions(stored: PodCondition[], ours: PodCondition[], now: Date): PodCondition[] {
+function mergeConditions(stored: PodCondition[], ours: PodCondition[], now: Date): PodCondition[] {
   const stamp = rfc3339(now);
   const byType = new Map(stored.map((c) => [c.type, c]));
   const result = stored.filter((c) => !ours.some((o) => o.type === c.type));
@@ -274,6 +274,6 @@ function storedTerminalReason(pod: V1Pod): { reason: string; message: string } |
 }
 
 /** Client-node gives Date objects from typed calls and strings from watch events. */
-export function timeString(time: Date | string): string {
+function timeString(time: Date | string): string {
   return typeof time === 'string' ? time : rfc3339(time);
 }

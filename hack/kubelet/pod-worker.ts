@@ -1,32 +1,30 @@
 // One pod's lifecycle on this host: sandbox (folder, IP, volumes), init containers in order, then the
 // containers under their restart policy, graceful termination when the pod is deleted, and status
-// written truthfully at every step. Decisions about the status itself are in pod-status.ts.
+// written truthfully at every step. This file is the order of those steps; the pieces are beside it:
+// the first record (pod-record.ts), the pod folder (pod-folder.ts), crash backoff (crash-backoff.ts),
+// stopping processes (stop-processes.ts), and the status itself (pod-status.ts, status-writer.ts).
 
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
-import { backoffDelay, retry } from '../../trainer/contract/retry.js';
+import { retry } from '../../trainer/contract/retry.js';
 import type { PodApi } from './cluster-client.js';
 import { type ImageMap, planLaunch } from './container-command.js';
+import { recordCrash } from './crash-backoff.js';
 import type { IpPool } from './ip-pool.js';
-import { readHead, readLogTail, rotateLog } from './log-files.js';
+import { rotateLog } from './log-files.js';
 import { envLookups, volumeLookups } from './lookups.js';
-import { type ContainerRecord, type PodRecord, rfc3339, type TerminatedState } from './pod-status.js';
+import { PodFolder } from './pod-folder.js';
+import { HOST_IP, markOrphaned, newPodRecord } from './pod-record.js';
+import { type ContainerRecord, type PodRecord, rfc3339 } from './pod-status.js';
 import { type LocalProcess, recordPid, startProcess } from './process.js';
 import { StatusWriter } from './status-writer.js';
+import { stopProcesses } from './stop-processes.js';
 import { linkContainerRoot, setUpVolumes } from './volumes.js';
+import { WakeableSleep } from './wakeable-sleep.js';
 
-export const HOST_IP = '127.0.0.1';
-const MAX_MESSAGE_BYTES = 4096;
-const FALLBACK_LOG_LINES = 80;
-const FALLBACK_LOG_BYTES = 2048;
-/** Restarts of a crashing container: 1 s, then doubling up to 30 s. */
-const CRASH_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
-/** A container that ran this long starts its backoff from the beginning again. */
-const BACKOFF_RESET_MS = 10 * 60_000;
 const RETRY_SETUP_MS = 5000;
 /** Deleting the pod object once its containers are gone: 5 attempts, 1 s apart and doubling. */
 const DELETE_RETRY = { attempts: 5, baseMs: 1000, maxMs: 8000 };
@@ -53,12 +51,12 @@ export type WorkerMode =
 
 export class PodWorker {
   readonly uid: string;
-  readonly podDir: string;
   readonly firstSeen: Date;
   private pod: V1Pod;
+  private readonly folder: PodFolder;
   private readonly record: PodRecord;
   private readonly processes = new Map<string, LocalProcess>();
-  private readonly wakers = new Set<() => void>();
+  private readonly sleeper = new WakeableSleep();
   private terminating?: Promise<void>;
   private graceSeconds = Number.POSITIVE_INFINITY; // of the deletion under way
   private stopping = false; // the kubelet is shutting down: no restarts, no status writes
@@ -76,29 +74,19 @@ export class PodWorker {
     this.pod = pod;
     const meta = pod.metadata!;
     this.uid = meta.uid!;
-    this.podDir = join(deps.stateDir, 'pods', `${meta.namespace}_${meta.name}_${meta.uid}`);
+    this.folder = new PodFolder(deps.stateDir, meta);
     this.firstSeen = deps.clock();
     this.status = new StatusWriter(
       (status) => deps.api.patchPodStatus(this.namespace, this.name, status),
       () => this.log,
       deps.clock,
     );
-    const record = (c: V1Container): ContainerRecord => ({
-      name: c.name,
-      image: c.image ?? '',
-      state: { kind: 'waiting', reason: 'ContainerCreating' },
-      restartCount: 0,
-    });
-    this.record = {
-      sandboxReady: false,
-      hostIP: HOST_IP,
-      initContainers: (pod.spec?.initContainers ?? []).map(record),
-      containers: (pod.spec?.containers ?? []).map(record),
-      finished: false,
-      deleting: false,
-    };
-    if (mode === 'terminal') this.record.finished = true;
-    for (const c of this.record.initContainers) c.state = { kind: 'waiting', reason: 'PodInitializing' };
+    this.record = newPodRecord(pod, mode === 'terminal');
+  }
+
+  /** The pod's folder on this host, which the manager archives once the worker is done. */
+  get podDir(): string {
+    return this.folder.path;
   }
 
   get namespace(): string {
@@ -150,7 +138,7 @@ export class PodWorker {
 
   /** The log file of a container's current run, or of its previous run. */
   logPath(container: string, previous: boolean): string {
-    return join(this.podDir, previous ? `${container}.previous.log` : `${container}.log`);
+    return this.folder.logPath(container, previous);
   }
 
   isRunning(container: string): boolean {
@@ -188,24 +176,7 @@ export class PodWorker {
   }
 
   private async failOrphan(): Promise<void> {
-    const now = rfc3339(this.deps.clock());
-    const unknown: TerminatedState = {
-      kind: 'terminated',
-      exitCode: 137,
-      reason: 'ContainerStatusUnknown',
-      message: 'The container could not be located when the pod was terminated',
-      finishedAt: now,
-    };
-    for (const c of [...this.record.initContainers, ...this.record.containers]) c.state = unknown;
-    const started = this.pod.status?.startTime;
-    if (started) this.record.startTime = typeof started === 'string' ? started : rfc3339(started);
-    this.record.podIP = this.pod.status?.podIP;
-    this.record.finished = true;
-    this.record.failure = {
-      reason: 'NodeRestarted',
-      message: 'The kubelet restarted and the processes of this pod were gone.',
-      disruptionReason: 'TerminationByKubelet',
-    };
+    markOrphaned(this.record, this.pod, this.deps.clock());
     this.log.info('pod started by an earlier kubelet run: marking it Failed (NodeRestarted)');
     await this.writeStatus();
     if (this.pod.metadata?.deletionTimestamp && !this.record.deleting) this.beginTermination();
@@ -214,11 +185,11 @@ export class PodWorker {
   private async setUpSandbox(): Promise<void> {
     while (!this.ended()) {
       try {
-        mkdirSync(this.podDir, { recursive: true });
+        mkdirSync(this.folder.path, { recursive: true });
         this.record.podIP = this.deps.ipPool.allocate(this.uid);
         const lookups = await volumeLookups(this.deps.api, this.pod, (m, e) => this.log.warn({ err: e }, m));
         const place = { podIP: this.record.podIP, hostIP: HOST_IP, nodeName: this.pod.spec?.nodeName ?? '' };
-        const made = setUpVolumes(this.pod, this.podDir, lookups, place, (m) => this.log.warn(m));
+        const made = setUpVolumes(this.pod, this.folder.path, lookups, place, (m) => this.log.warn(m));
         if (made.ok) {
           this.volumeFolders = made.folders;
           this.record.sandboxReady = true;
@@ -273,7 +244,7 @@ export class PodWorker {
    */
   private async runOnce(c: ContainerRecord): Promise<number | undefined> {
     const spec = this.containerSpec(c.name);
-    const messageFile = join(this.podDir, `${c.name}.termination-log`);
+    const messageFile = this.folder.terminationMessagePath(c.name);
     let plan: ReturnType<typeof planLaunch>;
     for (;;) {
       plan = planLaunch({
@@ -283,10 +254,10 @@ export class PodWorker {
         podIP: this.record.podIP ?? '',
         hostIP: HOST_IP,
         nodeName: this.pod.spec?.nodeName ?? '',
-        podDir: this.podDir,
+        podDir: this.folder.path,
         volumeFolders: this.volumeFolders,
         terminationMessageFile: messageFile,
-        containerRoot: join(this.podDir, 'rootfs', c.name),
+        containerRoot: this.folder.containerRoot(c.name),
         hostEnv: this.deps.hostEnv,
         apiserver: this.deps.apiserver,
         lookups: await envLookups(this.deps.api, this.namespace, spec, (m, e) =>
@@ -306,11 +277,11 @@ export class PodWorker {
     }
     if (this.ended()) return undefined;
 
-    const logPath = this.logPath(c.name, false);
-    rotateLog(logPath, this.logPath(c.name, true));
+    const logPath = this.folder.logPath(c.name, false);
+    rotateLog(logPath, this.folder.logPath(c.name, true));
     writeFileSync(messageFile, '');
     linkContainerRoot(plan.containerRoot, plan.mounts);
-    const cwd = this.workingDir(plan.cwd);
+    const cwd = this.folder.workingDir(plan.cwd, this.log);
     let proc: LocalProcess;
     try {
       proc = await startProcess({ argv: plan.argv, env: plan.env, cwd, logPath }, this.deps.clock);
@@ -329,7 +300,7 @@ export class PodWorker {
       return 128;
     }
     this.processes.set(c.name, proc);
-    recordPid(join(this.podDir, `${c.name}.pid`), proc.pid);
+    recordPid(this.folder.pidPath(c.name), proc.pid);
     if (this.ended()) proc.signal('SIGKILL'); // the pod ended while this container was starting
     const startedAt = rfc3339(proc.startedAt);
     c.state = { kind: 'running', startedAt, pid: proc.pid };
@@ -339,10 +310,7 @@ export class PodWorker {
     const exit = await proc.exited;
     this.processes.delete(c.name);
     const failed = exit.exitCode !== 0;
-    let message = readHead(messageFile, MAX_MESSAGE_BYTES);
-    if (!message && failed && spec.terminationMessagePolicy === 'FallbackToLogsOnError') {
-      message = readLogTail(logPath, FALLBACK_LOG_LINES, FALLBACK_LOG_BYTES);
-    }
+    const message = this.folder.terminationMessage(c.name, failed, spec.terminationMessagePolicy);
     c.state = {
       kind: 'terminated',
       exitCode: exit.exitCode,
@@ -363,20 +331,11 @@ export class PodWorker {
    * backoff last started over; returns them with this one counted.
    */
   private async backOff(c: ContainerRecord, crashes: number): Promise<number> {
-    if (c.state.kind !== 'terminated') return crashes;
-    const ran = Date.parse(c.state.finishedAt) - Date.parse(c.state.startedAt ?? c.state.finishedAt);
-    const crash = ran >= BACKOFF_RESET_MS ? 1 : crashes + 1;
-    const wait = backoffDelay(crash, CRASH_BACKOFF);
-    c.lastTerminated = c.state;
-    c.restartCount++;
-    c.state = {
-      kind: 'waiting',
-      reason: 'CrashLoopBackOff',
-      message: `back-off ${Math.round(wait / 1000)}s restarting failed container=${c.name} pod=${this.name}`,
-    };
+    const crash = recordCrash(c, crashes, this.name);
+    if (!crash) return crashes;
     await this.writeStatus();
-    await this.sleep(wait);
-    return crash;
+    await this.sleep(crash.waitMs);
+    return crash.crashes;
   }
 
   // ---- termination ----
@@ -399,45 +358,16 @@ export class PodWorker {
     await this.killProcesses(this.graceSeconds * 1000);
   }
 
-  /** Runs preStop hooks, sends SIGTERM, waits up to graceMs for every process, then SIGKILL. */
-  private async killProcesses(graceMs: number): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    const exits = [...this.processes.values()].map((p) => p.exited);
-    if (!this.stopping) await this.runPreStopHooks(graceMs);
-    for (const proc of this.processes.values()) proc.signal('SIGTERM');
-    const timer = new Promise<'timeout'>((resolve) =>
-      setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())),
-    );
-    const outcome = await Promise.race([Promise.all(exits), timer]);
-    if (outcome === 'timeout') {
-      for (const proc of this.processes.values()) proc.signal('SIGKILL');
-      await Promise.all(exits);
-    }
-  }
-
-  private async runPreStopHooks(graceMs: number): Promise<void> {
-    const hooks = [...this.processes.keys()].flatMap((name) => {
-      const command = this.containerSpec(name).lifecycle?.preStop?.exec?.command;
-      return command && command.length > 0 ? [{ name, command }] : [];
+  private killProcesses(graceMs: number): Promise<void> {
+    return stopProcesses({
+      processes: this.processes,
+      graceMs,
+      runPreStopHooks: !this.stopping,
+      containerSpec: (name) => this.containerSpec(name),
+      folder: this.folder,
+      hostEnv: this.deps.hostEnv,
+      log: this.log,
     });
-    await Promise.all(
-      hooks.map(async ({ name, command }) => {
-        const logPath = join(this.podDir, `${name}.prestop.log`);
-        try {
-          const hook = await startProcess({
-            argv: command,
-            env: { ...this.deps.hostEnv },
-            cwd: this.podDir,
-            logPath,
-          });
-          const timer = setTimeout(() => hook.signal('SIGKILL'), graceMs);
-          await hook.exited;
-          clearTimeout(timer);
-        } catch (error) {
-          this.log.warn({ container: name, err: error }, 'preStop hook failed');
-        }
-      }),
-    );
   }
 
   /** Final status written, then the object deleted (how a kubelet completes a graceful deletion). */
@@ -486,23 +416,8 @@ export class PodWorker {
     return all.find((c) => c.name === name)!;
   }
 
-  private workingDir(cwd: string): string {
-    if (cwd.startsWith(this.podDir)) mkdirSync(cwd, { recursive: true });
-    if (existsSync(cwd) && statSync(cwd).isDirectory()) return cwd;
-    this.log.warn({ workingDir: cwd }, 'workingDir does not exist on this host: using the pod folder');
-    return this.podDir;
-  }
-
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.wakers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.wakers.add(wake);
-    });
+    return this.sleeper.sleep(ms);
   }
 
   private async sleepUntilEnded(): Promise<void> {
@@ -510,6 +425,6 @@ export class PodWorker {
   }
 
   private wakeAll(): void {
-    for (const wake of [...this.wakers]) wake();
+    this.sleeper.wakeAll();
   }
 }

@@ -91,7 +91,7 @@ export function killAllGroups(): number {
 }
 
 /** Sends a signal to process group pid; false when the group no longer exists. */
-export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
     return true;

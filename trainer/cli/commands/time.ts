@@ -89,12 +89,8 @@ async function benchmark(net: Net, iterations: number, log: (source: string, mes
     const times = timeLayers(net, plan, now);
     const iterationMs = now() - start;
     totalMs += iterationMs;
-    times.forward.forEach((ms, l) => {
-      forward[l]! += ms;
-    });
-    times.backward.forEach((ms, l) => {
-      backward[l]! += ms;
-    });
+    for (const [l, ms] of times.forward.entries()) forward[l]! += ms;
+    for (const [l, ms] of times.backward.entries()) backward[l]! += ms;
     log('caffe.cpp:384', `Iteration: ${j} forward-backward time: ${formatFloat(iterationMs)} ms.`);
   }
   log('caffe.cpp:387', 'Average time per layer:');

@@ -212,30 +212,39 @@ async function readResume(file: string): Promise<Resume> {
 }
 
 /** With --skip-damaged-records: counts the records the loader skips, warning once for each. */
-function damagedRecordCounter({ skipDamagedRecords, warn }: TrainOptions) {
-  if (!skipDamagedRecords) return undefined;
-  const counter = {
-    count: 0,
-    onDamagedRecord: (message: string) => {
-      counter.count++;
-      warn(`Skipping damaged record #${counter.count}: ${message}`);
-    },
-  };
-  return counter;
+function damagedRecordCounter({ skipDamagedRecords, warn }: TrainOptions): DamagedRecordCounter | undefined {
+  return skipDamagedRecords ? new DamagedRecordCounter(warn) : undefined;
+}
+
+/** The count lives here alone: the loader reports each skipped record through skip(). */
+class DamagedRecordCounter {
+  private skipped = 0;
+
+  constructor(private readonly warn: (message: string) => void) {}
+
+  get count(): number {
+    return this.skipped;
+  }
+
+  /** The loader skipped a record; `message` names it and says why. */
+  skip(message: string): void {
+    this.skipped++;
+    this.warn(`Skipping damaged record #${this.skipped}: ${message}`);
+  }
 }
 
 function buildNets(
   param: SolverParameter,
   { solverFile, dataShape }: TrainOptions,
   resume: Resume | undefined,
-  damaged: ReturnType<typeof damagedRecordCounter>,
+  damaged: DamagedRecordCounter | undefined,
 ): Promise<TrainingNets> {
   const seed = (param.randomSeed ?? -1) >= 0 ? Number(param.randomSeed) : randomInt(2 ** 31);
   return TrainingNets.build(trainNetSource(param, solverFile), testNetSources(param, solverFile), {
     seed,
     dataShape,
     ...(resume?.progress ? { position: resume.progress.position } : {}),
-    ...(damaged ? { onDamagedRecord: damaged.onDamagedRecord } : {}),
+    ...(damaged ? { onDamagedRecord: (message: string) => damaged.skip(message) } : {}),
   });
 }
 
