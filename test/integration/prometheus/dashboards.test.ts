@@ -328,17 +328,37 @@ describe('Prometheus over the chart and a trainer', { skip: skipReason ?? noTrai
     skip: noController,
   }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'brewery-preview-'));
+    const waiting = disrupted ? [] : ['Disruptions by reason'];
+    const emptyPanels = (preview: Awaited<ReturnType<typeof previewDashboards>>[number]) =>
+      preview.panels
+        .filter((p) => p.series === 0 || p.points === 0)
+        .map((p) => p.title)
+        .filter((t) => !waiting.includes(t));
     try {
-      const previews = await previewDashboards({
-        prometheus: prometheus.url,
-        dashboards: dashboardsDir(),
-        out,
-        from: startedAt,
-        to: Date.now(),
-        values: selection(release.namespace),
-        scrapeIntervalSeconds: SCRAPE_SECONDS,
-        width: PREVIEW_WIDTH,
-      });
+      // A counter that has just appeared (the eviction's disruption) has one sample, and a range query's
+      // increase() over it is empty until the next scrapes: draw again until every panel has data.
+      const draw = () =>
+        previewDashboards({
+          prometheus: prometheus.url,
+          dashboards: dashboardsDir(),
+          out,
+          from: startedAt,
+          to: Date.now(),
+          values: selection(release.namespace),
+          scrapeIntervalSeconds: SCRAPE_SECONDS,
+          width: PREVIEW_WIDTH,
+        });
+      let previews = await draw();
+      await waitFor(
+        'every panel of the preview to have data',
+        async () => {
+          if (previews.every((p) => emptyPanels(p).length === 0)) return true;
+          previews = await draw();
+          return undefined;
+        },
+        60,
+        SCRAPE_SECONDS * 1000,
+      ).catch(() => undefined); // the asserts below name the panels still empty
       const boards = loadDashboards(dashboardsDir());
       assert.deepEqual(
         previews.map((p) => p.file),
@@ -352,13 +372,7 @@ describe('Prometheus over the chart and a trainer', { skip: skipReason ?? noTrai
           titles,
           `${preview.file}: every panel is drawn`,
         );
-        const empty = preview.panels.filter((p) => p.series === 0 || p.points === 0).map((p) => p.title);
-        const waiting = disrupted ? [] : ['Disruptions by reason'];
-        assert.deepEqual(
-          empty.filter((t) => !waiting.includes(t)),
-          [],
-          `${preview.file}: panels without data`,
-        );
+        assert.deepEqual(emptyPanels(preview), [], `${preview.file}: panels without data`);
         const image = await sharp(preview.png).metadata();
         assert.equal(image.format, 'png', preview.png);
         assert.ok(
