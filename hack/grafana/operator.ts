@@ -4,7 +4,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 
 import {
-  datasourceVariable,
+  breweryDashboard,
   labelVariable,
   promQuery,
   selector,
@@ -15,18 +15,12 @@ import {
 const of = (metric: string, ...matchers: string[]) => selector(metric, ['namespace'], ...matchers);
 
 export function operatorDashboard(): dashboard.Dashboard {
-  return new dashboard.DashboardBuilder('Brewery / Operator')
-    .uid('brewery-operator')
-    .description(
-      'The Brewery operator: leader, reconciles, errors, latency, queue depth, informers, objects by phase.',
-    )
-    .tags(['brewery', 'operator'])
-    .editable()
-    .timezone('browser')
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .withVariable(datasourceVariable())
+  return breweryDashboard(
+    'Brewery / Operator',
+    'brewery-operator',
+    'The Brewery operator: leader, reconciles, errors, latency, queue depth, informers, objects by phase.',
+    ['brewery', 'operator'],
+  )
     .withVariable(
       labelVariable('namespace', 'Operator namespace', 'label_values(brewery_operator_leader, namespace)'),
     )

@@ -11,6 +11,25 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal.
 export const DATASOURCE: dashboard.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 
+/** What both dashboards share: identity, tags, a 30 s refresh over the last 6 hours, the data source. */
+export function breweryDashboard(
+  title: string,
+  uid: string,
+  description: string,
+  tags: string[],
+): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags(tags)
+    .editable()
+    .timezone('browser')
+    .refresh('30s')
+    .time({ from: 'now-6h', to: 'now' })
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .withVariable(datasourceVariable());
+}
+
 export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
   return new dashboard.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus');
 }

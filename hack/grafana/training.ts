@@ -9,8 +9,8 @@ import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 
 import {
+  breweryDashboard,
   DATASOURCE,
-  datasourceVariable,
   labelVariable,
   logScale,
   promQuery,
@@ -26,18 +26,12 @@ const of = (metric: string, ...matchers: string[]) => selector(metric, VARIABLES
 const JOB = 'namespace, job_name';
 
 export function trainingDashboard(): dashboard.Dashboard {
-  return new dashboard.DashboardBuilder('Brewery / Training')
-    .uid('brewery-training')
-    .description(
-      'Live training of CaffeTrainingJobs: progress and phase, loss, accuracy, learning rate, speed, snapshots, restarts and disruptions.',
-    )
-    .tags(['brewery', 'caffe'])
-    .editable()
-    .timezone('browser')
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .withVariable(datasourceVariable())
+  return breweryDashboard(
+    'Brewery / Training',
+    'brewery-training',
+    'Live training of CaffeTrainingJobs: progress and phase, loss, accuracy, learning rate, speed, snapshots, restarts and disruptions.',
+    ['brewery', 'caffe'],
+  )
     .withVariable(labelVariable('namespace', 'Namespace', 'label_values(caffe_iteration, namespace)'))
     .withVariable(
       labelVariable('job_name', 'Job', 'label_values(caffe_iteration{namespace=~"$namespace"}, job_name)'),
