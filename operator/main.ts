@@ -13,6 +13,7 @@ import { storageFor } from '../trainer/storage/index.js';
 
 import { DEFAULT_LEASE_NAME, runOperator } from './manager.js';
 import { systemClock } from './runtime/clock.js';
+import { countedClient } from './runtime/counted-client.js';
 import { kubeEventRecorder } from './runtime/events.js';
 import { kubeClient } from './runtime/kube-client.js';
 import { operatorLogger } from './runtime/log.js';
@@ -37,9 +38,9 @@ async function main(argv: string[]): Promise<number> {
   });
   const log = operatorLogger();
   const config = kubeConfig();
-  const client = kubeClient(config);
-  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const metrics = new OperatorMetrics();
+  const client = countedClient(kubeClient(config), metrics);
+  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const port = Number.parseInt(values['metrics-port'], 10);
   if (!Number.isInteger(port) || port < 0) {
     console.error(`--metrics-port: expected a port number, received ${values['metrics-port']}`);

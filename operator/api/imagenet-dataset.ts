@@ -129,8 +129,17 @@ const DatasetSpecFields = z
       .max(1000)
       .default(4)
       .describe(
-        'Number of LMDB shards, which is also the number of prep workers (parallelism and completions).',
+        'Number of LMDB shards, which is also the number of prep workers (completions); parallelism caps how many run at once.',
       ),
+    parallelism: z
+      .int()
+      .min(1)
+      .max(1000)
+      .describe(
+        'Prep workers running at once (the Job\'s parallelism); all shards at once when unset. ' +
+          'A value above shards runs shards workers.',
+      )
+      .optional(),
     backoffLimitPerIndex: z
       .int()
       .min(0)

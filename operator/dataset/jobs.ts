@@ -109,7 +109,8 @@ export function prepJob(dataset: DatasetRef, defaults: JobDefaults): KubeObject 
   Object.assign(job.spec as object, {
     completionMode: 'Indexed',
     completions: spec.shards,
-    parallelism: spec.shards,
+    // Fewer workers at once than shards leaves room on the nodes; each index still writes its own shard.
+    parallelism: Math.min(spec.parallelism ?? spec.shards, spec.shards),
     backoffLimitPerIndex: spec.backoffLimitPerIndex,
     // One shard that fails for good fails the dataset at once rather than after every other shard.
     maxFailedIndexes: 0,

@@ -55,6 +55,12 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'job_name', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly apiRequests = new Counter({
+    name: 'brewery_operator_api_requests_total',
+    help: 'Calls to the Kubernetes API, by verb, resource and HTTP status (2xx for any success).',
+    labelNames: ['verb', 'resource', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'brewery_operator_leader',
     help: '1 while this instance holds the leader lease.',

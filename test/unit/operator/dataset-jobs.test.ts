@@ -120,6 +120,19 @@ test("the worker's env reaches prep and finalize pods, after the operator's own 
   assert.deepEqual(envOf(finalizeJob({ ...dataset, spec: withEnv }, defaults)), expected);
 });
 
+test('parallelism caps the prep workers running at once, never above the shard count', () => {
+  const withParallelism = (parallelism: number) =>
+    shape(prepJob({ ...dataset, spec: { ...spec, shards: 64, parallelism } }, defaults)).spec;
+  assert.deepEqual(
+    [8, 64, 100].map((p) => [withParallelism(p).completions, withParallelism(p).parallelism]),
+    [
+      [64, 8],
+      [64, 64],
+      [64, 64],
+    ],
+  );
+});
+
 test('the prep Job is Indexed with one completion per shard, and never retries bad input', () => {
   const job = shape(prepJob(dataset, defaults));
   assert.equal(job.metadata.name, 'ilsvrc-prep');
