@@ -4,7 +4,7 @@
 // this process with real metrics.
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -197,4 +197,24 @@ export async function prepareTinyData(
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The machine a benchmark ran on, with its load average at the start. */
+export function machineInfo() {
+  return {
+    cores: cpus().length,
+    availableParallelism: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: totalmem() / 2 ** 30,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadAverage: loadavg(),
+  };
+}
+
+export async function kubernetesVersion(cluster: BenchCluster): Promise<string> {
+  const json = JSON.parse(await cluster.kubectl(['version', '-o', 'json'])) as {
+    serverVersion?: { gitVersion?: string };
+  };
+  return json.serverVersion?.gitVersion ?? 'unknown';
 }

@@ -185,6 +185,7 @@ export function containerTimes(object: KubeObject): { startedAt?: string; finish
 
 export interface JobStatusShape {
   phase?: string;
+  observedGeneration?: number;
   pod?: string;
   conditions?: { type: string; status: string; reason?: string; message?: string }[];
 }

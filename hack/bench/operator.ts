@@ -8,15 +8,18 @@
 //      node has), timed until all show their settled status, with the controller's reconciles per
 //      second and p50/p99 duration from its metrics, and the process's peak RSS and heap; then deleted,
 //      timed until the jobs and their children are gone.
+// With --scale, instead: the operator at scale (operator-scale.ts), an ImageNetDataset of --shards shards
+// prepared --parallelism at a time beside --jobs (default 1000) suspended, pending and waiting-for-data
+// jobs, with the operator as its own process; saved to .brewery/bench/operator-scale.json.
 // The operator's controllers run in this process, as the integration tests run them.
 //
 //   node dist/hack/bench/operator.js [--rounds=5] [--jobs=100] [--out=.brewery/bench/operator.json]
+//   node dist/hack/bench/operator.js --scale [--jobs=1000] [--shards=64] [--parallelism=8] [--rest=60]
 //
 // It starts its own cluster with `hack/cluster up` in BREWERY_CLUSTER_DIR (default
 // .brewery/bench-cluster), whose pods run the compiled tree in BREWERY_DIST (default: the tree this
 // file runs from, dist/), and always brings it down at the end. Takes about 5 to 10 minutes.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -26,12 +29,15 @@ import {
   createNamespace,
   createPriorityClasses,
   installCrds,
+  kubernetesVersion,
+  machineInfo,
   prepareTinyData,
   repositoryRoot,
   runOperatorInProcess,
   startCluster,
 } from './operator-cluster.js';
 import { measureReplacement, type ReplacementSample, WAYS } from './operator-replacement.js';
+import { runScale } from './operator-scale-report.js';
 import { spread } from './operator-stats.js';
 import { measureThroughput, type ThroughputResult, VARIANTS } from './operator-throughput.js';
 
@@ -48,12 +54,26 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '5' },
-      jobs: { type: 'string', default: '100' },
-      out: { type: 'string', default: '.brewery/bench/operator.json' },
+      jobs: { type: 'string' },
+      out: { type: 'string' },
+      scale: { type: 'boolean', default: false },
+      shards: { type: 'string', default: '64' },
+      parallelism: { type: 'string', default: '8' },
+      rest: { type: 'string', default: '60' },
     },
   });
+  if (values.scale) {
+    return runScale({
+      jobs: positive('jobs', values.jobs ?? '1000'),
+      shards: positive('shards', values.shards),
+      parallelism: positive('parallelism', values.parallelism),
+      restSeconds: positive('rest', values.rest),
+      out: values.out ?? '.brewery/bench/operator-scale.json',
+    });
+  }
+  values.out ??= '.brewery/bench/operator.json';
   const rounds = positive('rounds', values.rounds);
-  const jobs = positive('jobs', values.jobs);
+  const jobs = positive('jobs', values.jobs ?? '100');
   const dir = resolve(process.env.BREWERY_CLUSTER_DIR ?? join(repositoryRoot(), '.brewery', 'bench-cluster'));
   const dist = resolve(process.env.BREWERY_DIST ?? compiledRoot());
   const machine = machineInfo();
@@ -208,25 +228,6 @@ function printThroughput(results: ThroughputResult[]): void {
   }
   console.log('(settle: from the first create call; RSS and heap: this one process, operator and benchmark)');
   for (const r of results) console.log(`${r.variant}: a settled job says "${r.sampleMessage}"`);
-}
-
-function machineInfo() {
-  return {
-    cores: cpus().length,
-    availableParallelism: availableParallelism(),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGiB: totalmem() / 2 ** 30,
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    loadAverage: loadavg(),
-  };
-}
-
-async function kubernetesVersion(cluster: BenchCluster): Promise<string> {
-  const json = JSON.parse(await cluster.kubectl(['version', '-o', 'json'])) as {
-    serverVersion?: { gitVersion?: string };
-  };
-  return json.serverVersion?.gitVersion ?? 'unknown';
 }
 
 function positive(name: string, text: string): number {

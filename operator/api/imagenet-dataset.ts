@@ -136,7 +136,7 @@ const DatasetSpecFields = z
       .min(1)
       .max(1000)
       .describe(
-        'Prep workers running at once (the Job\'s parallelism); all shards at once when unset. ' +
+        "Prep workers running at once (the Job's parallelism); all shards at once when unset. " +
           'A value above shards runs shards workers.',
       )
       .optional(),
