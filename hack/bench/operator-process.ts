@@ -40,7 +40,15 @@ export async function startOperatorProcess(
     ],
     { env: { ...cluster.env, BREWERY_LISTEN_HOST: '127.0.0.1' }, stdio: ['ignore', out, out] },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // An interrupted benchmark (process.exit) takes its operator with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      resolve();
+    }),
+  );
   const url = `http://127.0.0.1:${port}/metrics`;
   const scrape = async () => parsePrometheusText(await (await fetch(url)).text());
   for (let tries = 0; ; tries++) {

@@ -117,6 +117,11 @@ export function resourcePath(res: Resource, namespace?: string): string {
  */
 export function kubeClient(config: KubeConfig): KubeClient {
   const watcher = new Watch(config);
+  // client-node's applySecurityAuthentication makes a new undici Agent on every call (createDispatcher
+  // in its config.js), so each call would open, and leave open, a TLS connection of its own: a thousand
+  // jobs meant a handshake per API call and connections piling up on the apiserver. The first call's
+  // Agent is kept and its connection pool reused; headers (tokens) are still taken fresh per call.
+  let dispatcher: ReturnType<RequestContext['getDispatcher']>;
   const server = () => {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig: no current cluster');
@@ -137,7 +142,7 @@ export function kubeClient(config: KubeConfig): KubeClient {
     const response = await fetch(url, {
       method,
       headers,
-      dispatcher: context.getDispatcher(),
+      dispatcher: (dispatcher ??= context.getDispatcher()),
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();

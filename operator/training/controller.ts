@@ -149,7 +149,8 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     if (terminal) return input;
 
     const prefix = snapshotPrefixOf(spec.data);
-    if (current)
+    // A pod still Pending has no trainer yet to write a status record: no read from the object store.
+    if (current && input.pod?.state !== 'Pending')
       input.live = await readQuietly(() => deps.store.readLiveStatus(statusFileOf(spec.data)), log);
     const needsPod = !input.pod || input.pod.state === 'Ended';
     if (needsPod && !suspending) {
