@@ -40,6 +40,8 @@ export interface OperatorOptions {
 }
 
 export const DEFAULT_LEASE_NAME = 'brewery-operator';
+/** Concurrent reconciles of CaffeTrainingJobs (controller-runtime's MaxConcurrentReconciles). */
+export const TRAINING_WORKERS = 8;
 
 /** Runs until the signal aborts ('stopped') or leadership is lost ('lost': exit, like client-go). */
 export async function runOperator(
@@ -124,6 +126,9 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
     new Controller({
       name: 'caffetrainingjob',
       primary: trainingJobs,
+      // A reconcile mostly waits on the apiserver (a few calls in a row); with a thousand jobs arriving at
+      // once, two workers left them queued for minutes. Keys are never shared between workers.
+      workers: TRAINING_WORKERS,
       owned: [pods],
       reconcile: trainingReconciler({
         client,
