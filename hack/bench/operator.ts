@@ -24,7 +24,6 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import {
-  type BenchCluster,
   compiledRoot,
   createNamespace,
   createPriorityClasses,

@@ -137,12 +137,13 @@ export function kubeClient(config: KubeConfig): KubeClient {
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
     const context = new RequestContext(url.toString(), method);
     await config.applySecurityAuthentication(context);
+    dispatcher ??= context.getDispatcher();
     const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
     if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
     const response = await fetch(url, {
       method,
       headers,
-      dispatcher: (dispatcher ??= context.getDispatcher()),
+      dispatcher,
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();
