@@ -65,6 +65,9 @@ export function metricsService(job: JobRef): KubeObject {
     kind: 'Service',
     metadata: metadata(job, serviceName(job.name), { ...MANAGED_BY, [JOB_LABEL]: job.name }),
     spec: {
+      // Headless: scrapers find the pod through its endpoints, and a ClusterIP per job ran out the
+      // service range (a /24 held 253 of 1,000 jobs, the rest failing with "range is full").
+      clusterIP: 'None',
       selector: { [JOB_LABEL]: job.name, 'app.kubernetes.io/name': 'caffe-trainer' },
       ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics' }],
     },
