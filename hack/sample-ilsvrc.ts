@@ -13,7 +13,13 @@ import sharp from 'sharp';
 import { Rng } from '../trainer/rng.js';
 
 /** ILSVRC2012's train and val counts (the tutorial's dataset). */
-export const ILSVRC2012 = { classes: 1000, train: 1_281_167, val: 50_000, minPerClass: 732, maxPerClass: 1300 };
+export const ILSVRC2012 = {
+  classes: 1000,
+  train: 1_281_167,
+  val: 50_000,
+  minPerClass: 732,
+  maxPerClass: 1300,
+};
 
 export interface IlsvrcOptions {
   out: string;
@@ -46,9 +52,12 @@ export async function generateIlsvrcTree(options: IlsvrcOptions): Promise<Ilsvrc
   const total = options.total ?? ILSVRC2012.train;
   const valCount = options.val ?? Math.round((ILSVRC2012.val * total) / ILSVRC2012.train);
   const rng = new Rng(options.seed ?? 1);
-  if (!Number.isInteger(classes) || classes < 1) throw new Error(`--classes: expected a positive integer, received ${classes}`);
+  if (!Number.isInteger(classes) || classes < 1)
+    throw new Error(`--classes: expected a positive integer, received ${classes}`);
   if (!Number.isInteger(total) || total < classes) {
-    throw new Error(`--total: expected an integer of at least one image per class (${classes}), received ${total}`);
+    throw new Error(
+      `--total: expected an integer of at least one image per class (${classes}), received ${total}`,
+    );
   }
   const synsets = ilsvrcWnids(classes, rng);
   const perClass = scaleCounts(ilsvrcClassCounts(classes, rng), total);
@@ -93,7 +102,10 @@ export async function generateIlsvrcTree(options: IlsvrcOptions): Promise<Ilsvrc
   const valLabels = join(options.out, 'val.txt');
   const words = join(options.out, 'words.txt');
   writeFileSync(valLabels, valLines.length ? `${valLines.join('\n')}\n` : '');
-  writeFileSync(words, synsets.map((wnid, k) => `${wnid} synthetic class ${k}, tiny image ${k % 7}\n`).join(''));
+  writeFileSync(
+    words,
+    synsets.map((wnid, k) => `${wnid} synthetic class ${k}, tiny image ${k % 7}\n`).join(''),
+  );
   if (linked !== total + valCount) throw new Error(`linked ${linked} files, expected ${total + valCount}`);
   return { train, val, valLabels, words, synsets, perClass, valPerClass };
 }
@@ -134,7 +146,9 @@ export function scaleCounts(counts: number[], total: number): number[] {
   const exact = counts.map((c) => (c * (total - counts.length)) / sum);
   const scaled = exact.map((x) => 1 + Math.floor(x));
   let left = total - scaled.reduce((a, b) => a + b, 0);
-  const byRemainder = exact.map((x, k) => ({ k, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r || a.k - b.k);
+  const byRemainder = exact
+    .map((x, k) => ({ k, r: x - Math.floor(x) }))
+    .sort((a, b) => b.r - a.r || a.k - b.k);
   for (let i = 0; left > 0; i++, left--) scaled[byRemainder[i % counts.length]!.k]!++;
   return scaled;
 }
@@ -167,7 +181,11 @@ async function imagePool(size: number, rng: Rng): Promise<Pool> {
       }
     }
     names.push(`pool-${String(i).padStart(4, '0')}.JPEG`);
-    files.push(await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+    files.push(
+      await sharp(pixels, { raw: { width, height, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    );
   }
   return { names, files };
 }

@@ -242,7 +242,9 @@ async function main(argv: string[]): Promise<void> {
     });
     const train = tree.perClass.reduce((a, b) => a + b, 0);
     const val = tree.valPerClass.reduce((a, b) => a + b, 0);
-    console.log(`wrote ${train} train and ${val} val files in ${tree.synsets.length} classes under ${values.out}`);
+    console.log(
+      `wrote ${train} train and ${val} val files in ${tree.synsets.length} classes under ${values.out}`,
+    );
     return;
   }
   const size = /^(\d+)x(\d+)$/.exec(values.size);

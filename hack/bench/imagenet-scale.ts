@@ -11,7 +11,16 @@
 //
 // Targets (issue 18): every prep worker at most 512 MiB peak RSS, finalize below 1 GiB.
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -152,7 +161,10 @@ async function main(): Promise<void> {
       cpuSeconds: fin.cpu,
       peakRssMiB: fin.rssMiB,
       outputs: Object.fromEntries(
-        ['manifest.json', 'train.txt', 'val.txt', 'mean.binaryproto'].map((f) => [f, statSync(join(out, f)).size]),
+        ['manifest.json', 'train.txt', 'val.txt', 'mean.binaryproto'].map((f) => [
+          f,
+          statSync(join(out, f)).size,
+        ]),
       ),
     });
     checks[`workers=${workers}`] = await verify(out, tree, expected);
@@ -191,8 +203,12 @@ async function main(): Promise<void> {
       finalizeMet: rows.filter((r) => r.step === 'finalize').every((r) => r.peakRssMiB < 1024),
     },
   };
-  console.log(`prep workers <= 512 MiB: ${report.targets.prepMet ? 'met' : 'NOT met'}; finalize < 1 GiB: ${report.targets.finalizeMet ? 'met' : 'NOT met'}`);
-  console.log(`load average (start, after each step): ${load.map((l) => l.map((v) => v.toFixed(1)).join('/')).join(', ')}`);
+  console.log(
+    `prep workers <= 512 MiB: ${report.targets.prepMet ? 'met' : 'NOT met'}; finalize < 1 GiB: ${report.targets.finalizeMet ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `load average (start, after each step): ${load.map((l) => l.map((v) => v.toFixed(1)).join('/')).join(', ')}`,
+  );
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`saved ${values.out}`);
@@ -255,9 +271,12 @@ async function verify(out: string, tree: string, expected: Expected): Promise<st
   if (manifest.skipped.length !== 0) fail(`manifest skipped ${manifest.skipped.length} files`);
   expected.synsets.forEach((wnid, k) => {
     if (manifest.splits.train!.perClass[wnid] !== expected.perClass[k])
-      fail(`manifest: ${wnid} has ${manifest.splits.train!.perClass[wnid]} train records, the tree ${expected.perClass[k]}`);
+      fail(
+        `manifest: ${wnid} has ${manifest.splits.train!.perClass[wnid]} train records, the tree ${expected.perClass[k]}`,
+      );
   });
-  if (manifest.splits.train!.records !== expected.train) fail(`manifest: ${manifest.splits.train!.records} train records`);
+  if (manifest.splits.train!.records !== expected.train)
+    fail(`manifest: ${manifest.splits.train!.records} train records`);
   // train.txt: sorted, every line `wnid/file label` with the label of its folder, counts per class.
   const counted = new Array<number>(expected.synsets.length).fill(0);
   const labelOf = new Map(expected.synsets.map((s, i) => [s, i]));
@@ -266,7 +285,8 @@ async function verify(out: string, tree: string, expected: Expected): Promise<st
   for await (const line of createInterface({ input: createReadStream(join(out, 'train.txt')) })) {
     const [rel, label] = line.split(' ');
     const wnid = rel!.split('/')[0]!;
-    if (labelOf.get(wnid) !== Number(label)) fail(`train.txt: '${line}' is not labelled ${labelOf.get(wnid)}`);
+    if (labelOf.get(wnid) !== Number(label))
+      fail(`train.txt: '${line}' is not labelled ${labelOf.get(wnid)}`);
     if (line <= previous) fail(`train.txt: '${line}' does not sort after '${previous}'`);
     if (!existsSync(join(tree, 'train', rel!))) fail(`train.txt: ${rel} is not in the tree`);
     counted[Number(label)]!++;
@@ -275,18 +295,21 @@ async function verify(out: string, tree: string, expected: Expected): Promise<st
   }
   if (lines !== expected.train) fail(`train.txt has ${lines} lines, the tree ${expected.train} images`);
   counted.forEach((n, k) => {
-    if (n !== expected.perClass[k]) fail(`train.txt: class ${k} has ${n} lines, the tree ${expected.perClass[k]}`);
+    if (n !== expected.perClass[k])
+      fail(`train.txt: class ${k} has ${n} lines, the tree ${expected.perClass[k]}`);
   });
   let valLines = 0;
   for await (const line of createInterface({ input: createReadStream(join(out, 'val.txt')) })) {
     const [name, label] = line.split(' ');
-    if (expected.valLabels.get(name!) !== Number(label)) fail(`val.txt: '${line}' differs from the tree's val.txt`);
+    if (expected.valLabels.get(name!) !== Number(label))
+      fail(`val.txt: '${line}' differs from the tree's val.txt`);
     valLines++;
   }
   if (valLines !== expected.val) fail(`val.txt has ${valLines} lines, the tree ${expected.val}`);
   const mean = readMeanBlob(readFileSync(join(out, 'mean.binaryproto')), 'mean.binaryproto');
   let worst = 0;
-  for (let i = 0; i < expected.mean.length; i++) worst = Math.max(worst, Math.abs(mean.data[i]! - expected.mean[i]!));
+  for (let i = 0; i < expected.mean.length; i++)
+    worst = Math.max(worst, Math.abs(mean.data[i]! - expected.mean[i]!));
   if (worst > 1e-3) fail(`mean differs from the tree's by up to ${worst}`);
   return `manifest, train.txt (${lines} lines), val.txt (${valLines}) and mean (max difference ${worst.toExponential(1)}) match the tree`;
 }

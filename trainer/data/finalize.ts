@@ -154,7 +154,9 @@ async function openList(out: string, marker: ShardMarker): Promise<ListReader> {
   const stream = await storageFor(out).readStream(uri);
   const hash = createHash('sha256');
   stream.on('data', (bytes: Buffer) => hash.update(bytes));
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })[
+    Symbol.asyncIterator
+  ]();
   let count = 0;
   const reader: ListReader = {
     line: undefined,

@@ -13,6 +13,7 @@ import { readText } from '../files.js';
 import { Rng } from '../rng.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
 import { MIN_IMAGE_MS, type Pace, paceFromEnv } from '../test-pace.js';
+import type { ImageList, SourceImage } from './image-list.js';
 import {
   addInterleavedInto,
   decodeImage,
@@ -40,7 +41,6 @@ import {
 import { LmdbWriter } from './lmdb-writer.js';
 import { Progress } from './progress.js';
 import { encodedDatumBytes, rawDatumBytes } from './records.js';
-import type { ImageList, SourceImage } from './image-list.js';
 import { parseWordsFile, scanImagenet } from './scan.js';
 
 export interface PrepOptions {
@@ -84,7 +84,10 @@ export async function runPrep(options: PrepOptions): Promise<ShardMarker[]> {
   // Every worker shuffles the same sorted lists with the same seed, so slices never overlap. The
   // shuffle moves list positions, not images: the same draws as Rng.shuffle of the images.
   const rng = new Rng(options.shuffleSeed);
-  const orders: Record<Split, Uint32Array> = { train: identity(scan.train.length), val: identity(scan.val.length) };
+  const orders: Record<Split, Uint32Array> = {
+    train: identity(scan.train.length),
+    val: identity(scan.val.length),
+  };
   for (const split of splits) shuffleInPlace(rng, orders[split]);
   const labels: LabelsFile = {
     synsets: scan.synsets,
@@ -139,7 +142,11 @@ async function prepShard(
     bytes: 0,
     sha256: '',
     labels: {},
-    list: { file: listUri(options.out, id).slice(options.out.replace(/\/+$/, '').length + 1), lines: 0, sha256: '' },
+    list: {
+      file: listUri(options.out, id).slice(options.out.replace(/\/+$/, '').length + 1),
+      lines: 0,
+      sha256: '',
+    },
     skipped: [],
     converted: [],
   };
@@ -186,7 +193,10 @@ async function prepShard(
     const file = sumsUri(options.out, id).slice(options.out.replace(/\/+$/, '').length + 1);
     result.sums = { file, ...sumsShape, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
-  result.list = { ...result.list, ...writeSortedList(join(temp, 'list.txt'), list, order.subarray(start, end), kept) };
+  result.list = {
+    ...result.list,
+    ...writeSortedList(join(temp, 'list.txt'), list, order.subarray(start, end), kept),
+  };
   await storage.putFile(join(temp, 'list.txt'), listUri(options.out, id), { move: true });
   await storage.write(marker, `${JSON.stringify(result)}\n`); // last: the shard now counts as done
   await rm(temp, { recursive: true, force: true });
@@ -278,7 +288,11 @@ function publicOptions(options: PrepOptions) {
 }
 
 /** Identifies the options and the exact file lists (in shuffled order), so all shards of one dataset agree. */
-function optionsHash(options: PrepOptions, lists: Record<Split, ImageList>, orders: Record<Split, Uint32Array>): string {
+function optionsHash(
+  options: PrepOptions,
+  lists: Record<Split, ImageList>,
+  orders: Record<Split, Uint32Array>,
+): string {
   const hash = createHash('sha256').update(JSON.stringify(publicOptions(options)));
   for (const split of ['train', 'val'] as const) {
     let chunk = '';

@@ -46,7 +46,8 @@ export async function scanImagenet(options: ScanOptions): Promise<ScanResult> {
       k = found.size;
       found.set(folder, k);
     }
-    if (rel.indexOf('/', slash + 1) >= 0) unlabeled.push({ split: 'train', path: rel, reason: 'not in a synset folder' });
+    if (rel.indexOf('/', slash + 1) >= 0)
+      unlabeled.push({ split: 'train', path: rel, reason: 'not in a synset folder' });
     else train.add(rel, k);
   }
   const synsets = [...found.keys()].sort(asciiCompare);
