@@ -7,6 +7,9 @@
 //
 //   DIR/train/<wnid>/<wnid>_<n>.JPEG   DIR/val/ILSVRC2012_val_<n>.JPEG   DIR/val.txt   DIR/words.txt
 // The same seed gives the same bytes.
+//
+// With --ilsvrc it writes an ILSVRC2012-shaped tree of tiny images instead (see sample-ilsvrc.ts):
+//   node dist/hack/sample-imagenet.js --ilsvrc --out=DIR [--total=1281167] [--classes=1000] [--pool=256]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +18,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 
 import { Rng } from '../trainer/rng.js';
+import { generateIlsvrcTree } from './sample-ilsvrc.js';
 
 export interface SampleOptions {
   out: string;
@@ -222,9 +226,27 @@ async function main(argv: string[]): Promise<void> {
       seed: { type: 'string', default: '1' },
       size: { type: 'string', default: '500x375' },
       'broken-per-kind': { type: 'string', default: '1' },
+      ilsvrc: { type: 'boolean', default: false },
+      total: { type: 'string' },
+      pool: { type: 'string' },
     },
   });
   if (!values.out) throw new Error('--out=DIR is required');
+  if (values.ilsvrc) {
+    const tree = await generateIlsvrcTree({
+      out: resolve(values.out),
+      seed: Number(values.seed),
+      ...(values.total ? { total: Number(values.total) } : {}),
+      ...(argv.some((a) => a.startsWith('--classes')) ? { classes: Number(values.classes) } : {}),
+      ...(values.pool ? { pool: Number(values.pool) } : {}),
+    });
+    const train = tree.perClass.reduce((a, b) => a + b, 0);
+    const val = tree.valPerClass.reduce((a, b) => a + b, 0);
+    console.log(
+      `wrote ${train} train and ${val} val files in ${tree.synsets.length} classes under ${values.out}`,
+    );
+    return;
+  }
   const size = /^(\d+)x(\d+)$/.exec(values.size);
   if (!size) throw new Error(`--size: expected WIDTHxHEIGHT, received '${values.size}'`);
   const tree = await generateSampleImagenet({

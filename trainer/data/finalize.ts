@@ -1,6 +1,9 @@
 // `caffe imagenet finalize`: once every worker is done, checks that every shard is complete, merges
-// the partial sums into mean.binaryproto, and writes the list files and the manifest.
+// the partial sums into mean.binaryproto, and writes the list files and the manifest. Nothing here
+// holds a line per image: each list file is a merge of the shards' sorted lists, a line at a time.
 import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 
 import { BadInputError } from '../contract/errors.js';
 import { oneLine } from '../one-line.js';
@@ -84,8 +87,8 @@ export async function runFinalize(out: string, log: (line: string) => void = con
   };
   for (const split of labels.splits) {
     const shards = markers.filter((m) => m.split === split);
-    const list = shards.flatMap((m) => m.lines).sort(asciiCompare);
-    await storage.write(joinUri(out, `${split}.txt`), lines(list));
+    const written = { lines: 0 };
+    await storage.write(joinUri(out, `${split}.txt`), Readable.from(mergedLists(out, shards, written)));
     const perClass: Record<string, number> = {};
     for (const m of shards) {
       for (const [label, n] of Object.entries(m.labels)) {
@@ -100,11 +103,12 @@ export async function runFinalize(out: string, log: (line: string) => void = con
         bytes: m.bytes,
         sha256: m.sha256,
       });
-      manifest.skipped.push(...m.skipped.map((s) => ({ split, ...s })));
-      manifest.converted.push(...m.converted.map((c) => ({ split, ...c })));
+      // One push per entry: push(...array) throws past about 100k arguments.
+      for (const s of m.skipped) manifest.skipped.push({ split, ...s });
+      for (const c of m.converted) manifest.converted.push({ split, ...c });
     }
-    manifest.splits[split] = { records: list.length, perClass: sortKeys(perClass) };
-    log(`${split}: ${list.length} records in ${shards.length} shards`);
+    manifest.splits[split] = { records: written.lines, perClass: sortKeys(perClass) };
+    log(`${split}: ${written.lines} records in ${shards.length} shards`);
   }
   const bySplitPath = (a: { split: string; path: string }, b: { split: string; path: string }) =>
     asciiCompare(a.split, b.split) || asciiCompare(a.path, b.path);
@@ -113,6 +117,68 @@ export async function runFinalize(out: string, log: (line: string) => void = con
   log(`skipped ${manifest.skipped.length} files, converted ${manifest.converted.length}`);
   await storage.write(joinUri(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/**
+ * The shards' sorted list files merged into one sorted list, in chunks of text; each file's line
+ * count and checksum are checked against its marker as it ends (a mismatch fails the write).
+ */
+async function* mergedLists(out: string, shards: ShardMarker[], written: { lines: number }) {
+  const heads = await Promise.all(shards.map((m) => openList(out, m)));
+  let chunk = '';
+  for (;;) {
+    let least: ListReader | undefined;
+    for (const head of heads) {
+      if (head.line !== undefined && (!least || asciiCompare(head.line, least.line!) < 0)) least = head;
+    }
+    if (!least) break;
+    chunk += `${least.line}\n`;
+    written.lines++;
+    if (chunk.length >= 1 << 16) {
+      yield chunk;
+      chunk = '';
+    }
+    await least.next();
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+interface ListReader {
+  /** The current line, or undefined once the file has ended. */
+  line: string | undefined;
+  next(): Promise<void>;
+}
+
+async function openList(out: string, marker: ShardMarker): Promise<ListReader> {
+  const uri = joinUri(out, marker.list.file);
+  const stream = await storageFor(out).readStream(uri);
+  const hash = createHash('sha256');
+  stream.on('data', (bytes: Buffer) => hash.update(bytes));
+  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })[
+    Symbol.asyncIterator
+  ]();
+  let count = 0;
+  const reader: ListReader = {
+    line: undefined,
+    async next() {
+      const step = await lines.next();
+      if (!step.done) {
+        count++;
+        reader.line = step.value;
+        return;
+      }
+      reader.line = undefined;
+      const sha256 = hash.digest('hex');
+      if (count !== marker.list.lines || sha256 !== marker.list.sha256) {
+        throw new BadInputError(
+          `expected ${marker.list.lines} lines with sha256 ${marker.list.sha256} as its marker says, found ${count} with ${sha256}`,
+          uri,
+        );
+      }
+    },
+  };
+  await reader.next();
+  return reader;
 }
 
 async function readMarkers(out: string, splits: Split[]): Promise<ShardMarker[]> {

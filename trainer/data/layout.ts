@@ -3,6 +3,7 @@
 //   <out>/val/shard-00000-of-00004/data.mdb
 //   <out>/shards/train-00000-of-00004.json      the shard's completion marker, written last
 //   <out>/shards/train-00000-of-00004.sum       the shard's pixel sums for the mean (train only)
+//   <out>/shards/train-00000-of-00004.txt       the shard's list-file lines, sorted (finalize merges them)
 //   <out>/shards/labels.json                    synsets and words, the same from every worker
 //   <out>/mean.binaryproto, synsets.txt, synset_words.txt, train.txt, val.txt, manifest.json (finalize)
 import { z } from 'zod';
@@ -34,8 +35,11 @@ export interface ShardMarker {
   sha256: string;
   /** Records per label. */
   labels: Record<string, number>;
-  /** The list-file lines of the records (`rel label`), in key order. */
-  lines: string[];
+  /**
+   * The shard's list-file lines (`rel label`), sorted, in a file of their own: a marker stays small
+   * whatever the shard holds, and finalize merges the files a line at a time.
+   */
+  list: { file: string; lines: number; sha256: string };
   skipped: { path: string; reason: string }[];
   converted: { path: string; from: string }[];
   /** Pixel sums for the mean (train only): a float64 C x H x W array in the .sum file. */
@@ -54,7 +58,7 @@ const shardMarkerSchema = z.looseObject({
   bytes: count,
   sha256,
   labels: z.record(z.string(), count),
-  lines: z.array(z.string()),
+  list: z.looseObject({ file: z.string().min(1), lines: count, sha256 }),
   skipped: z.array(z.looseObject({ path: z.string(), reason: z.string() })),
   converted: z.array(z.looseObject({ path: z.string(), from: z.string() })),
   sums: z
@@ -112,6 +116,10 @@ export function markerUri(out: string, id: ShardId): string {
 
 export function sumsUri(out: string, id: ShardId): string {
   return joinUri(out, 'shards', `${id.split}-${pad(id.index)}-of-${pad(id.count)}.sum`);
+}
+
+export function listUri(out: string, id: ShardId): string {
+  return joinUri(out, 'shards', `${id.split}-${pad(id.index)}-of-${pad(id.count)}.txt`);
 }
 
 export function labelsUri(out: string): string {

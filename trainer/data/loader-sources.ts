@@ -5,7 +5,8 @@ import { BadInputError } from '../contract/errors.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import { parseListFile } from './convert-imageset.js';
 import { localDb } from './db-files.js';
-import { type LmdbEntry, LmdbReader, recordKeyText } from './lmdb-reader.js';
+import { LmdbReader, recordKeyText } from './lmdb-reader.js';
+import { ShardIndex } from './shard-index.js';
 
 export interface SourceItem {
   bytes: Uint8Array;
@@ -15,6 +16,8 @@ export interface SourceItem {
 
 export interface SourcePart {
   size: number;
+  /** Bytes the part's record index holds (LMDB shards). */
+  indexBytes?: number;
   read(index: number): Promise<SourceItem>;
   release(): Promise<void>;
 }
@@ -45,12 +48,12 @@ export async function lmdbSource(uri: string, cacheDir?: string): Promise<Record
     parts,
     async open(part) {
       const db = await localDb(parts[part]!, cacheDir);
-      // The shard's index (where each value lies) is small; the values stay on disk until read.
-      const entries: LmdbEntry[] = [];
+      // The shard's index (where each value lies) is compact; the values stay on disk until read.
+      let index: ShardIndex;
       let reader: LmdbReader | undefined;
       try {
         reader = await LmdbReader.open(db.path, joinUri(parts[part]!, 'data.mdb'));
-        for await (const entry of reader.index()) entries.push(entry);
+        index = await ShardIndex.of(reader);
       } catch (error) {
         await reader?.close();
         await db.release();
@@ -58,9 +61,10 @@ export async function lmdbSource(uri: string, cacheDir?: string): Promise<Record
       }
       const opened = reader;
       return {
-        size: entries.length,
-        async read(index) {
-          const entry = entries[index]!;
+        size: index.length,
+        indexBytes: index.byteLength,
+        async read(record) {
+          const entry = index.entry(record);
           const name = `${parts[part]} record ${recordKeyText(entry.key)}`;
           return { bytes: await opened.read(entry), name, label: 0 };
         },

@@ -3,7 +3,7 @@
 // folder, published atomically, and marked complete last; a rerun skips marked shards and rebuilds
 // an unmarked one from scratch, so a restarted worker redoes at most its own unfinished shard.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { readText } from '../files.js';
 import { Rng } from '../rng.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
 import { MIN_IMAGE_MS, type Pace, paceFromEnv } from '../test-pace.js';
+import type { ImageList, SourceImage } from './image-list.js';
 import {
   addInterleavedInto,
   decodeImage,
@@ -25,6 +26,7 @@ import {
 import {
   type LabelsFile,
   labelsUri,
+  listUri,
   markerUri,
   parseShardMarker,
   recordKey,
@@ -39,7 +41,7 @@ import {
 import { LmdbWriter } from './lmdb-writer.js';
 import { Progress } from './progress.js';
 import { encodedDatumBytes, rawDatumBytes } from './records.js';
-import { parseWordsFile, type SourceImage, scanImagenet } from './scan.js';
+import { parseWordsFile, scanImagenet } from './scan.js';
 
 export interface PrepOptions {
   train: string;
@@ -78,10 +80,15 @@ export async function runPrep(options: PrepOptions): Promise<ShardMarker[]> {
   const scan = await scanImagenet(options);
   const words = options.words ? Object.fromEntries(parseWordsFile(await readText(options.words))) : undefined;
   const splits: Split[] = options.val ? ['train', 'val'] : ['train'];
-  const lists: Record<Split, SourceImage[]> = { train: scan.train, val: scan.val };
-  // Every worker shuffles the same sorted lists with the same seed, so slices never overlap.
+  const lists: Record<Split, ImageList> = { train: scan.train, val: scan.val };
+  // Every worker shuffles the same sorted lists with the same seed, so slices never overlap. The
+  // shuffle moves list positions, not images: the same draws as Rng.shuffle of the images.
   const rng = new Rng(options.shuffleSeed);
-  for (const split of splits) rng.shuffle(lists[split]);
+  const orders: Record<Split, Uint32Array> = {
+    train: identity(scan.train.length),
+    val: identity(scan.val.length),
+  };
+  for (const split of splits) shuffleInPlace(rng, orders[split]);
   const labels: LabelsFile = {
     synsets: scan.synsets,
     ...(words ? { words: Object.fromEntries(scan.synsets.map((s) => [s, words[s] ?? ''])) } : {}),
@@ -92,9 +99,10 @@ export async function runPrep(options: PrepOptions): Promise<ShardMarker[]> {
   await storageFor(options.out).write(labelsUri(options.out), `${JSON.stringify(labels, null, 1)}\n`);
   const pace = paceFromEnv(MIN_IMAGE_MS, 'image', (message) => process.stderr.write(`${message}\n`));
   const markers: ShardMarker[] = [];
+  const hash = optionsHash(options, lists, orders);
   for (const split of splits) {
     const id: ShardId = { split, index: options.shardIndex, count: options.shardCount };
-    markers.push(await prepShard(options, id, lists[split], optionsHash(options, lists), pace));
+    markers.push(await prepShard(options, id, { list: lists[split], order: orders[split] }, hash, pace));
   }
   return markers;
 }
@@ -102,7 +110,7 @@ export async function runPrep(options: PrepOptions): Promise<ShardMarker[]> {
 async function prepShard(
   options: PrepOptions,
   id: ShardId,
-  list: SourceImage[],
+  { list, order }: { list: ImageList; order: Uint32Array },
   hash: string,
   pace: Pace | undefined,
 ) {
@@ -119,7 +127,7 @@ async function prepShard(
     }
     return done;
   }
-  const { start, end } = sliceOf(list.length, id.index, id.count);
+  const { start, end } = sliceOf(order.length, id.index, id.count);
   const temp = tempFolder(options.out, id);
   await rm(temp, { recursive: true, force: true }); // what a killed run left behind
   await mkdir(temp, { recursive: true });
@@ -134,7 +142,11 @@ async function prepShard(
     bytes: 0,
     sha256: '',
     labels: {},
-    lines: [],
+    list: {
+      file: listUri(options.out, id).slice(options.out.replace(/\/+$/, '').length + 1),
+      lines: 0,
+      sha256: '',
+    },
     skipped: [],
     converted: [],
   };
@@ -142,6 +154,8 @@ async function prepShard(
     { phase: 'prep', split: id.split, shard: id.index, total: end - start },
     { intervalSeconds: options.progressIntervalSeconds },
   );
+  // Which records of the slice were kept: their list-file lines are written once the shard is done.
+  const kept = new Uint8Array(end - start);
   const handle = (outcome: Outcome, index: number) => {
     const { item } = outcome;
     if (!outcome.ok) {
@@ -154,14 +168,14 @@ async function prepShard(
     if (sums && outcome.decoded) addInterleavedInto(sums, outcome.decoded);
     if (outcome.converted) result.converted.push({ path: item.rel, from: outcome.converted });
     result.labels[item.label] = (result.labels[item.label] ?? 0) + 1;
-    result.lines.push(`${item.rel} ${item.label}`);
+    kept[index - start] = 1;
     progress.tick(false);
   };
   // A window of images in flight, written in list order: memory stays bounded by the window.
   const window: Promise<Outcome>[] = [];
   for (let i = start; i < end; i++) {
     await pace?.next();
-    window.push(prepareImage(list[i]!, options, sums !== undefined));
+    window.push(prepareImage(list.item(order[i]!), options, sums !== undefined));
     if (window.length >= options.threads * 2) handle(await window.shift()!, i - window.length);
   }
   for (let i = end - window.length; i < end; i++) handle(await window.shift()!, i);
@@ -179,6 +193,11 @@ async function prepShard(
     const file = sumsUri(options.out, id).slice(options.out.replace(/\/+$/, '').length + 1);
     result.sums = { file, ...sumsShape, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
+  result.list = {
+    ...result.list,
+    ...writeSortedList(join(temp, 'list.txt'), list, order.subarray(start, end), kept),
+  };
+  await storage.putFile(join(temp, 'list.txt'), listUri(options.out, id), { move: true });
   await storage.write(marker, `${JSON.stringify(result)}\n`); // last: the shard now counts as done
   await rm(temp, { recursive: true, force: true });
   await rmdir(dirname(temp)).catch(() => {}); // the temp parent, once no shard uses it
@@ -209,6 +228,49 @@ async function prepareImage(item: SourceImage, options: PrepOptions, forMean: bo
   }
 }
 
+/**
+ * Writes the kept records' `rel label` lines in path order (the list is sorted by path, so sorting
+ * list positions sorts the lines), a chunk at a time; returns their count and checksum.
+ */
+function writeSortedList(path: string, list: ImageList, slice: Uint32Array, kept: Uint8Array) {
+  const positions = slice.filter((_, i) => kept[i] === 1).sort();
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'w');
+  try {
+    let chunk = '';
+    const flush = () => {
+      const bytes = Buffer.from(chunk);
+      hash.update(bytes);
+      writeSync(fd, bytes);
+      chunk = '';
+    };
+    for (const i of positions) {
+      chunk += `${list.rel(i)} ${list.label(i)}\n`;
+      if (chunk.length >= 1 << 16) flush();
+    }
+    flush();
+  } finally {
+    closeSync(fd);
+  }
+  return { lines: positions.length, sha256: hash.digest('hex') };
+}
+
+function identity(length: number): Uint32Array {
+  const order = new Uint32Array(length);
+  for (let i = 0; i < length; i++) order[i] = i;
+  return order;
+}
+
+/** Rng.shuffle's Fisher-Yates, draw for draw, over a typed array. */
+function shuffleInPlace(rng: Rng, items: Uint32Array): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = rng.nextInt(i + 1);
+    const swap = items[i]!;
+    items[i] = items[j]!;
+    items[j] = swap;
+  }
+}
+
 function addInto(sums: Float64Array, pixels: Uint8Array): void {
   for (let i = 0; i < sums.length; i++) sums[i]! += pixels[i]!;
 }
@@ -225,11 +287,23 @@ function publicOptions(options: PrepOptions) {
   return { size, resize, encoded, quality, shuffleSeed, shardCount };
 }
 
-/** Identifies the options and the exact file lists, so all shards of one dataset agree. */
-function optionsHash(options: PrepOptions, lists: Record<Split, SourceImage[]>): string {
+/** Identifies the options and the exact file lists (in shuffled order), so all shards of one dataset agree. */
+function optionsHash(
+  options: PrepOptions,
+  lists: Record<Split, ImageList>,
+  orders: Record<Split, Uint32Array>,
+): string {
   const hash = createHash('sha256').update(JSON.stringify(publicOptions(options)));
   for (const split of ['train', 'val'] as const) {
-    for (const item of lists[split]) hash.update(`${split}\t${item.rel}\t${item.label}\n`);
+    let chunk = '';
+    for (const i of orders[split]) {
+      chunk += `${split}\t${lists[split].rel(i)}\t${lists[split].label(i)}\n`;
+      if (chunk.length >= 1 << 16) {
+        hash.update(chunk);
+        chunk = '';
+      }
+    }
+    hash.update(chunk);
   }
   return hash.digest('hex');
 }

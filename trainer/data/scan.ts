@@ -7,18 +7,15 @@ import { resolve } from 'node:path';
 import { BadInputError } from '../contract/errors.js';
 import { readText } from '../files.js';
 import { isS3Uri, storageFor } from '../storage/index.js';
+import { asciiCompare, type ImageList, ImageListBuilder } from './image-list.js';
 
-export interface SourceImage {
-  /** Path relative to the split's root: `n01440764/n01440764_10026.JPEG`. Also the DB key's tail. */
-  rel: string;
-  uri: string;
-  label: number;
-}
+export { asciiCompare, type SourceImage } from './image-list.js';
 
 export interface ScanResult {
   synsets: string[];
-  train: SourceImage[];
-  val: SourceImage[];
+  /** Sorted by path. */
+  train: ImageList;
+  val: ImageList;
   /** Files found but not usable before any decoding (no label, not in a synset folder). */
   unlabeled: { split: 'train' | 'val'; path: string; reason: string }[];
 }
@@ -29,43 +26,58 @@ export interface ScanOptions {
   valLabels?: string;
 }
 
+/** Lists and labels both splits, one listing page at a time into compact lists. */
 export async function scanImagenet(options: ScanOptions): Promise<ScanResult> {
   const unlabeled: ScanResult['unlabeled'] = [];
-  const trainFiles = await listRelative(options.train);
-  const synsets = [
-    ...new Set(trainFiles.filter((f) => f.rel.includes('/')).map((f) => f.rel.split('/')[0]!)),
-  ];
-  synsets.sort(asciiCompare);
+  // Synsets are known only once the whole train tree is listed, so images are first numbered by the
+  // order their folder was found in, then relabelled by the sorted synsets.
+  const found = new Map<string, number>();
+  const trainRoot = rootOf(options.train);
+  const train = new ImageListBuilder();
+  for await (const rel of walkRelative(trainRoot)) {
+    const slash = rel.indexOf('/');
+    if (slash < 0) {
+      unlabeled.push({ split: 'train', path: rel, reason: 'not in a synset folder' });
+      continue;
+    }
+    const folder = rel.slice(0, slash);
+    let k = found.get(folder);
+    if (k === undefined) {
+      k = found.size;
+      found.set(folder, k);
+    }
+    if (rel.indexOf('/', slash + 1) >= 0)
+      unlabeled.push({ split: 'train', path: rel, reason: 'not in a synset folder' });
+    else train.add(rel, k);
+  }
+  const synsets = [...found.keys()].sort(asciiCompare);
   if (synsets.length === 0) {
     throw new BadInputError('expected synset folders (train/<wnid>/*.JPEG), found none', options.train);
   }
   const labelOf = new Map(synsets.map((s, i) => [s, i]));
-  const train: SourceImage[] = [];
-  for (const file of trainFiles) {
-    const parts = file.rel.split('/');
-    if (parts.length !== 2)
-      unlabeled.push({ split: 'train', path: file.rel, reason: 'not in a synset folder' });
-    else train.push({ ...file, label: labelOf.get(parts[0]!)! });
-  }
-  const val: SourceImage[] = [];
+  const finalLabel = new Int32Array(found.size);
+  for (const [folder, k] of found) finalLabel[k] = labelOf.get(folder)!;
+  train.relabel(finalLabel);
+
+  const valRoot = options.val ? rootOf(options.val) : '';
+  const val = new ImageListBuilder();
   if (options.val) {
-    const valFiles = await listRelative(options.val);
     const labels = options.valLabels
       ? parseLabelFile(await readText(options.valLabels), synsets, options.valLabels)
       : undefined;
-    for (const file of valFiles) {
-      const parts = file.rel.split('/');
-      const label = labels ? labels.get(file.rel) : parts.length === 2 ? labelOf.get(parts[0]!) : undefined;
-      if (label !== undefined) val.push({ ...file, label });
+    for await (const rel of walkRelative(valRoot)) {
+      const parts = rel.split('/');
+      const label = labels ? labels.get(rel) : parts.length === 2 ? labelOf.get(parts[0]!) : undefined;
+      if (label !== undefined) val.add(rel, label);
       else {
         const reason = labels
           ? `no line in ${options.valLabels}`
           : 'not in a synset folder of the train split';
-        unlabeled.push({ split: 'val', path: file.rel, reason });
+        unlabeled.push({ split: 'val', path: rel, reason });
       }
     }
   }
-  return { synsets, train, val, unlabeled };
+  return { synsets, train: train.build(trainRoot), val: val.build(valRoot), unlabeled };
 }
 
 /**
@@ -107,17 +119,14 @@ export function parseWordsFile(text: string): Map<string, string> {
   return words;
 }
 
-/** Byte-wise comparison, as C's strcmp and Python's sort order of ASCII names. */
-export function asciiCompare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function rootOf(root: string): string {
+  return isS3Uri(root) ? root.replace(/\/+$/, '') : resolve(root);
 }
 
-/** Every file below `root` as a path relative to it; hidden files are left out. */
-async function listRelative(root: string): Promise<{ rel: string; uri: string }[]> {
-  const base = isS3Uri(root) ? root.replace(/\/+$/, '') : resolve(root);
-  const objects = await storageFor(base).list(base);
-  return objects
-    .map((o) => ({ rel: o.uri.slice(base.length + 1), uri: o.uri }))
-    .filter((f) => !f.rel.split('/').some((part) => part.startsWith('.')))
-    .sort((a, b) => asciiCompare(a.rel, b.rel));
+/** Every file below `root` as a path relative to it, in path order; hidden files are left out. */
+async function* walkRelative(base: string): AsyncGenerator<string> {
+  for await (const uri of storageFor(base).walk(base)) {
+    const rel = uri.slice(base.length + 1);
+    if (!rel.split('/').some((part) => part.startsWith('.'))) yield rel;
+  }
 }

@@ -31,6 +31,9 @@ const lazyS3: Storage = {
   putFile: async (path, uri, options) => (await s3Storage()).putFile(path, uri, options),
   getFile: async (uri, path) => (await s3Storage()).getFile(uri, path),
   list: async (uri) => (await s3Storage()).list(uri),
+  walk: async function* (uri) {
+    yield* (await s3Storage()).walk(uri);
+  },
   names: async (uri) => (await s3Storage()).names(uri),
   stat: async (uri) => (await s3Storage()).stat(uri),
   delete: async (uri) => (await s3Storage()).delete(uri),

@@ -83,6 +83,10 @@ export class LocalStorage implements Storage {
     return out.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   }
 
+  async *walk(prefixUri: string): AsyncIterable<string> {
+    yield* walkSorted(localPath(prefixUri).replace(/\/+$/, ''));
+  }
+
   async stat(uri: string): Promise<ObjectInfo | undefined> {
     try {
       const info = await stat(localPath(uri));
@@ -101,6 +105,29 @@ export class LocalStorage implements Storage {
 /** A local path from a plain path or a file:// URL. */
 export function localPath(uri: string): string {
   return uri.startsWith('file://') ? fileURLToPath(uri) : uri;
+}
+
+/**
+ * The files below `dir` in path order, one folder read at a time. A folder sorts as its name and a
+ * slash, so visiting each folder's entries in that order gives exactly the order of the full paths.
+ */
+async function* walkSorted(dir: string): AsyncGenerator<string> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const keyed = entries
+    .filter((entry) => !entry.name.includes(TEMP_MARK) && (entry.isDirectory() || entry.isFile()))
+    .map((entry) => ({ key: entry.isDirectory() ? `${entry.name}/` : entry.name, entry }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { entry } of keyed) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walkSorted(path);
+    else yield path;
+  }
 }
 
 async function atomically(target: string, fill: (temp: string) => Promise<void>): Promise<void> {

@@ -93,6 +93,20 @@ export class S3Storage implements Storage {
     return out.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   }
 
+  async *walk(prefixUri: string): AsyncIterable<string> {
+    const { bucket, key } = parseS3Uri(prefixUri);
+    const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+    let token: string | undefined;
+    do {
+      // S3 lists keys in UTF-8 byte order, a page of up to 1,000 at a time.
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key) yield `s3://${bucket}/${object.Key}`;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   async names(folderUri: string): Promise<string[]> {
     const base = folderUri.endsWith('/') ? folderUri : `${folderUri}/`;
     return (await this.list(folderUri))

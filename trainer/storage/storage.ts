@@ -25,6 +25,11 @@ export interface Storage {
   getFile(uri: string, localPath: string): Promise<void>;
   /** Every object below the folder `prefixUri`, at any depth, sorted by URI. */
   list(prefixUri: string): Promise<ObjectInfo[]>;
+  /**
+   * The URIs of every object below the folder, at any depth, in URI order, a page at a time: for
+   * listings too large to hold as objects (a million images).
+   */
+  walk(prefixUri: string): AsyncIterable<string>;
   /** Names of the objects directly in the folder (not below it); an absent folder has none. */
   names(folderUri: string): Promise<string[]>;
   /** The object's size, or undefined when there is no such object. */

@@ -85,14 +85,14 @@ test('a scan labels train by sorted synset and val by label file, and lists what
   });
   assert.deepEqual(scan.synsets, ['n01', 'n02']);
   assert.deepEqual(
-    scan.train.map((s) => [s.rel, s.label]),
+    [...scan.train].map((s) => [s.rel, s.label]),
     [
       ['n01/a.JPEG', 0],
       ['n02/b.JPEG', 1],
     ],
   );
   assert.deepEqual(
-    scan.val.map((s) => [s.rel, s.label]),
+    [...scan.val].map((s) => [s.rel, s.label]),
     [['v1.JPEG', 1]],
   );
   assert.deepEqual(

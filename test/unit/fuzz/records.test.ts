@@ -146,7 +146,7 @@ test('a damaged shard marker parses, or fails naming the file', async () => {
     bytes: 16384,
     sha256: 'c'.repeat(64),
     labels: { '0': 1, '1': 1 },
-    lines: ['n01/a.JPEG 0', 'n02/b.JPEG 1'],
+    list: { file: 'shards/train-00000-of-00002.txt', lines: 2, sha256: 'e'.repeat(64) },
     skipped: [],
     converted: [],
     sums: {
