@@ -4,7 +4,7 @@
 // Mirrors ParseNewCommandLineFlags in gflags' src/gflags.cc: arguments that are not flags may come
 // anywhere and are kept in order; `--` ends the flags; `-` alone is an argument.
 import { UsageError } from '../contract/errors.js';
-import { type DataShapeDefaults, DEFAULT_DATA_SHAPE } from '../net/spec/index.js';
+import type { DataShapeDefaults } from '../net/spec/index.js';
 import { Phase } from '../proto/index.js';
 
 export type FlagSpec = Record<
@@ -107,10 +107,10 @@ export function phaseFlag(value: string | undefined): number {
   throw new UsageError(`--phase: expected TRAIN or TEST, received '${value}'`);
 }
 
-/** --data-shape=C,H,W: the image size of Data layers without crop_size, which Caffe reads from the
- * database's first record. Default 3,256,256. */
-export function dataShapeFlag(value: string | undefined): DataShapeDefaults {
-  if (value === undefined) return DEFAULT_DATA_SHAPE;
+/** --data-shape=C,H,W: the image size of every Data layer, instead of the one Caffe reads from the
+ * database's first record; undefined when not given. */
+export function dataShapeFlag(value: string | undefined): DataShapeDefaults | undefined {
+  if (value === undefined) return undefined;
   const dims = value.split(',').map(Number);
   if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw new UsageError(`--data-shape: expected C,H,W as three positive integers, received '${value}'`);
