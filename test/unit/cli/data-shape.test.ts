@@ -88,3 +88,41 @@ describe('a Data layer takes its image shape from the first record', () => {
     assert.match(run.stderr, /Iteration 2, loss = /);
   });
 });
+
+describe('caffe test reads Data layers through the training loader', () => {
+  it('scores trained weights over an LMDB in key order, wrapping to the first record as Caffe does', () => {
+    const model = at('scored.prototxt');
+    const withAccuracy = `${net(at('raw_lmdb'))}
+layer { name: "accuracy" type: "Accuracy" bottom: "ip" bottom: "label" top: "accuracy" include { phase: TEST } }`;
+    writeFileSync(model, withAccuracy);
+    const solver = at('scored-solver.prototxt');
+    writeFileSync(
+      solver,
+      `net: "${model}"\nbase_lr: 0.01\nmax_iter: 2\nlr_policy: "fixed"\nrandom_seed: 1\nsnapshot_prefix: "${at('scored')}"\n`,
+    );
+    const train = caffe('train', '-solver', solver, '--backend=cpu');
+    assert.equal(train.status, 0, train.stderr);
+    // 8 records, batch 4: batch 2 is records 0-3 again, so it scores as batch 0 does.
+    const run = caffe(
+      'test',
+      '-model',
+      model,
+      '-weights',
+      at('scored_iter_2.caffemodel'),
+      '-iterations',
+      '3',
+      '--backend=cpu',
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const value = (pattern: RegExp) => run.stderr.match(pattern)?.[1];
+    const batch = (n: number, output: string) =>
+      value(new RegExp(`\\] Batch ${n}, ${output} = (\\S+)$`, 'm'));
+    for (const output of ['accuracy', 'loss']) {
+      assert.ok(batch(0, output) !== undefined, `Batch 0, ${output} is printed`);
+      assert.equal(batch(2, output), batch(0, output), `${output}: batch 2 repeats batch 0`);
+    }
+    assert.match(run.stderr, /\] Loss: \S+$/m);
+    assert.match(run.stderr, /\] accuracy = \S+$/m);
+    assert.match(run.stderr, /\] loss = (\S+) \(\* 1 = \1 loss\)$/m);
+  });
+});
