@@ -26,5 +26,11 @@ export async function writeText(uri: string, text: string): Promise<void> {
 
 function isMissing(error: unknown): boolean {
   const e = error as { code?: string; name?: string };
-  return e?.code === 'ENOENT' || e?.code === 'EISDIR' || e?.name === 'NoSuchKey' || e?.name === 'NotFound';
+  return (
+    e?.code === 'ENOENT' ||
+    e?.code === 'ENOTDIR' ||
+    e?.code === 'EISDIR' ||
+    e?.name === 'NoSuchKey' ||
+    e?.name === 'NotFound'
+  );
 }

@@ -2,6 +2,7 @@
 import { extname } from 'node:path';
 
 import { BadInputError } from '../contract/errors.js';
+import { readText } from '../files.js';
 import { Rng } from '../rng.js';
 import { storageFor } from '../storage/index.js';
 import { createDb } from './db-files.js';
@@ -45,10 +46,7 @@ export function parseListFile(text: string, where: string): ListLine[] {
 }
 
 export async function convertImageset(options: ConvertOptions, log: (line: string) => void = console.log) {
-  const lines = parseListFile(
-    (await storageFor(options.listFile).read(options.listFile)).toString(),
-    options.listFile,
-  );
+  const lines = parseListFile(await readText(options.listFile), options.listFile);
   if (options.shuffle) {
     log('Shuffling data');
     new Rng(options.seed).shuffle(lines);

@@ -239,3 +239,14 @@ export function describeSource(bytes: Uint8Array): string | undefined {
   const components = jpegFrame(bytes)?.components;
   return components === 1 ? 'grayscale JPEG' : components === 4 ? 'CMYK JPEG' : undefined;
 }
+
+/** Whether an encoded Datum decodes to colour: force_color or force_gray when set (Caffe's
+ * DecodeDatumToCVMat), else as the image is (DecodeDatumToCVMatNative). */
+export function encodedDatumIsColor(
+  data: Uint8Array,
+  force: { forceColor?: boolean; forceGray?: boolean },
+): boolean {
+  if (force.forceColor) return true;
+  if (force.forceGray) return false;
+  return describeSource(data) !== 'grayscale JPEG';
+}

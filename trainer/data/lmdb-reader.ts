@@ -277,13 +277,27 @@ interface MetaInfo {
 
 /** The data file of an LMDB folder, or the file itself; a missing one is bad input. */
 async function dataFile(path: string, name = path): Promise<string> {
+  let isFolder: boolean;
   try {
-    return (await stat(path)).isDirectory() ? join(path, 'data.mdb') : path;
+    isFolder = (await stat(path)).isDirectory();
   } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT')
-      throw new BadInputError('no such LMDB folder or file', name);
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new BadInputError('no such LMDB folder or file', name);
     throw error;
   }
+  if (!isFolder) return path;
+  const file = join(path, 'data.mdb');
+  try {
+    await stat(file);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT')
+      throw new BadInputError(
+        'expected an LMDB folder (holding data.mdb), found a folder without data.mdb',
+        name,
+      );
+    throw error;
+  }
+  return file;
 }
 
 /** One of the two meta pages, checked as LMDB's mdb_env_read_header checks it, and more. */

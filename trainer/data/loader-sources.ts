@@ -2,6 +2,7 @@
 // a list file of image files (ImageData layer). A source is a list of parts read by record index;
 // an S3 shard is downloaded when opened, and removed again when released.
 import { BadInputError } from '../contract/errors.js';
+import { readBytes, readText } from '../files.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import { parseListFile } from './convert-imageset.js';
 import { localDb } from './db-files.js';
@@ -79,7 +80,7 @@ export async function lmdbSource(uri: string, cacheDir?: string): Promise<Record
 
 /** ImageData's source: `path label` lines, each path prefixed by root_folder. */
 export async function listSource(listFile: string, rootFolder: string): Promise<RecordSource> {
-  const lines = parseListFile((await storageFor(listFile).read(listFile)).toString(), listFile);
+  const lines = parseListFile(await readText(listFile), listFile);
   if (lines.length === 0) throw new BadInputError('the list file has no images', listFile);
   return {
     kind: 'image',
@@ -90,7 +91,7 @@ export async function listSource(listFile: string, rootFolder: string): Promise<
         async read(index) {
           const { path, label } = lines[index]!;
           const file = `${rootFolder}${path}`;
-          return { bytes: await storageFor(file).read(file), name: file, label };
+          return { bytes: await readBytes(file), name: file, label };
         },
         async release() {},
       };

@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 
 import { BadInputError } from '../contract/errors.js';
-import { decodeInterleaved, describeSource, jpegFrame } from './images.js';
+import { decodeInterleaved, encodedDatumIsColor, jpegFrame } from './images.js';
 import { rawDatumValues, readDatum } from './records.js';
 import { resizeImage } from './resize.js';
 import {
@@ -201,11 +201,7 @@ async function pixelsOf(job: WorkerJob, i: number, options: WorkerInit, first?: 
     return { ...size, pixels: data, label: datum.label };
   }
   const data = datum.data ?? new Uint8Array(0);
-  const color = options.forceColor
-    ? true
-    : options.forceGray
-      ? false
-      : describeSource(data) !== 'grayscale JPEG';
+  const color = encodedDatumIsColor(data, options);
   // After the batch's first image, a JPEG header of another size is refused before it sizes a buffer.
   const frame = jpegFrame(data);
   if (first && frame && (frame.width !== first.width || frame.height !== first.height)) {

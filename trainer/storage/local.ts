@@ -56,7 +56,7 @@ export class LocalStorage implements Storage {
         .filter((entry) => entry.isFile() && !entry.name.includes(TEMP_MARK))
         .map((entry) => entry.name);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if (isMissing(error)) return [];
       throw error;
     }
   }
@@ -69,7 +69,7 @@ export class LocalStorage implements Storage {
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        if (isMissing(error)) return;
         throw error;
       }
       for (const entry of entries) {
@@ -92,7 +92,7 @@ export class LocalStorage implements Storage {
       const info = await stat(localPath(uri));
       return info.isFile() ? { uri, size: info.size } : undefined;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isMissing(error)) return undefined;
       throw error;
     }
   }
@@ -140,4 +140,10 @@ async function atomically(target: string, fill: (temp: string) => Promise<void>)
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** ENOENT, or ENOTDIR for a path that runs through a file (`afile/data.mdb`): nothing is there either way. */
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }

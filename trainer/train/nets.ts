@@ -5,7 +5,7 @@ import { DataLoader, type LoaderPosition } from '../data/loader.js';
 import { loaderOptionsFromLayer } from '../data/loader-layer.js';
 import { readText } from '../files.js';
 import type { DataSource } from '../net/data-source.js';
-import { externalDataLayers } from '../net/from-file.js';
+import { dataLayerShapes, externalDataLayers } from '../net/from-file.js';
 import { Net } from '../net/net.js';
 import { buildNetSpec, type DataShapeDefaults, type NetSpec } from '../net/spec/index.js';
 import { Phase, parseNetPrototxt } from '../proto/index.js';
@@ -94,11 +94,17 @@ export class TrainingNets {
 
 async function specOf(source: NetSource, phase: number, options: BuildOptions): Promise<NetSpec> {
   const net = source.inline ?? parseNetPrototxt(await readText(source.file!), source.file);
-  return buildNetSpec(net, {
+  const state = {
     phase,
-    fileName: source.label,
     ...(source.state.level !== undefined ? { level: source.state.level } : {}),
     stages: source.state.stage ?? [],
+  };
+  // --data-shape overrides what the databases' first records say.
+  const recordShapes = options.dataShape ? new Map() : await dataLayerShapes(net, state, source.label);
+  return buildNetSpec(net, {
+    ...state,
+    fileName: source.label,
+    recordShapes,
     ...(options.dataShape ? { dataShape: options.dataShape } : {}),
   });
 }

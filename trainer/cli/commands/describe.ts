@@ -5,6 +5,7 @@
 import { ExitCode, UsageError } from '../../contract/errors.js';
 import { readBytes, readText } from '../../files.js';
 import { glogLine } from '../../glog.js';
+import { dataLayerShapes } from '../../net/from-file.js';
 import {
   buildNetSpec,
   checkWeightsMatch,
@@ -21,7 +22,7 @@ import { dataShapeFlag, numberFlag, parseFlags, phaseFlag } from '../flags.js';
 
 const usage =
   'caffe describe --model=M [--phase=TRAIN|TEST] [--level=N] [--stage=S]... ' +
-  '[--data-shape=C,H,W (default 3,256,256)] [--weights=W.caffemodel]';
+  '[--data-shape=C,H,W (default: from the first record)] [--weights=W.caffemodel]';
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
@@ -42,14 +43,30 @@ async function run(argv: string[]): Promise<number> {
   const phase = phaseFlag(values.phase);
   const level = numberFlag('level', values.level, 0);
   const net = parseNetPrototxt(await readText(values.model), values.model);
+  const now = new Date();
+  const dataShape = dataShapeFlag(values['data-shape']);
+  // Describing needs no data: a layer whose database cannot be read takes the default shape, with a warning.
+  const recordShapes = dataShape
+    ? new Map()
+    : await dataLayerShapes(net, { phase, level, stages: values.stage ?? [] }, values.model, (layer, error) =>
+        console.error(
+          glogLine(
+            'W',
+            'data_layer.cpp:45',
+            `Layer ${layer}: cannot read its first record (${error.message}); describing it as 3x256x256 (--data-shape sets it)`,
+            now,
+            process.pid,
+          ),
+        ),
+      );
   const spec = buildNetSpec(net, {
     phase,
     level,
     stages: values.stage ?? [],
-    dataShape: dataShapeFlag(values['data-shape']),
+    ...(dataShape ? { dataShape } : {}),
+    recordShapes,
     fileName: values.model,
   });
-  const now = new Date();
   for (const line of setUpLogLines(spec)) console.error(glogLine('I', 'net.cpp:100', line, now, process.pid));
   if (values.weights) {
     const weights = decodeNetParameter(await readBytes(values.weights), values.weights);

@@ -3,12 +3,16 @@
 // stderr, as glog does: every output element per batch, the mean loss, then every output element's mean.
 import { initBackend } from '../../backend/index.js';
 import { ExitCode, UsageError } from '../../contract/errors.js';
+import { DataLoader } from '../../data/loader.js';
+import { loaderOptionsFromLayer } from '../../data/loader-layer.js';
 import { readBytes } from '../../files.js';
-import { checkDataLayersAvailable, netSpecFromFile } from '../../net/from-file.js';
+import type { DataSource } from '../../net/data-source.js';
+import { externalDataLayers, netSpecFromFile } from '../../net/from-file.js';
 import { Net } from '../../net/net.js';
 import { decodeNetParameter, Phase } from '../../proto/index.js';
 import { Rng } from '../../rng.js';
 import { formatFloat, formatLogLine } from '../../solver/index.js';
+import { LoaderDataSource } from '../../train/loader-source.js';
 import { registerCommand } from '../command.js';
 import { numberFlag, parseFlags } from '../flags.js';
 
@@ -49,10 +53,20 @@ async function run(argv: string[]): Promise<number> {
     level: numberFlag('level', values.level, 0),
     stages: values.stage ?? [],
   });
-  checkDataLayersAvailable(spec, new Set(), values.model);
   const weights = decodeNetParameter(await readBytes(values.weights), values.weights);
-  const net = Net.fromSpec(spec, { rng: new Rng(SEED) });
+  // Data and ImageData layers read through train's loader, in the TEST phase: in order, no mirroring or
+  // random crops, and no shuffling of a Data layer's records (Caffe reads them in key order).
+  const loaders: LoaderDataSource[] = [];
+  const dataSources: Record<string, DataSource> = {};
+  let net: Net | undefined;
   try {
+    for (const layer of externalDataLayers(spec)) {
+      const loader = await DataLoader.open(loaderOptionsFromLayer(layer.param, 'TEST', { seed: SEED }));
+      const source = new LoaderDataSource(loader, layer.topShapes);
+      loaders.push(source);
+      dataSources[layer.name] = source;
+    }
+    net = Net.fromSpec(spec, { rng: new Rng(SEED), dataSources });
     const match = net.copyTrainedLayersFrom(weights, values.weights);
     for (const name of match.ignored) log('net.cpp:1080', `Ignoring source layer ${name}`);
     log('caffe.cpp:290', `Running for ${iterations} iterations.`);
@@ -82,7 +96,8 @@ async function run(argv: string[]): Promise<number> {
       log('caffe.cpp:321', `${name} = ${formatFloat(mean)}${weighted}`);
     }
   } finally {
-    net.dispose();
+    net?.dispose();
+    await Promise.all(loaders.map((l) => l.close()));
   }
   return ExitCode.Ok;
 }

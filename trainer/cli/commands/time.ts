@@ -17,7 +17,7 @@ import { dataShapeFlag, numberFlag, parseFlags, phaseFlag } from '../flags.js';
 
 const usage =
   'caffe time --model=M [--iterations=N (default 50)] [--phase=TRAIN|TEST (default TRAIN)] ' +
-  '[--backend=auto|tensorflow|wasm|cpu] [--level=N] [--stage=S]... [--data-shape=C,H,W (default 3,256,256)]';
+  '[--backend=auto|tensorflow|wasm|cpu] [--level=N] [--stage=S]... [--data-shape=C,H,W (default: from the first record)]';
 
 // Seed for fillers and random data: a benchmark needs values, not particular ones.
 const SEED = 1701;
@@ -46,6 +46,10 @@ async function run(argv: string[]): Promise<number> {
   const phase = phaseFlag(values.phase);
   const log = (source: string, message: string) =>
     process.stderr.write(`${formatLogLine({ severity: 'I', source, message }, Date.now(), process.pid)}\n`);
+  const warn = (message: string) =>
+    process.stderr.write(
+      `${formatLogLine({ severity: 'W', source: 'data_layer.cpp:45', message }, Date.now(), process.pid)}\n`,
+    );
 
   await initBackend(values.backend);
   const spec = await netSpecFromFile(values.model, {
@@ -53,6 +57,10 @@ async function run(argv: string[]): Promise<number> {
     level: numberFlag('level', values.level, 0),
     stages: values.stage ?? [],
     dataShape: dataShapeFlag(values['data-shape']),
+    onUnreadable: (layer, error) =>
+      warn(
+        `Layer ${layer}: cannot read its first record (${error.message}); timing it as 3x256x256 (--data-shape sets it)`,
+      ),
   });
   const rng = new Rng(SEED);
   const dataSources: Record<string, DataSource> = {};

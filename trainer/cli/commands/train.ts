@@ -54,7 +54,7 @@ import { dataShapeFlag, parseFlags } from '../flags.js';
 
 const usage =
   'caffe train --solver=S [--snapshot=X.solverstate | --weights=A.caffemodel[,B.caffemodel...]] ' +
-  '[--backend=auto|tensorflow|wasm|cpu] [--data-shape=C,H,W (default 3,256,256)] ' +
+  '[--backend=auto|tensorflow|wasm|cpu] [--data-shape=C,H,W (default: from the first record)] ' +
   '[--metrics-port=P (or BREWERY_METRICS_PORT)] [--status-file=URI] [--keep-snapshots=K] ' +
   '[--skip-damaged-records]';
 

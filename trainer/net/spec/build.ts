@@ -22,6 +22,9 @@ export interface NetSpecOptions {
   stages?: string[];
   /** Image size for data layers whose prototxt does not fix it. */
   dataShape?: DataShapeDefaults;
+  /** Each Data layer's image size from its database's first record, by layer name (Caffe's source of it);
+   * a layer missing here takes `dataShape`. */
+  recordShapes?: ReadonlyMap<string, DataShapeDefaults>;
   /** Names the file in errors. */
   fileName?: string;
 }
@@ -45,6 +48,7 @@ export function buildNetSpec(net: NetParameter, options: NetSpecOptions): NetSpe
       available,
       phase: state.phase,
       dataShape: options.dataShape ?? DEFAULT_DATA_SHAPE,
+      recordShapes: options.recordShapes ?? new Map(),
     }),
   );
   return {
@@ -64,6 +68,7 @@ interface NetInProgress {
   available: Set<string>;
   phase: number;
   dataShape: DataShapeDefaults;
+  recordShapes: ReadonlyMap<string, DataShapeDefaults>;
 }
 
 function setUpLayer(original: LayerParameter, where: string, net: NetInProgress): LayerSpec {
@@ -105,7 +110,7 @@ function setUpLayer(original: LayerParameter, where: string, net: NetInProgress)
     bottomShapes,
     topCount: tops.length,
     phase: net.phase,
-    dataShape: net.dataShape,
+    dataShape: net.recordShapes.get(layer.name ?? '') ?? net.dataShape,
   });
   if ((layer.param ?? []).length > result.paramShapes.length) {
     throw new BadInputError(

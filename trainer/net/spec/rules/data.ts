@@ -1,5 +1,6 @@
-// Data: records from an LMDB. The image size is not in the prototxt (Caffe reads it from the first record),
-// so without crop_size it comes from the caller's data shape (`caffe describe --data-shape`, default 3x256x256).
+// Data: records from an LMDB. The image size is not in the prototxt: Caffe reads it from the first record,
+// which the caller does (firstRecordShapes) and passes as this layer's data shape; crop_size then replaces
+// height and width.
 import { positiveInteger } from '../checks.js';
 import { registerShapeRule } from '../registry.js';
 import type { ShapeRule } from '../types.js';
