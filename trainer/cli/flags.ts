@@ -30,6 +30,14 @@ export interface ParsedFlags<T extends FlagSpec> {
 const TRUE_WORDS = new Set(['true', 't', 'yes', 'y', '1']);
 const FALSE_WORDS = new Set(['false', 'f', 'no', 'n', '0']);
 
+/** `--help` (or `-help`, `--helpshort`) on a command: its usage on stdout and exit 0, not an error. */
+export class HelpRequested extends Error {
+  override readonly name = 'HelpRequested';
+  constructor(readonly usage: string) {
+    super(usage);
+  }
+}
+
 /** Parses argv in gflags' forms against spec; a usage error (exit 64) names the offending flag. */
 export function parseFlags<T extends FlagSpec>(argv: string[], spec: T, usage: string): ParsedFlags<T> {
   const values: Record<string, string | boolean | string[]> = {};
@@ -58,6 +66,7 @@ export function parseFlags<T extends FlagSpec>(argv: string[], spec: T, usage: s
     const negated = spec[key] === undefined && key.startsWith('no') && spec[key.slice(2)]?.type === 'boolean';
     const name = negated ? key.slice(2) : key;
     const option = spec[name];
+    if (option === undefined && (key === 'help' || key === 'helpshort')) throw new HelpRequested(usage);
     if (option === undefined) fail(`unknown command line flag '${key}' (in '${arg}')`);
     if (option!.type === 'boolean') {
       if (negated) {

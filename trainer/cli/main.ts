@@ -3,6 +3,7 @@
 import { ExitCode, exitCodeFor, UsageError } from '../contract/errors.js';
 import { allCommands, findCommand } from './command.js';
 import { loadCommands } from './commands/index.js';
+import { HelpRequested } from './flags.js';
 
 async function main(argv: string[]): Promise<number> {
   await loadCommands(argv);
@@ -20,6 +21,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof HelpRequested) {
+      console.log(`usage: ${error.usage}`);
+      process.exitCode = ExitCode.Ok;
+      return;
+    }
     // Bad input and usage errors are one line for the user; anything else keeps its stack for us.
     const known = error instanceof UsageError || (error instanceof Error && error.name === 'BadInputError');
     console.error(known ? `caffe: ${(error as Error).message}` : error);

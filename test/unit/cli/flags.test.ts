@@ -120,6 +120,18 @@ describe('the caffe program reads every gflags form', () => {
     }
   });
 
+  it("caffe <command> --help (and -help) prints that command's usage on stdout and exits 0", () => {
+    for (const argv of [
+      ['time', '--help'],
+      ['train', '-help'],
+      ['convert_imageset', '--helpshort'],
+    ]) {
+      const run = caffe(...argv);
+      assert.equal(run.status, 0, `${argv.join(' ')}: ${run.stderr}`);
+      assert.match(run.stdout, new RegExp(`^usage: caffe ${argv[0]} `));
+    }
+  });
+
   it('caffe upgrade_net_proto_text takes its files after --', () => {
     const out = join(dir, 'out.prototxt');
     const run = caffe('upgrade_net_proto_text', '--', model, out);
