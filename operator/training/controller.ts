@@ -26,7 +26,8 @@ import {
 } from '../runtime/kube-client.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { CONFIG_MAPS, PODS, SERVICES } from '../workloads.js';
-import { decideTraining, type SnapshotRef, type TrainingAction, type TrainingInput } from './decide.js';
+import { kueueInstalled, LOCAL_QUEUES, workloadOf } from '../kueue.js';
+import { decideTraining, type KueueState, type SnapshotRef, type TrainingAction, type TrainingInput } from './decide.js';
 import {
   configMapName,
   JOB_LABEL,
@@ -152,6 +153,10 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     if (current)
       input.live = await readQuietly(() => deps.store.readLiveStatus(statusFileOf(spec.data)), log);
     const needsPod = !input.pod || input.pod.state === 'Ended';
+    if (spec.data.queueName && !suspending) {
+      if (input.pod?.queued) input.kueue = await queueOf(client, namespace, spec.data.queueName, input.pod.uid);
+      else if (needsPod) input.kueue = { installed: await kueueInstalled(client) };
+    }
     if (needsPod && !suspending) {
       const data = await dataFor(client, namespace, spec.data);
       input.data = data.state;
@@ -163,6 +168,18 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     }
     return input;
   }
+}
+
+/** What Kueue says of a queued trainer pod: its Workload, and the ClusterQueue behind its LocalQueue. */
+async function queueOf(client: KubeClient, namespace: string, queue: string, podUid: string): Promise<KueueState> {
+  const workload = await workloadOf(client, podUid);
+  if (workload === 'absent') return { installed: false };
+  const state: KueueState = { installed: true };
+  if (workload) state.workload = workload;
+  const localQueue = await client.get(LOCAL_QUEUES, namespace, queue);
+  const clusterQueue = (localQueue?.spec as { clusterQueue?: string } | undefined)?.clusterQueue;
+  if (clusterQueue) state.clusterQueue = clusterQueue;
+  return state;
 }
 
 function isNamespaceTerminating(error: unknown): boolean {
