@@ -66,7 +66,9 @@ export function kueueManifests(moduleDir: string, webhookUrl: string, caBundle: 
     config.metadata.name = `kueue-${config.metadata.name}`;
     config.webhooks = (config.webhooks ?? [])
       .filter((w) => KEPT_PATH.test(w.clientConfig.service?.path ?? ''))
-      .map((w) => narrowed({ ...w, clientConfig: { url: `${webhookUrl}${w.clientConfig.service?.path}`, caBundle } }));
+      .map((w) =>
+        narrowed({ ...w, clientConfig: { url: `${webhookUrl}${w.clientConfig.service?.path}`, caBundle } }),
+      );
   }
   return [...crds, ...webhookConfigs];
 }

@@ -33,7 +33,14 @@ export const TRAINING_JOB_PHASES = [
 export type TrainingJobPhase = (typeof TRAINING_JOB_PHASES)[number];
 
 /** Reasons a pod can be disrupted without its program being at fault; none of them spends a restart. */
-export const DISRUPTION_REASONS = ['Preemption', 'Kueue', 'Eviction', 'NodeLost', 'Suspend', 'Other'] as const;
+export const DISRUPTION_REASONS = [
+  'Preemption',
+  'Kueue',
+  'Eviction',
+  'NodeLost',
+  'Suspend',
+  'Other',
+] as const;
 export type DisruptionReason = (typeof DISRUPTION_REASONS)[number];
 
 const PROTOTXT_SOURCES = ['inline', 'configMapKeyRef', 'builtin'];
@@ -184,7 +191,7 @@ const TrainingSpecFields = z
       .optional(),
     credentials: ObjectStoreCredentials.optional(),
     queueName: queueName(
-      'Kueue LocalQueue (in the job\'s namespace) the trainer pod waits in: it runs only once Kueue admits ' +
+      "Kueue LocalQueue (in the job's namespace) the trainer pod waits in: it runs only once Kueue admits " +
         'it, and Kueue may preempt it for higher-priority work (it resumes from its latest snapshot).',
     ),
     restartPolicy: RestartPolicy.optional(),

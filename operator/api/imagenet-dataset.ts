@@ -141,7 +141,7 @@ const DatasetSpecFields = z
     worker: Worker.optional(),
     credentials: ObjectStoreCredentials.optional(),
     queueName: queueName(
-      'Kueue LocalQueue (in the dataset\'s namespace) the prep and finalize Jobs are queued in; Kueue ' +
+      "Kueue LocalQueue (in the dataset's namespace) the prep and finalize Jobs are queued in; Kueue " +
         'admits them through its batch/Job integration.',
     ),
     suspend: z

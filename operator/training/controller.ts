@@ -11,6 +11,7 @@ import {
   TRAINING_JOB_PLURAL,
 } from '../api/caffe-training-job.js';
 import { GROUP, VERSION } from '../api/common.js';
+import { kueueInstalled, LOCAL_QUEUES, workloadOf } from '../kueue.js';
 import type { Clock } from '../runtime/clock.js';
 import { statusChanged } from '../runtime/conditions.js';
 import type { Reconciler } from '../runtime/controller.js';
@@ -26,8 +27,13 @@ import {
 } from '../runtime/kube-client.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { CONFIG_MAPS, PODS, SERVICES } from '../workloads.js';
-import { kueueInstalled, LOCAL_QUEUES, workloadOf } from '../kueue.js';
-import { decideTraining, type KueueState, type SnapshotRef, type TrainingAction, type TrainingInput } from './decide.js';
+import {
+  decideTraining,
+  type KueueState,
+  type SnapshotRef,
+  type TrainingAction,
+  type TrainingInput,
+} from './decide.js';
 import {
   configMapName,
   JOB_LABEL,
@@ -154,7 +160,8 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
       input.live = await readQuietly(() => deps.store.readLiveStatus(statusFileOf(spec.data)), log);
     const needsPod = !input.pod || input.pod.state === 'Ended';
     if (spec.data.queueName && !suspending) {
-      if (input.pod?.queued) input.kueue = await queueOf(client, namespace, spec.data.queueName, input.pod.uid);
+      if (input.pod?.queued)
+        input.kueue = await queueOf(client, namespace, spec.data.queueName, input.pod.uid);
       else if (needsPod) input.kueue = { installed: await kueueInstalled(client) };
     }
     if (needsPod && !suspending) {
@@ -171,7 +178,12 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
 }
 
 /** What Kueue says of a queued trainer pod: its Workload, and the ClusterQueue behind its LocalQueue. */
-async function queueOf(client: KubeClient, namespace: string, queue: string, podUid: string): Promise<KueueState> {
+async function queueOf(
+  client: KubeClient,
+  namespace: string,
+  queue: string,
+  podUid: string,
+): Promise<KueueState> {
   const workload = await workloadOf(client, podUid);
   if (workload === 'absent') return { installed: false };
   const state: KueueState = { installed: true };

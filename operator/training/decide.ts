@@ -10,10 +10,10 @@ import type {
   DisruptionReason,
   TrainingJobPhase,
 } from '../api/caffe-training-job.js';
+import type { QueuedWorkload } from '../kueue.js';
 import { type ConditionInput, setConditions } from '../runtime/conditions.js';
 import type { EventType } from '../runtime/events.js';
 import { podName, type StartFrom } from './objects.js';
-import type { QueuedWorkload } from '../kueue.js';
 import type { PodEnd, TrainerPodView } from './pod-end.js';
 import type { RenderedPrototxts } from './render.js';
 

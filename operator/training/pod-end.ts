@@ -118,7 +118,11 @@ function endOf(
   // deleted the pod: Kueue's doing, not the user's suspend nor the trainer's fault.
   const stopped = conditions.find((c) => c.type === TERMINATION_TARGET && c.status === 'True');
   if (stopped) {
-    return { kind: 'Disrupted', reason: 'Kueue', message: `${stopped.reason}: ${stopped.message ?? 'no message'}` };
+    return {
+      kind: 'Disrupted',
+      reason: 'Kueue',
+      message: `${stopped.reason}: ${stopped.message ?? 'no message'}`,
+    };
   }
   const statusReason = pod.status?.reason;
   if (statusReason && STATUS_REASONS[statusReason]) {

@@ -63,7 +63,10 @@ describe('queueName without Kueue installed', { skip: skipReason }, () => {
     );
     assert.equal(status.phase, 'Pending');
     assert.equal(status.pod, undefined);
-    assert.match(status.running.message, /spec\.queueName is "gpus" but Kueue is not installed in this cluster/);
+    assert.match(
+      status.running.message,
+      /spec\.queueName is "gpus" but Kueue is not installed in this cluster/,
+    );
     const pods = await cluster.kubectl(['get', 'pods', '-n', namespace, '-o', 'name']);
     assert.equal(pods.stdout.trim(), '');
     const warnings = await eventsAbout(cluster.kubectl, namespace, 'queued', 'KueueNotInstalled');

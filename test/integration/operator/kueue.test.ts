@@ -129,9 +129,11 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
       ['brewery-train-low', 100],
       ['brewery-train-high', 1000],
     ] as const) {
-      await scheduling.createPriorityClass({ body: { metadata: { name }, value } }).catch((error: unknown) => {
-        if ((error as { code?: number }).code !== 409) throw error;
-      });
+      await scheduling
+        .createPriorityClass({ body: { metadata: { name }, value } })
+        .catch((error: unknown) => {
+          if ((error as { code?: number }).code !== 409) throw error;
+        });
     }
     // Quota for one GPU: one trainer at a time, whatever the nodes have.
     clusterQueue = `one-gpu-${namespace}`;
@@ -203,7 +205,8 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
     const ready = await eventually(
       'the dataset to be Ready',
       async () => {
-        const phase = ((await client.get(DATASETS, namespace, 'sample'))?.status as { phase?: string })?.phase;
+        const phase = ((await client.get(DATASETS, namespace, 'sample'))?.status as { phase?: string })
+          ?.phase;
         return phase === 'Ready' || phase === 'Failed' ? phase : undefined;
       },
       240_000,
@@ -212,7 +215,9 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
     assert.equal(ready, 'Ready');
     const { items } = await client.list(WORKLOADS, { labelSelector: 'kueue.x-k8s.io/queue-name' });
     const ours = items.filter((w) => w.metadata?.namespace === namespace);
-    const prep = ours.find((w) => w.metadata?.ownerReferences?.some((o) => o.kind === 'Job' && o.name.endsWith('-prep')));
+    const prep = ours.find((w) =>
+      w.metadata?.ownerReferences?.some((o) => o.kind === 'Job' && o.name.endsWith('-prep')),
+    );
     assert.ok(prep, `a Workload owned by the prep Job: ${ours.map((w) => w.metadata?.name).join(', ')}`);
     const conditions = (prep.status as { conditions?: { type: string; status: string }[] }).conditions ?? [];
     assert.ok(
@@ -274,6 +279,9 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
     const disrupted = events.find((e) => e.reason === 'Disrupted');
     assert.match(disrupted?.message ?? '', /\(Kueue\): WorkloadEvicted: .*Preempted/i);
     const resumed = events.filter((e) => e.reason === 'CreatedPod').at(-1);
-    assert.match(resumed?.message ?? '', /resuming from .*victim\/snap_iter_\d+\.solverstate \(iteration \d+\)/);
+    assert.match(
+      resumed?.message ?? '',
+      /resuming from .*victim\/snap_iter_\d+\.solverstate \(iteration \d+\)/,
+    );
   });
 });

@@ -134,7 +134,7 @@ describe('deciding what a training job does next', () => {
     };
   };
 
-  test('a pod Kueue holds with its admission gate is Queued, with Kueue\'s message and ClusterQueue', () => {
+  test("a pod Kueue holds with its admission gate is Queued, with Kueue's message and ClusterQueue", () => {
     const d = decideTraining(
       input({
         spec: queuedSpec,
@@ -172,7 +172,10 @@ describe('deciding what a training job does next', () => {
     const job = { name: 'job', namespace: 'ns', uid: 'u', spec: queuedSpec };
     const labels = (p: KubeObject) => p.metadata?.labels ?? {};
     assert.equal(labels(trainerPod(job, 1, 'scratch', 'img'))['kueue.x-k8s.io/queue-name'], 'gpus');
-    assert.equal(labels(trainerPod({ ...job, spec }, 1, 'scratch', 'img'))['kueue.x-k8s.io/queue-name'], undefined);
+    assert.equal(
+      labels(trainerPod({ ...job, spec }, 1, 'scratch', 'img'))['kueue.x-k8s.io/queue-name'],
+      undefined,
+    );
   });
 
   test('a first pod is created from scratch, with the config and Service', () => {
