@@ -43,6 +43,9 @@ export const OPERATOR_RULES: PolicyRule[] = [
     resources: ['configmaps'],
     verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
   },
+  // Kueue, where a job names a queue: the trainer pod's Workload (Kueue's message while it waits) and
+  // the LocalQueue's ClusterQueue. Reads only: Kueue admits, the operator reports.
+  { apiGroups: ['kueue.x-k8s.io'], resources: ['workloads', 'localqueues'], verbs: ['get', 'list'] },
   // Events for its decisions.
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },

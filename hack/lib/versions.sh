@@ -17,6 +17,9 @@ PROMETHEUS_MODULE_VERSION=v0.316.0
 PROMETHEUS_TAGS="remove_all_sd enable_kubernetes_sd"
 # The S3-compatible object server: a small main of ours over gofakes3 (MIT) with a bolt store.
 GOFAKES3_VERSION=v1.2.0
+# Kueue, the Kubernetes project's job queueing: its manager for `hack/cluster up --with kueue`; its CRDs
+# are applied from this module's source in the Go module cache.
+KUEUE_VERSION=v0.17.0
 
 BREWERY_CACHE="${BREWERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/brewery}"
 TOOLS_DIR="$BREWERY_CACHE/tools"

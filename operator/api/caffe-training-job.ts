@@ -13,6 +13,7 @@ import {
   ObjectMeta,
   ObjectStoreCredentials,
   objectName,
+  queueName,
   storageUri,
   withRules,
 } from './common.js';
@@ -22,6 +23,7 @@ export const TRAINING_JOB_PLURAL = 'caffetrainingjobs';
 export const TRAINING_JOB_PHASES = [
   'Pending',
   'WaitingForData',
+  'Queued',
   'Running',
   'Restarting',
   'Suspended',
@@ -31,7 +33,14 @@ export const TRAINING_JOB_PHASES = [
 export type TrainingJobPhase = (typeof TRAINING_JOB_PHASES)[number];
 
 /** Reasons a pod can be disrupted without its program being at fault; none of them spends a restart. */
-export const DISRUPTION_REASONS = ['Preemption', 'Eviction', 'NodeLost', 'Suspend', 'Other'] as const;
+export const DISRUPTION_REASONS = [
+  'Preemption',
+  'Kueue',
+  'Eviction',
+  'NodeLost',
+  'Suspend',
+  'Other',
+] as const;
 export type DisruptionReason = (typeof DISRUPTION_REASONS)[number];
 
 const PROTOTXT_SOURCES = ['inline', 'configMapKeyRef', 'builtin'];
@@ -181,6 +190,10 @@ const TrainingSpecFields = z
       .describe('PriorityClass of the trainer pod; lower priorities may be preempted and resumed.')
       .optional(),
     credentials: ObjectStoreCredentials.optional(),
+    queueName: queueName(
+      "Kueue LocalQueue (in the job's namespace) the trainer pod waits in: it runs only once Kueue admits " +
+        'it, and Kueue may preempt it for higher-priority work (it resumes from its latest snapshot).',
+    ),
     restartPolicy: RestartPolicy.optional(),
     suspend: z
       .boolean()

@@ -90,6 +90,20 @@ export function objectName(description: string) {
     .describe(description);
 }
 
+/**
+ * A Kueue LocalQueue name. It travels as the value of the `kueue.x-k8s.io/queue-name` label, so it is
+ * also a label value: at most 63 characters.
+ */
+export function queueName(description: string) {
+  return z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a LocalQueue name (a lowercase DNS label)')
+    .describe(description)
+    .optional();
+}
+
 const QUANTITY_PATTERN =
   /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 

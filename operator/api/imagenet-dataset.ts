@@ -12,6 +12,7 @@ import {
   ObjectMeta,
   ObjectStoreCredentials,
   objectName,
+  queueName,
   s3Uri,
   withRules,
 } from './common.js';
@@ -148,6 +149,10 @@ const DatasetSpecFields = z
       .describe('Failed attempts allowed per shard before that shard, and the dataset, fails.'),
     worker: Worker.optional(),
     credentials: ObjectStoreCredentials.optional(),
+    queueName: queueName(
+      "Kueue LocalQueue (in the dataset's namespace) the prep and finalize Jobs are queued in; Kueue " +
+        'admits them through its batch/Job integration.',
+    ),
     suspend: z
       .boolean()
       .default(false)

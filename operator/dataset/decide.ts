@@ -11,6 +11,7 @@ export const Reason = {
   Suspended: 'Suspended',
   WaitingForOldJob: 'WaitingForOldJob',
   PrepRunning: 'PrepRunning',
+  Queued: 'Queued',
   Finalizing: 'Finalizing',
   Ready: 'Ready',
   NoFailure: 'NoFailure',
@@ -180,6 +181,23 @@ function startPrep(input: DatasetInput, spec: ImageNetDatasetSpec): Verdict {
 function preparing(spec: ImageNetDatasetSpec, job: JobView): Verdict {
   const actions: DatasetAction[] = [];
   const events: DatasetEvent[] = [];
+  const done = `${job.succeededIndexes} of ${spec.shards} shards prepared.`;
+  // A queued Job's suspend belongs to Kueue (its batch/Job integration unsuspends it on admission and
+  // suspends it on eviction): the operator never flips it.
+  if (spec.queueName) {
+    return {
+      phase: 'Preparing',
+      progressing: job.suspended
+        ? {
+            status: 'False',
+            reason: Reason.Queued,
+            message: `Job ${job.name} waits in LocalQueue ${spec.queueName} for Kueue to admit it; ${done}`,
+          }
+        : { status: 'True', reason: Reason.PrepRunning, message: done },
+      actions,
+      events,
+    };
+  }
   if (job.suspended !== spec.suspend) {
     actions.push({ type: 'suspendPrep', suspend: spec.suspend });
     events.push(
@@ -188,7 +206,6 @@ function preparing(spec: ImageNetDatasetSpec, job: JobView): Verdict {
         : { type: 'Normal', reason: 'Resumed', action: 'ResumeJob', note: `Resumed Job ${job.name}.` },
     );
   }
-  const done = `${job.succeededIndexes} of ${spec.shards} shards prepared.`;
   return {
     phase: 'Preparing',
     progressing: spec.suspend

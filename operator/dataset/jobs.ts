@@ -1,6 +1,7 @@
 // The Jobs an ImageNetDataset runs: an Indexed Job of `caffe imagenet prep` workers, one per shard,
 // then one `caffe imagenet finalize`. Pure functions from the dataset to Job manifests.
 import { DATASET_KIND, type ImageNetDatasetSpec } from '../api/imagenet-dataset.js';
+import { QUEUE_NAME_LABEL } from '../kueue.js';
 import type { KubeObject, Resource } from '../runtime/kube-client.js';
 import {
   BAD_INPUT_EXIT_CODE,
@@ -114,7 +115,7 @@ export function prepJob(dataset: DatasetRef, defaults: JobDefaults): KubeObject 
     backoffLimitPerIndex: spec.backoffLimitPerIndex,
     // One shard that fails for good fails the dataset at once rather than after every other shard.
     maxFailedIndexes: 0,
-    suspend: spec.suspend,
+    suspend: spec.suspend || spec.queueName !== undefined,
   });
   return job;
 }
@@ -133,7 +134,7 @@ function baseJob(
   env?: { name: string; value: string }[],
 ): KubeObject {
   const { spec } = dataset;
-  const labels = { ...MANAGED_BY, [DATASET_LABEL]: dataset.name, [STEP_LABEL]: step };
+  const labels: Record<string, string> = { ...MANAGED_BY, [DATASET_LABEL]: dataset.name, [STEP_LABEL]: step };
   const container: Record<string, unknown> = {
     name: step,
     image: spec.worker?.image ?? defaults.trainerImage,
@@ -154,19 +155,22 @@ function baseJob(
         : { name: 'source', hostPath: { path: volume.hostPath, type: 'Directory' } },
     ];
   }
+  // Kueue's batch/Job integration admits a labelled Job by unsuspending it: it is created suspended.
+  const queued: Record<string, string> = spec.queueName ? { [QUEUE_NAME_LABEL]: spec.queueName } : {};
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
       name: jobName(dataset.name, step),
       namespace: dataset.namespace,
-      labels,
+      labels: { ...labels, ...queued },
       ownerReferences: [controllerReference(DATASET_KIND, dataset.name, dataset.uid)],
     },
     spec: {
       podFailurePolicy: podFailurePolicy(step),
       // A replacement pod starts only once the failed one is gone, so two never write one shard.
       podReplacementPolicy: 'Failed',
+      ...(spec.queueName ? { suspend: true } : {}),
       template: { metadata: { labels }, spec: podSpec },
     },
   };

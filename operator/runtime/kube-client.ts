@@ -105,6 +105,14 @@ export const isNotFound = (error: unknown) => httpStatusOf(error) === 404;
 export const isConflict = (error: unknown) => httpStatusOf(error) === 409;
 export const isAlreadyExists = (error: unknown) => httpStatusOf(error) === 409;
 
+function parseStatus(text: string): { message?: string; reason?: string } | undefined {
+  try {
+    return text ? (JSON.parse(text) as { message?: string; reason?: string }) : undefined;
+  } catch {
+    return { message: text.trim() };
+  }
+}
+
 export function resourcePath(res: Resource, namespace?: string): string {
   const base = res.group === '' ? `/api/${res.version}` : `/apis/${res.group}/${res.version}`;
   return namespace ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`;
@@ -147,16 +155,16 @@ export function kubeClient(config: KubeConfig): KubeClient {
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
-      const status = json as { message?: string; reason?: string } | undefined;
+      // A path no API serves (a group that is not installed) gets a plain-text 404, not a Status.
+      const status = parseStatus(text);
       throw new ApiError(
         response.status,
         `${method} ${path}: ${response.status} ${status?.message ?? response.statusText}`,
         status?.reason,
       );
     }
-    return json;
+    return text ? (JSON.parse(text) as unknown) : undefined;
   }
   const objectPath = (res: Resource, namespace: string, name: string) =>
     `${resourcePath(res, namespace)}/${encodeURIComponent(name)}`;

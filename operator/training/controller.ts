@@ -11,6 +11,7 @@ import {
   TRAINING_JOB_PLURAL,
 } from '../api/caffe-training-job.js';
 import { GROUP, VERSION } from '../api/common.js';
+import { kueueInstalled, LOCAL_QUEUES, workloadOf } from '../kueue.js';
 import type { Clock } from '../runtime/clock.js';
 import { statusChanged } from '../runtime/conditions.js';
 import type { Reconciler } from '../runtime/controller.js';
@@ -26,7 +27,13 @@ import {
 } from '../runtime/kube-client.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { CONFIG_MAPS, PODS, SERVICES } from '../workloads.js';
-import { decideTraining, type SnapshotRef, type TrainingAction, type TrainingInput } from './decide.js';
+import {
+  decideTraining,
+  type KueueState,
+  type SnapshotRef,
+  type TrainingAction,
+  type TrainingInput,
+} from './decide.js';
 import {
   configMapName,
   JOB_LABEL,
@@ -153,6 +160,11 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     if (current && input.pod?.state !== 'Pending')
       input.live = await readQuietly(() => deps.store.readLiveStatus(statusFileOf(spec.data)), log);
     const needsPod = !input.pod || input.pod.state === 'Ended';
+    if (spec.data.queueName && !suspending) {
+      if (input.pod?.queued)
+        input.kueue = await queueOf(client, namespace, spec.data.queueName, input.pod.uid);
+      else if (needsPod) input.kueue = { installed: await kueueInstalled(client) };
+    }
     if (needsPod && !suspending) {
       const data = await dataFor(client, namespace, spec.data);
       input.data = data.state;
@@ -164,6 +176,23 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     }
     return input;
   }
+}
+
+/** What Kueue says of a queued trainer pod: its Workload, and the ClusterQueue behind its LocalQueue. */
+async function queueOf(
+  client: KubeClient,
+  namespace: string,
+  queue: string,
+  podUid: string,
+): Promise<KueueState> {
+  const workload = await workloadOf(client, podUid);
+  if (workload === 'absent') return { installed: false };
+  const state: KueueState = { installed: true };
+  if (workload) state.workload = workload;
+  const localQueue = await client.get(LOCAL_QUEUES, namespace, queue);
+  const clusterQueue = (localQueue?.spec as { clusterQueue?: string } | undefined)?.clusterQueue;
+  if (clusterQueue) state.clusterQueue = clusterQueue;
+  return state;
 }
 
 function isNamespaceTerminating(error: unknown): boolean {

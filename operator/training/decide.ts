@@ -10,6 +10,7 @@ import type {
   DisruptionReason,
   TrainingJobPhase,
 } from '../api/caffe-training-job.js';
+import type { QueuedWorkload } from '../kueue.js';
 import { type ConditionInput, setConditions } from '../runtime/conditions.js';
 import type { EventType } from '../runtime/events.js';
 import { podName, type StartFrom } from './objects.js';
@@ -19,6 +20,10 @@ import type { RenderedPrototxts } from './render.js';
 /** How often a running job's status is refreshed from the trainer's live record. */
 export const LIVE_STATUS_INTERVAL_MS = 15_000;
 export const WAIT_FOR_DATA_MS = 10_000;
+/** How often a queued job's status is refreshed from its Workload (Kueue's message changes unseen). */
+export const QUEUED_REFRESH_MS = 5_000;
+/** How often a job whose queue needs a Kueue that is not installed looks again. */
+export const WAIT_FOR_KUEUE_MS = 30_000;
 export const DEFAULT_RESTART_POLICY = {
   maxRestarts: 3,
   backoffSeconds: 10,
@@ -52,7 +57,13 @@ export interface TrainingInput {
   prototxts?: RenderedPrototxts | { error: string; badInput: boolean };
   live?: LiveStatus;
   latestSnapshot?: SnapshotRef;
+  /** Gathered when spec.queueName is set: whether Kueue is there, and what it says of the pod. */
+  kueue?: KueueState;
 }
+
+export type KueueState =
+  | { installed: false }
+  | { installed: true; clusterQueue?: string; workload?: QueuedWorkload };
 
 export type TrainingAction =
   | { type: 'applyConfigMap'; net: string; solver: string }
@@ -171,6 +182,7 @@ function podAlive(input: TrainingInput, spec: CaffeTrainingJobSpec, pod: Trainer
       requeueAfterMs: LIVE_STATUS_INTERVAL_MS,
     };
   }
+  if (pod.state === 'Pending' && pod.queued) return queued(input, spec, pod);
   if (pod.state === 'Pending') {
     const message = pod.unschedulable
       ? `${pod.name} cannot be scheduled: ${pod.unschedulable}`
@@ -359,6 +371,35 @@ function noPod(input: TrainingInput, spec: CaffeTrainingJobSpec): Verdict {
   return startPod(input, spec, 'Pending');
 }
 
+/** Kueue holds the trainer pod with its admission gate: no node, no GPU, until Kueue admits it. */
+function queued(input: TrainingInput, spec: CaffeTrainingJobSpec, pod: TrainerPodView): Verdict {
+  const kueue = input.kueue?.installed ? input.kueue : undefined;
+  const where = `LocalQueue ${spec.queueName}${kueue?.clusterQueue ? ` (ClusterQueue ${kueue.clusterQueue})` : ''}`;
+  const said = kueue?.workload?.message;
+  return {
+    phase: 'Queued',
+    running: {
+      status: 'False',
+      reason: 'Queued',
+      message: `${pod.name} waits in ${where} for Kueue to admit it${said ? `: ${said}` : ''}`,
+    },
+    requeueAfterMs: QUEUED_REFRESH_MS,
+  };
+}
+
+/** spec.queueName names a Kueue queue, but Kueue's API is not served here: wait, and say so. */
+function kueueMissing(spec: CaffeTrainingJobSpec, events: TrainingEvent[]): Verdict {
+  const message =
+    `spec.queueName is "${spec.queueName}" but Kueue is not installed in this cluster ` +
+    '(no kueue.x-k8s.io Workload API): install Kueue, or remove queueName to run without a queue';
+  return {
+    phase: 'Pending',
+    running: { status: 'False', reason: 'KueueNotInstalled', message },
+    events: [...events, event('Warning', 'KueueNotInstalled', 'CreatePod', message)],
+    requeueAfterMs: WAIT_FOR_KUEUE_MS,
+  };
+}
+
 function startPod(
   input: TrainingInput,
   spec: CaffeTrainingJobSpec,
@@ -366,6 +407,7 @@ function startPod(
   cause?: TrainingEvent,
 ): Verdict {
   const events = cause ? [cause] : [];
+  if (spec.queueName && input.kueue?.installed === false) return kueueMissing(spec, events);
   const data = input.data ?? { ready: true };
   if (!data.ready) {
     return {

@@ -1,6 +1,7 @@
 // The objects a CaffeTrainingJob owns: the ConfigMap of effective prototxts, the trainer Pod (one per
 // attempt) and the metrics Service. Pure functions from the job to manifests.
 import { type CaffeTrainingJobSpec, TRAINING_JOB_KIND } from '../api/caffe-training-job.js';
+import { QUEUE_NAME_LABEL } from '../kueue.js';
 import type { KubeObject } from '../runtime/kube-client.js';
 import { childName, controllerReference, MANAGED_BY, resourceRequirements } from '../workloads.js';
 
@@ -91,7 +92,13 @@ export function trainerArgs(spec: CaffeTrainingJobSpec, from: StartFrom): string
 
 export function trainerPod(job: JobRef, attempt: number, from: StartFrom, defaultImage: string): KubeObject {
   const { spec } = job;
-  const labels = { ...TRAINER_LABELS, [JOB_LABEL]: job.name, [ATTEMPT_LABEL]: String(attempt) };
+  const labels: Record<string, string> = {
+    ...TRAINER_LABELS,
+    [JOB_LABEL]: job.name,
+    [ATTEMPT_LABEL]: String(attempt),
+  };
+  // Kueue's Pod integration gates a labelled pod until its Workload is admitted: every attempt queues.
+  if (spec.queueName) labels[QUEUE_NAME_LABEL] = spec.queueName;
   const container: Record<string, unknown> = {
     name: 'trainer',
     image: spec.image ?? defaultImage,

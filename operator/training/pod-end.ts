@@ -2,6 +2,7 @@
 // fault: preemption, eviction, node loss, suspend, deletion by someone), bad input (no retry can fix
 // it) or failed. Pure: from the pod object as the apiserver sends it.
 import type { DisruptionReason } from '../api/caffe-training-job.js';
+import { ADMISSION_GATE, TERMINATION_TARGET } from '../kueue.js';
 import type { KubeObject } from '../runtime/kube-client.js';
 import { BAD_INPUT_EXIT_CODE, USAGE_EXIT_CODE } from '../workloads.js';
 import { TRACKING_FINALIZER } from './objects.js';
@@ -22,6 +23,8 @@ export interface TrainerPodView {
   nodeName?: string;
   /** Why it is not scheduled yet, in the scheduler's words. */
   unschedulable?: string;
+  /** Kueue holds it with its admission gate: it waits in its LocalQueue, using no node. */
+  queued?: boolean;
   end?: PodEnd;
   finishedAt?: Date;
   attempt?: number;
@@ -38,7 +41,7 @@ interface ContainerState {
   terminated?: { exitCode?: number; reason?: string; message?: string; finishedAt?: string };
 }
 interface PodShape {
-  spec?: { nodeName?: string };
+  spec?: { nodeName?: string; schedulingGates?: { name?: string }[] };
   status?: {
     phase?: string;
     reason?: string;
@@ -88,6 +91,7 @@ export function viewTrainerPod(object: KubeObject, suspending: boolean): Trainer
   const attempt = Number(pod.metadata?.labels?.['caffe.brewery.dev/attempt']);
   if (Number.isInteger(attempt)) view.attempt = attempt;
   if (pod.spec?.nodeName) view.nodeName = pod.spec.nodeName;
+  if (pod.spec?.schedulingGates?.some((g) => g.name === ADMISSION_GATE)) view.queued = true;
   const scheduled = conditions.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
     view.unschedulable = scheduled.message ?? 'the scheduler found no node for it';
@@ -109,6 +113,16 @@ function endOf(
   if (target) {
     const reason = DISRUPTION_TARGET_REASONS[target.reason ?? ''] ?? 'Other';
     return { kind: 'Disrupted', reason, message: `${target.reason}: ${target.message ?? 'no message'}` };
+  }
+  // Kueue evicted the pod's Workload (preempted for a higher priority, or its queue stopped) and
+  // deleted the pod: Kueue's doing, not the user's suspend nor the trainer's fault.
+  const stopped = conditions.find((c) => c.type === TERMINATION_TARGET && c.status === 'True');
+  if (stopped) {
+    return {
+      kind: 'Disrupted',
+      reason: 'Kueue',
+      message: `${stopped.reason}: ${stopped.message ?? 'no message'}`,
+    };
   }
   const statusReason = pod.status?.reason;
   if (statusReason && STATUS_REASONS[statusReason]) {

@@ -96,6 +96,17 @@ describe('reading how a trainer pod ended', () => {
       { kind: 'Disrupted', reason: 'Suspend' },
     ],
     ['deleted by someone', pod(exited(0), { deleting: true }), false, { kind: 'Disrupted', reason: 'Other' }],
+    [
+      "Kueue's eviction (TerminationTarget), not the user's suspend",
+      pod(exited(0), {
+        deleting: true,
+        conditions: [
+          { type: 'TerminationTarget', status: 'True', reason: 'WorkloadEvicted', message: 'Preempted' },
+        ],
+      }),
+      true,
+      { kind: 'Disrupted', reason: 'Kueue', message: 'WorkloadEvicted: Preempted' },
+    ],
   ];
   for (const [name, object, suspending, expected] of cases) {
     test(name, () => {
@@ -113,6 +124,60 @@ describe('reading how a trainer pod ended', () => {
 });
 
 describe('deciding what a training job does next', () => {
+  const queuedSpec = { ...spec, queueName: 'gpus' };
+  const gatedPod = (): KubeObject => {
+    const object = pod({ waiting: {} });
+    return {
+      ...object,
+      spec: { schedulingGates: [{ name: 'kueue.x-k8s.io/admission' }] },
+      status: { phase: 'Pending', conditions: [], containerStatuses: [] },
+    };
+  };
+
+  test("a pod Kueue holds with its admission gate is Queued, with Kueue's message and ClusterQueue", () => {
+    const d = decideTraining(
+      input({
+        spec: queuedSpec,
+        status: { phase: 'Pending', pod: 'job-trainer-1' },
+        pod: viewTrainerPod(gatedPod(), false),
+        kueue: {
+          installed: true,
+          clusterQueue: 'one-gpu',
+          workload: { name: 'pod-job-trainer-1-x', admitted: false, message: "couldn't assign flavors" },
+        },
+      }),
+    );
+    assert.equal(d.phase, 'Queued');
+    const running = d.status.conditions?.find((c) => c.type === 'Running');
+    assert.equal(running?.reason, 'Queued');
+    assert.equal(
+      running?.message,
+      "job-trainer-1 waits in LocalQueue gpus (ClusterQueue one-gpu) for Kueue to admit it: couldn't assign flavors",
+    );
+    assert.deepEqual(d.actions, []);
+  });
+
+  test('a queue name without Kueue installed waits with a Warning, and makes no pod', () => {
+    const d = decideTraining(input({ spec: queuedSpec, status: {}, kueue: { installed: false } }));
+    assert.equal(d.phase, 'Pending');
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.status.conditions?.find((c) => c.type === 'Running')?.reason, 'KueueNotInstalled');
+    assert.deepEqual(
+      d.events.map((e) => [e.type, e.reason]),
+      [['Warning', 'KueueNotInstalled']],
+    );
+  });
+
+  test('the trainer pod of a queued job carries the queue name; of another, no Kueue label', () => {
+    const job = { name: 'job', namespace: 'ns', uid: 'u', spec: queuedSpec };
+    const labels = (p: KubeObject) => p.metadata?.labels ?? {};
+    assert.equal(labels(trainerPod(job, 1, 'scratch', 'img'))['kueue.x-k8s.io/queue-name'], 'gpus');
+    assert.equal(
+      labels(trainerPod({ ...job, spec }, 1, 'scratch', 'img'))['kueue.x-k8s.io/queue-name'],
+      undefined,
+    );
+  });
+
   test('a first pod is created from scratch, with the config and Service', () => {
     const d = decideTraining(input({ status: {} }));
     assert.equal(d.phase, 'Pending');
