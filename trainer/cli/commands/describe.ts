@@ -94,7 +94,7 @@ export function describeTable(spec: NetSpec): string[] {
     layer.name,
     layer.type,
     layer.bottoms.join(', '),
-    layer.tops.join(', '),
+    layer.tops.map((top, j) => (top === layer.bottoms[j] ? `${top} (in-place)` : top)).join(', '),
     layer.topShapes.map((s) => (s.length === 0 ? '(1)' : s.join(' '))).join('; '),
     describeParams(layer),
   ]);
