@@ -35,7 +35,12 @@ export type ToolLog = (message: string, at: number | string, severity?: Severity
  * Glog lines to stderr for a Caffe tool whose source file is `file` (e.g. `convert_imageset.cpp`), as the
  * tool's LOG(INFO) writes them: `I1205 21:00:56.123456 12345 convert_imageset.cpp:147] Processed 1000 files.`
  */
-export function toolLog(file: string, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): ToolLog {
+export function toolLog(
+  file: string,
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): ToolLog {
   return (message, at, severity = 'I') =>
-    write(glogLine(severity, typeof at === 'number' ? `${file}:${at}` : at, message, Date.now(), process.pid));
+    write(
+      glogLine(severity, typeof at === 'number' ? `${file}:${at}` : at, message, Date.now(), process.pid),
+    );
 }

@@ -47,7 +47,10 @@ export function parseListFile(text: string, where: string): ListLine[] {
 }
 
 /** Caffe's convert_imageset; `log` gets its lines with the line of tools/convert_imageset.cpp that logs each. */
-export async function convertImageset(options: ConvertOptions, log: ToolLog = toolLog('convert_imageset.cpp')) {
+export async function convertImageset(
+  options: ConvertOptions,
+  log: ToolLog = toolLog('convert_imageset.cpp'),
+) {
   const lines = parseListFile(await readText(options.listFile), options.listFile);
   if (options.shuffle) {
     log('Shuffling data', 86);

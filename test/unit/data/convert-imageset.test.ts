@@ -65,7 +65,10 @@ test('convert_imageset with resize writes raw records keyed by list index; compu
   // Caffe's glog lines on stderr, nothing on stdout.
   assert.equal(run.stdout, '');
   assert.match(run.stderr, /^E\d{4} [\d:.]+ +\d+ io\.cpp:80\] Could not open or find file .*broken_noise/m);
-  assert.match(run.stderr, /^I\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ convert_imageset\.cpp:89\] A total of \d+ images\.$/m);
+  assert.match(
+    run.stderr,
+    /^I\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ convert_imageset\.cpp:89\] A total of \d+ images\.$/m,
+  );
   assert.match(run.stderr, /^I\d{4} [\d:.]+ +\d+ convert_imageset\.cpp:153\] Processed \d+ files\.$/m);
   const records = readDatumsIndependently([db]);
   assert.deepEqual(

@@ -11,10 +11,7 @@ import { runCli } from '../proto/support.js';
 import { TINY_NET } from './support.js';
 
 /** TINY_NET with a loss weight that float32 cannot hold exactly. */
-const WEIGHTED = TINY_NET.replace(
-  'top: "loss" }',
-  'top: "loss" loss_weight: 0.3 }',
-);
+const WEIGHTED = TINY_NET.replace('top: "loss" }', 'top: "loss" loss_weight: 0.3 }');
 
 describe('net set-up lines', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'set-up-lines-'));
@@ -37,7 +34,7 @@ describe('net set-up lines', () => {
     writeFileSync(model, WEIGHTED);
     const run = runCli(['describe', `--model=${model}`]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /^I\d{4} [\d:.]+ +\d+ net\.cpp:\d+\]     with loss weight 0\.3$/m);
+    assert.match(run.stderr, /^I\d{4} [\d:.]+ +\d+ net\.cpp:\d+\] {5}with loss weight 0\.3$/m);
     assert.match(run.stderr, /^I\d{4} [\d:.]+ +\d+ net\.cpp:\d+\] relu -> conv \(in-place\)$/m);
     // The table's tops column says so too: relu's row, not conv's.
     assert.match(run.stdout, /^relu +ReLU +conv +conv \(in-place\) /m);

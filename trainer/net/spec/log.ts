@@ -11,9 +11,9 @@ export function setUpLogLines(spec: NetSpec): string[] {
     lines.push(`Creating Layer ${layer.name}`);
     for (const bottom of layer.bottoms) lines.push(`${layer.name} <- ${bottom}`);
     // Net::AppendTop: top j named like bottom j is computed in place.
-    layer.tops.forEach((top, j) =>
-      lines.push(`${layer.name} -> ${top}${top === layer.bottoms[j] ? ' (in-place)' : ''}`),
-    );
+    layer.tops.forEach((top, j) => {
+      lines.push(`${layer.name} -> ${top}${top === layer.bottoms[j] ? ' (in-place)' : ''}`);
+    });
     lines.push(`Setting up ${layer.name}`);
     layer.topShapes.forEach((shape, j) => {
       lines.push(`Top shape: ${formatTopShape(shape)}`);
