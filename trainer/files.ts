@@ -34,3 +34,17 @@ function isMissing(error: unknown): boolean {
     e?.name === 'NotFound'
   );
 }
+
+/**
+ * Caffe picks HDF5 by the file name (`.h5`, as Net::CopyTrainedLayersFrom and Solver::Restore do); this
+ * build reads and writes only the protobuf forms, so an `.h5` weights or solver-state file is bad input,
+ * refused before anything runs rather than misread (see trainer/README.md, "HDF5").
+ */
+export function refuseHdf5(uri: string, what: string): void {
+  if (uri.endsWith('.h5')) {
+    throw new BadInputError(
+      `${what} in HDF5 are not supported; give the .caffemodel / .solverstate form (snapshot_format: BINARYPROTO)`,
+      uri,
+    );
+  }
+}

@@ -24,3 +24,23 @@ export function glogLine(
     String(micros % 1_000_000).padStart(6, '0');
   return `${severity}${stamp} ${String(threadId).padStart(5, ' ')} ${source}] ${message}`;
 }
+
+/**
+ * A Caffe tool's logger: the message, where it is logged (a line of the tool's own source file, or
+ * `file.cpp:line` for another file), the severity.
+ */
+export type ToolLog = (message: string, at: number | string, severity?: Severity) => void;
+
+/**
+ * Glog lines to stderr for a Caffe tool whose source file is `file` (e.g. `convert_imageset.cpp`), as the
+ * tool's LOG(INFO) writes them: `I1205 21:00:56.123456 12345 convert_imageset.cpp:147] Processed 1000 files.`
+ */
+export function toolLog(
+  file: string,
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): ToolLog {
+  return (message, at, severity = 'I') =>
+    write(
+      glogLine(severity, typeof at === 'number' ? `${file}:${at}` : at, message, Date.now(), process.pid),
+    );
+}

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 
 import { BadInputError } from '../contract/errors.js';
 import { readText } from '../files.js';
+import { type ToolLog, toolLog } from '../glog.js';
 import { Rng } from '../rng.js';
 import { storageFor } from '../storage/index.js';
 import { createDb } from './db-files.js';
@@ -45,13 +46,17 @@ export function parseListFile(text: string, where: string): ListLine[] {
   return out;
 }
 
-export async function convertImageset(options: ConvertOptions, log: (line: string) => void = console.log) {
+/** Caffe's convert_imageset; `log` gets its lines with the line of tools/convert_imageset.cpp that logs each. */
+export async function convertImageset(
+  options: ConvertOptions,
+  log: ToolLog = toolLog('convert_imageset.cpp'),
+) {
   const lines = parseListFile(await readText(options.listFile), options.listFile);
   if (options.shuffle) {
-    log('Shuffling data');
+    log('Shuffling data', 86);
     new Rng(options.seed).shuffle(lines);
   }
-  log(`A total of ${lines.length} images.`);
+  log(`A total of ${lines.length} images.`, 89);
   const resize = options.resizeWidth > 0 && options.resizeHeight > 0;
   const { writer, finish } = await createDb(options.db);
   let expectedSize: number | undefined;
@@ -60,7 +65,7 @@ export async function convertImageset(options: ConvertOptions, log: (line: strin
     const file = `${options.root}${path}`;
     const datum = await datumFor(file, label, options, resize).catch(() => undefined);
     if (!datum) {
-      log(`Could not open or find file ${file}`);
+      log(`Could not open or find file ${file}`, 'io.cpp:80', 'E'); // ReadImageToDatum logs it
       continue;
     }
     if (options.checkSize && !options.encoded) {
@@ -73,10 +78,10 @@ export async function convertImageset(options: ConvertOptions, log: (line: strin
       }
     }
     writer.put(Buffer.from(recordKey(index, path)), datum.bytes);
-    if (writer.count % 1000 === 0) log(`Processed ${writer.count} files.`);
+    if (writer.count % 1000 === 0) log(`Processed ${writer.count} files.`, 147);
   }
   const count = await finish();
-  if (count % 1000 !== 0) log(`Processed ${count} files.`);
+  if (count % 1000 !== 0) log(`Processed ${count} files.`, 153);
   return count;
 }
 

@@ -3,6 +3,7 @@
 // A damaged database or record is bad input naming the file and page or the record key (exit 65),
 // where Caffe aborts on a failed CHECK.
 import { BadInputError } from '../contract/errors.js';
+import { type ToolLog, toolLog } from '../glog.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
 import { localDb } from './db-files.js';
 import { channelMeans } from './finalize.js';
@@ -16,7 +17,12 @@ interface Shape {
   width: number;
 }
 
-export async function computeImageMean(dbUri: string, outUri: string | undefined, log = console.log) {
+/** Caffe's compute_image_mean; `log` gets its lines with the line of tools/compute_image_mean.cpp that logs each. */
+export async function computeImageMean(
+  dbUri: string,
+  outUri: string | undefined,
+  log: ToolLog = toolLog('compute_image_mean.cpp'),
+) {
   const db = await localDb(dbUri);
   let reader: LmdbReader;
   try {
@@ -44,22 +50,22 @@ export async function computeImageMean(dbUri: string, outUri: string | undefined
       // Caffe compat: the running sum is float32, as in compute_image_mean.
       for (let i = 0; i < sum.length; i++) sum[i]! += values.data[i]!;
       count++;
-      if (count % 10000 === 0) log(`Processed ${count} files.`);
+      if (count % 10000 === 0) log(`Processed ${count} files.`, 95);
     }
   } finally {
     await reader.close();
     await db.release();
   }
   if (!sum || count === 0) throw new BadInputError('the database has no records', dbUri);
-  if (count % 10000 !== 0) log(`Processed ${count} files.`);
+  if (count % 10000 !== 0) log(`Processed ${count} files.`, 101);
   const mean = sum.map((v) => v / count);
   if (outUri) {
-    log(`Write to ${outUri}`);
+    log(`Write to ${outUri}`, 108);
     await storageFor(outUri).write(outUri, meanBlobBytes(mean, shape.channels, shape.height, shape.width));
   }
-  log(`Number of channels: ${shape.channels}`);
+  log(`Number of channels: ${shape.channels}`, 114);
   channelMeans(mean, shape.channels).forEach((v, c) => {
-    log(`mean_value channel [${c}]: ${v}`);
+    log(`mean_value channel [${c}]: ${v}`, 119);
   });
   return { ...shape, data: mean, count };
 }

@@ -3,21 +3,45 @@
 // tfjs has no per-layer backward: the whole-net gradient is one tape. So a layer's backward is timed as its
 // vector-Jacobian product: the layer's forward is re-run under tf.variableGrads with a random upstream
 // gradient on its tops, and the time after that forward (the backprop through the tape) is the layer's
-// backward time. Gradients go to the bottoms that need one and to the trainable blobs, as in Caffe's
-// Backward. The CPU, wasm and native backends run ops eagerly, so wall time around a call is its compute time.
+// backward time. As in the benchmark loop of time() in Caffe's tools/caffe.cpp, every layer's Backward is
+// called whether or not the net has a loss (a deploy net too): gradients go to the bottoms Net::Init marked
+// as needing one and to every parameter blob with a non-zero lr_mult (Caffe's param_propagate_down), so a
+// layer with learnable parameters always computes them. A layer with neither does nothing. The CPU, wasm and native backends run ops eagerly, so wall time around a call is its compute time.
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { BackwardPlan } from './backward-plan.js';
 import type { Net } from './net.js';
 
+/** What each layer's timed backward computes. */
+export interface TimingPlan {
+  /** Per layer, per bottom: does the gradient flow into this bottom (Net::Init's bottom_need_backward)? */
+  bottomNeedsGradient: boolean[][];
+  /** Per layer, per parameter blob: is its gradient computed (trainable, lr_mult != 0)? */
+  paramNeedsGradient: boolean[][];
+}
+
+/** The timing plan of a net: its backward plan's bottoms and every learnable blob with lr_mult != 0. */
+export function timingPlan(net: Net, plan: BackwardPlan = net.backwardPlan()): TimingPlan {
+  const learning = new Set(
+    net
+      .learnableParams()
+      .filter((p) => p.lrMult !== 0 && p.variable.trainable)
+      .map((p) => p.variable),
+  );
+  return {
+    bottomNeedsGradient: plan.bottomNeedsGradient,
+    paramNeedsGradient: net.layers.map((layer) => layer.blobs.map((b) => learning.has(b))),
+  };
+}
+
 export interface PassTimes {
-  /** Milliseconds per layer, net order. Layers whose backward does not run get 0. */
+  /** Milliseconds per layer, net order. Layers whose backward computes nothing get 0. */
   forward: number[];
   backward: number[];
 }
 
-/** Times every layer's forward, then every needed layer's backward (in reverse order), on the loaded batch. */
-export function timeLayers(net: Net, plan: BackwardPlan, now: () => number): PassTimes {
+/** Times every layer's forward, then every layer's backward (in reverse order), on the loaded batch. */
+export function timeLayers(net: Net, plan: TimingPlan, now: () => number): PassTimes {
   return tf.tidy(() => {
     const blobs = new Map<string, tf.Tensor>();
     const inputs: tf.Tensor[][] = [];
@@ -34,8 +58,10 @@ export function timeLayers(net: Net, plan: BackwardPlan, now: () => number): Pas
     });
     const backward: number[] = new Array(net.layers.length).fill(0);
     for (let l = net.layers.length - 1; l >= 0; l--) {
-      if (!plan.layerNeedsBackward[l]) continue;
-      backward[l] = timeBackward(net, l, inputs[l]!, plan.bottomNeedsGradient[l] ?? [], now);
+      const bottoms = plan.bottomNeedsGradient[l] ?? [];
+      const params = plan.paramNeedsGradient[l] ?? [];
+      if (!bottoms.some(Boolean) && !params.some(Boolean)) continue;
+      backward[l] = timeBackward(net, l, inputs[l]!, bottoms, params, now);
     }
     return { forward, backward };
   });
@@ -46,6 +72,7 @@ function timeBackward(
   l: number,
   bottoms: tf.Tensor[],
   needs: boolean[],
+  paramNeeds: boolean[],
   now: () => number,
 ): number {
   const layer = net.layers[l]!;
@@ -54,7 +81,7 @@ function timeBackward(
   needs.forEach((need, i) => {
     if (need) bottomVars.set(i, tf.variable(bottoms[i]!, true));
   });
-  const varList = [...bottomVars.values(), ...layer.blobs.filter((b) => b.trainable)];
+  const varList = [...bottomVars.values(), ...layer.blobs.filter((_, i) => paramNeeds[i])];
   let forwardDone = 0;
   const { value, grads } = tf.variableGrads(() => {
     const inputs = bottoms.map((b, i) => bottomVars.get(i) ?? b);

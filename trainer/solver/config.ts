@@ -115,6 +115,15 @@ export function solverSettings(param: SolverParameterFields): SolverSettings {
     snapshotFormat: param.snapshotFormat ?? SNAPSHOT_FORMAT.BINARYPROTO,
   };
   checkNumbers(settings);
+  if (settings.snapshotFormat !== SNAPSHOT_FORMAT.BINARYPROTO) {
+    // See trainer/README.md, "HDF5": refused up front rather than protobuf bytes written into `.h5` files.
+    throw new BadInputError(
+      settings.snapshotFormat === SNAPSHOT_FORMAT.HDF5
+        ? 'HDF5 snapshots are not supported; use BINARYPROTO (the default)'
+        : `expected HDF5 or BINARYPROTO, received ${settings.snapshotFormat}`,
+      'snapshot_format',
+    );
+  }
   return settings;
 }
 

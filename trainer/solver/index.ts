@@ -2,6 +2,7 @@
 export {
   LR_POLICIES,
   type LrPolicyName,
+  SNAPSHOT_FORMAT,
   SOLVER_TYPES,
   type SolverParameterFields,
   type SolverSettings,

@@ -62,7 +62,14 @@ test('convert_imageset with resize writes raw records keyed by list index; compu
     listFile,
     db,
   ]);
-  assert.match(run.stdout, /Could not open or find file .*broken_noise/);
+  // Caffe's glog lines on stderr, nothing on stdout.
+  assert.equal(run.stdout, '');
+  assert.match(run.stderr, /^E\d{4} [\d:.]+ +\d+ io\.cpp:80\] Could not open or find file .*broken_noise/m);
+  assert.match(
+    run.stderr,
+    /^I\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ convert_imageset\.cpp:89\] A total of \d+ images\.$/m,
+  );
+  assert.match(run.stderr, /^I\d{4} [\d:.]+ +\d+ convert_imageset\.cpp:153\] Processed \d+ files\.$/m);
   const records = readDatumsIndependently([db]);
   assert.deepEqual(
     records.map((r) => r.key.slice(9)),
@@ -78,7 +85,9 @@ test('convert_imageset with resize writes raw records keyed by list index; compu
   });
   const meanFile = join(work, 'mean.binaryproto');
   const mean = await runCaffeOk(['compute_image_mean', db, meanFile]);
-  assert.match(mean.stdout, /Number of channels: 3/);
+  assert.equal(mean.stdout, '');
+  assert.match(mean.stderr, /^I\d{4} [\d:.]+ +\d+ compute_image_mean\.cpp:114\] Number of channels: 3$/m);
+  assert.match(mean.stderr, /^I\d{4} [\d:.]+ +\d+ compute_image_mean\.cpp:101\] Processed \d+ files\.$/m);
   const blob = readBlobIndependently(meanFile);
   assert.deepEqual([blob.num, blob.channels, blob.height, blob.width], [1, 3, 12, 16]);
   for (const i of [0, 100, 575]) {

@@ -73,6 +73,13 @@ function assertTimeLines(lines: string[], layers: string[]): void {
   expected.forEach((pattern, i) => {
     assert.match(body[i]!, pattern);
   });
+  // Caffe's "Average Forward-Backward" is the forward pass plus the backward pass (6 significant digits each).
+  const average = (label: string) => {
+    const line = body.find((l) => l.startsWith(`Average ${label}: `))!;
+    return Number(line.slice(`Average ${label}: `.length, -' ms.'.length));
+  };
+  const sum = average('Forward pass') + average('Backward pass');
+  assert.ok(Math.abs(average('Forward-Backward') - sum) <= 1e-5 * sum + 1e-9, body.join('\n'));
 }
 
 describe('caffe time', () => {
@@ -83,6 +90,15 @@ describe('caffe time', () => {
     assertTimeLines(lines, ['input', 'conv', 'relu', 'pool', 'ip', 'loss']);
     // Layers that need no backward (the input) report 0; the others ran a vector-Jacobian product.
     assert.ok(lines.includes('     input\tbackward: 0 ms.'));
+  });
+
+  it('times the backward of a deploy net (no loss layer), as Caffe computes its parameter gradients', async () => {
+    const model = path.join(dir, 'deploy.prototxt');
+    await writeFile(model, TINY_NET.replace(/layer \{ name: "loss".*?\}\n/s, ''));
+    const lines = await caffeStderr(['time', `--model=${model}`, '--backend=cpu', '--iterations=2']);
+    assertTimeLines(lines, ['input', 'conv', 'relu', 'pool', 'ip']);
+    const backward = lines.find((l) => l.startsWith('Average Backward pass: '))!;
+    assert.ok(Number(backward.split(' ')[3]) > 0, lines.join('\n'));
   });
 
   it('substitutes random data for a Data layer and says so, on the wasm backend', async () => {

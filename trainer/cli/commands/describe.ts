@@ -3,7 +3,7 @@
 // row per layer (name, type, bottoms, tops, top shapes, learnable parameters) and the totals to stdout.
 
 import { ExitCode, UsageError } from '../../contract/errors.js';
-import { readBytes, readText } from '../../files.js';
+import { readBytes, readText, refuseHdf5 } from '../../files.js';
 import { glogLine } from '../../glog.js';
 import { dataLayerShapes } from '../../net/from-file.js';
 import {
@@ -69,6 +69,7 @@ async function run(argv: string[]): Promise<number> {
   });
   for (const line of setUpLogLines(spec)) console.error(glogLine('I', 'net.cpp:100', line, now, process.pid));
   if (values.weights) {
+    refuseHdf5(values.weights, 'weights (--weights)');
     const weights = decodeNetParameter(await readBytes(values.weights), values.weights);
     const match = checkWeightsMatch(spec, weights, values.weights);
     for (const name of match.ignored)
@@ -94,7 +95,7 @@ export function describeTable(spec: NetSpec): string[] {
     layer.name,
     layer.type,
     layer.bottoms.join(', '),
-    layer.tops.join(', '),
+    layer.tops.map((top, j) => (top === layer.bottoms[j] ? `${top} (in-place)` : top)).join(', '),
     layer.topShapes.map((s) => (s.length === 0 ? '(1)' : s.join(' '))).join('; '),
     describeParams(layer),
   ]);

@@ -5,7 +5,7 @@ import { initBackend } from '../../backend/index.js';
 import { ExitCode, UsageError } from '../../contract/errors.js';
 import { DataLoader } from '../../data/loader.js';
 import { loaderOptionsFromLayer } from '../../data/loader-layer.js';
-import { readBytes } from '../../files.js';
+import { readBytes, refuseHdf5 } from '../../files.js';
 import type { DataSource } from '../../net/data-source.js';
 import { externalDataLayers, netSpecFromFile } from '../../net/from-file.js';
 import { Net } from '../../net/net.js';
@@ -47,6 +47,7 @@ async function run(argv: string[]): Promise<number> {
   const log = (source: string, message: string) =>
     process.stderr.write(`${formatLogLine({ severity: 'I', source, message }, Date.now(), process.pid)}\n`);
 
+  refuseHdf5(values.weights, 'weights (--weights)');
   await initBackend(values.backend);
   const spec = await netSpecFromFile(values.model, {
     phase: Phase.TEST,

@@ -10,8 +10,8 @@ import type { Server } from 'node:http';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 
 import { initBackend } from '../../backend/index.js';
-import { ExitCode, UsageError } from '../../contract/errors.js';
-import { readBytes, readText } from '../../files.js';
+import { BadInputError, ExitCode, UsageError } from '../../contract/errors.js';
+import { readBytes, readText, refuseHdf5 } from '../../files.js';
 import {
   decodeNetParameter,
   decodeSolverState,
@@ -25,6 +25,7 @@ import {
   glogSink,
   type LogSink,
   logLines,
+  SNAPSHOT_FORMAT,
   Solver,
   type SolverStateMessage,
   type SolverStateRecord,
@@ -151,9 +152,19 @@ interface TrainOptions {
 }
 
 async function train(options: TrainOptions): Promise<void> {
+  if (options.snapshot) refuseHdf5(options.snapshot, 'solver states (--snapshot)');
+  for (const file of options.weightFiles) refuseHdf5(file, 'weights (--weights)');
   const backend = await initBackend(options.backend);
   const param = await readSolver(options);
+  if (param.snapshotFormat === SNAPSHOT_FORMAT.HDF5) {
+    // Before the nets load (a dataset open can be slow); solverSettings refuses it too. See trainer/README.md.
+    throw new BadInputError(
+      'HDF5 snapshots are not supported; use BINARYPROTO (the default)',
+      `${options.solverFile}: snapshot_format`,
+    );
+  }
   const resume = options.snapshot ? await readResume(options.snapshot) : undefined;
+  if (resume?.state.learnedNet) refuseHdf5(resume.state.learnedNet, `the learned net of ${resume.file}`);
   const damaged = damagedRecordCounter(options);
   const nets = await buildNets(param, options, resume, damaged);
   const signals = listenForStop();
