@@ -41,8 +41,11 @@ interface JobStatus {
   conditions?: { type: string; status: string; reason: string; message: string }[];
 }
 
-/** Each iteration takes at least 25 ms, so a job is still running when the test looks at it. */
-const PACED = { env: [{ name: MIN_ITERATION_MS, value: '25' }] };
+/** A floor under each iteration, so a job lasts long enough for the test to see it running, while few
+ * iterations keep it short on a loaded machine. */
+const paced = (minIterationMs: number) => ({
+  env: [{ name: MIN_ITERATION_MS, value: String(minIterationMs) }],
+});
 const QUEUE = 'gpus';
 
 const solver = (maxIter: number, snapshot: number) => `test_iter: 1
@@ -82,13 +85,19 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
       seconds * 1000,
       500,
     );
-  const createJob = (name: string, priority: 'low' | 'high', maxIter: number, snapshot: number) =>
+  const createJob = (
+    name: string,
+    priority: 'low' | 'high',
+    maxIter: number,
+    snapshot: number,
+    minIterationMs = 25,
+  ) =>
     client.create(TRAINING_JOBS, namespace, {
       apiVersion: 'caffe.brewery.dev/v1alpha1',
       kind: 'CaffeTrainingJob',
       metadata: { name, namespace },
       spec: {
-        ...PACED,
+        ...paced(minIterationMs),
         net: { inline: TINY_NET },
         solver: { inline: solver(maxIter, snapshot) },
         dataset: { name: 'sample' },
@@ -230,7 +239,8 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
   });
 
   test('with one GPU of quota, job A runs and job B waits Queued with Kueue’s message and no node; then B runs', async () => {
-    await createJob('job-a', 'low', 1000, 1000);
+    // At least 30 s (200 iterations, 150 ms each): still running while B is seen queued.
+    await createJob('job-a', 'low', 200, 1000, 150);
     await waitForPhase('job-a', ['Running']);
     await createJob('job-b', 'low', 300, 300);
     const queued = await waitForPhase('job-b', ['Queued'], 120);
@@ -254,17 +264,19 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
   });
 
   test('a high-priority job preempts a running one through Kueue, which resumes from its snapshot', async () => {
-    await createJob('victim', 'low', 3000, 100);
+    // No periodic snapshot within its 600 iterations (at least 60 s): any snapshot it resumes from is the
+    // one its trainer wrote when Kueue's eviction sent it SIGTERM.
+    await createJob('victim', 'low', 600, 100_000, 100);
     await waitForPhase('victim', ['Running']);
     const firstPod = (await getStatus('victim')).pod;
-    // Its status mirrors the trainer's record, which names the latest complete snapshot.
+    // Its status mirrors the trainer's record: wait until it has trained a while.
     await eventually(
-      'a snapshot of victim',
-      async () => ((await getStatus('victim')).latestSnapshot?.iteration ?? 0) >= 100 || undefined,
+      'victim training',
+      async () => ((await getStatus('victim')).iteration ?? 0) >= 20 || undefined,
       180_000,
       500,
     );
-    const snapshotBefore = (await getStatus('victim')).latestSnapshot?.iteration ?? 0;
+    const iterationBefore = (await getStatus('victim')).iteration ?? 0;
     await createJob('urgent', 'high', 300, 300);
     const requeued = await waitForPhase('victim', ['Queued'], 180);
     assert.deepEqual(requeued.disruptions, { total: 1, byReason: { Kueue: 1 } });
@@ -285,8 +297,11 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
       resumed?.message ?? '',
     );
     assert.ok(from, `the last CreatedPod Event of victim resumes from a snapshot: ${resumed?.message}`);
-    // The snapshot it resumes from is the one its trainer wrote on Kueue's SIGTERM, or a later one: never
-    // older than the latest the status showed before the preemption began.
-    assert.ok(Number(from[2]) >= snapshotBefore, `resumed at ${from[2]}, had ${snapshotBefore} before`);
+    // The snapshot it resumes from can only be its SIGTERM snapshot, taken after what the status showed.
+    assert.ok(
+      Number(from[2]) >= iterationBefore,
+      `resumed at ${from[2]}, had trained ${iterationBefore} before`,
+    );
+    assert.ok(Number(from[2]) < 600, `resumed at ${from[2]}: a snapshot before the end`);
   });
 });
