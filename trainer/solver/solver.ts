@@ -4,12 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { BadInputError } from '../contract/errors.js';
-import {
-  SNAPSHOT_FORMAT,
-  type SolverParameterFields,
-  type SolverSettings,
-  solverSettings,
-} from './config.js';
+import { type SolverParameterFields, type SolverSettings, solverSettings } from './config.js';
 import { clipScale, globalL2Norm, normalizeAndRegularize } from './gradients.js';
 import { type LogSink, logLines, type OutputValue } from './log-lines.js';
 import { learningRate } from './lr-policy.js';
@@ -221,20 +216,12 @@ export class Solver {
   async snapshot(): Promise<void> {
     const writer = this.snapshotWriter;
     if (!writer) throw new Error('the solver has no snapshot writer, so it cannot snapshot');
-    const hdf5 = this.settings.snapshotFormat === SNAPSHOT_FORMAT.HDF5;
-    const modelFile = snapshotFilename(
-      this.settings.snapshotPrefix,
-      this.iterCount,
-      hdf5 ? '.caffemodel.h5' : '.caffemodel',
-    );
-    this.log(logLines.snapshotModel(modelFile, hdf5));
+    // Always binary proto: SolverSettings refuses snapshot_format HDF5 before training (trainer/README.md).
+    const modelFile = snapshotFilename(this.settings.snapshotPrefix, this.iterCount, '.caffemodel');
+    this.log(logLines.snapshotModel(modelFile));
     await writer.writeModel(modelFile);
-    const stateFile = snapshotFilename(
-      this.settings.snapshotPrefix,
-      this.iterCount,
-      hdf5 ? '.solverstate.h5' : '.solverstate',
-    );
-    this.log(logLines.snapshotSolverState(stateFile, hdf5));
+    const stateFile = snapshotFilename(this.settings.snapshotPrefix, this.iterCount, '.solverstate');
+    this.log(logLines.snapshotSolverState(stateFile));
     await writer.writeSolverState(stateFile, await this.exportState(modelFile));
     this.observer.onSnapshot?.({ iter: this.iterCount, modelFile, stateFile });
   }
