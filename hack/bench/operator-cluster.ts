@@ -5,7 +5,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -92,6 +92,34 @@ export function startCluster(dir: string, dist: string): BenchCluster {
 }
 
 /** Applies crds/ and waits until both CRDs are Established. */
+/**
+ * Starts the bench cluster (in BREWERY_CLUSTER_DIR, pods running BREWERY_DIST or this build), installs
+ * the CRDs, runs `body`, and stops the cluster afterwards, or at once on SIGINT or SIGTERM.
+ */
+export async function withBenchCluster(
+  body: (cluster: BenchCluster, dist: string, log: (line: string) => void) => Promise<void>,
+): Promise<void> {
+  const dir = resolve(process.env.BREWERY_CLUSTER_DIR ?? join(repositoryRoot(), '.brewery', 'bench-cluster'));
+  const dist = resolve(process.env.BREWERY_DIST ?? compiledRoot());
+  const log = (line: string) => console.log(`[bench] ${line}`);
+  log(`starting a cluster in ${dir} (pods run ${dist})`);
+  const cluster = startCluster(dir, dist);
+  const interrupted = () => {
+    cluster.down();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    await installCrds(cluster);
+    await body(cluster, dist, log);
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    cluster.down();
+  }
+}
+
 export async function installCrds(cluster: BenchCluster): Promise<void> {
   const crds = join(repositoryRoot(), 'crds');
   const files = existsSync(crds) ? readdirSync(crds).filter((f) => f.endsWith('.yaml')) : [];

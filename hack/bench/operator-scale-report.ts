@@ -1,17 +1,9 @@
 // `operator.js --scale`: a cluster of its own, the scale scenario (operator-scale.ts), its table and
 // its JSON. The cluster is always brought down at the end.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 
-import {
-  compiledRoot,
-  createNamespace,
-  installCrds,
-  kubernetesVersion,
-  machineInfo,
-  repositoryRoot,
-  startCluster,
-} from './operator-cluster.js';
+import { createNamespace, kubernetesVersion, machineInfo, withBenchCluster } from './operator-cluster.js';
 import { measureScale, type ScaleResult } from './operator-scale.js';
 
 const BUCKET = 's3://brewery-bench';
@@ -26,20 +18,8 @@ export interface ScaleRun {
 }
 
 export async function runScale(run: ScaleRun): Promise<void> {
-  const dir = resolve(process.env.BREWERY_CLUSTER_DIR ?? join(repositoryRoot(), '.brewery', 'bench-cluster'));
-  const dist = resolve(process.env.BREWERY_DIST ?? compiledRoot());
   const machine = machineInfo();
-  const log = (line: string) => console.log(`[bench] ${line}`);
-  log(`starting a cluster in ${dir} (pods run ${dist})`);
-  const cluster = startCluster(dir, dist);
-  const interrupted = () => {
-    cluster.down();
-    process.exit(130);
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
-  try {
-    await installCrds(cluster);
+  await withBenchCluster(async (cluster, dist, log) => {
     const kubernetes = await kubernetesVersion(cluster);
     await createNamespace(cluster, 'bench-scale');
     const result = await measureScale({
@@ -75,11 +55,7 @@ export async function runScale(run: ScaleRun): Promise<void> {
       );
       process.exitCode = 1;
     }
-  } finally {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
-    cluster.down();
-  }
+  });
 }
 
 function print(r: ScaleResult): void {

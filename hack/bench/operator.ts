@@ -20,20 +20,17 @@
 // .brewery/bench-cluster), whose pods run the compiled tree in BREWERY_DIST (default: the tree this
 // file runs from, dist/), and always brings it down at the end. Takes about 5 to 10 minutes.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import {
-  compiledRoot,
   createNamespace,
   createPriorityClasses,
-  installCrds,
   kubernetesVersion,
   machineInfo,
   prepareTinyData,
-  repositoryRoot,
   runOperatorInProcess,
-  startCluster,
+  withBenchCluster,
 } from './operator-cluster.js';
 import { measureReplacement, type ReplacementSample, WAYS } from './operator-replacement.js';
 import { runScale } from './operator-scale-report.js';
@@ -70,24 +67,11 @@ async function main(): Promise<void> {
       out: values.out ?? '.brewery/bench/operator-scale.json',
     });
   }
-  values.out ??= '.brewery/bench/operator.json';
+  const out = values.out ?? '.brewery/bench/operator.json';
   const rounds = positive('rounds', values.rounds);
   const jobs = positive('jobs', values.jobs ?? '100');
-  const dir = resolve(process.env.BREWERY_CLUSTER_DIR ?? join(repositoryRoot(), '.brewery', 'bench-cluster'));
-  const dist = resolve(process.env.BREWERY_DIST ?? compiledRoot());
   const machine = machineInfo();
-  const log = (line: string) => console.log(`[bench] ${line}`);
-
-  log(`starting a cluster in ${dir} (pods run ${dist})`);
-  const cluster = startCluster(dir, dist);
-  const interrupted = () => {
-    cluster.down();
-    process.exit(130);
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
-  try {
-    await installCrds(cluster);
+  await withBenchCluster(async (cluster, dist, log) => {
     await createPriorityClasses(cluster);
     const kubernetes = await kubernetesVersion(cluster);
     log('preparing a tiny dataset with caffe imagenet prep + finalize');
@@ -143,14 +127,10 @@ async function main(): Promise<void> {
       `machine: ${machine.cores} cores (${machine.cpuModel}), node ${machine.node}, Kubernetes ${kubernetes}, ` +
         `load average at start ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     );
-    mkdirSync(dirname(values.out), { recursive: true });
-    writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
-    console.log(`saved ${values.out}`);
-  } finally {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
-    cluster.down();
-  }
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`saved ${out}`);
+  });
 }
 
 type Summary = Record<string, Record<string, { n: number; min: number; median: number; max: number }>>;
