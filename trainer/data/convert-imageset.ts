@@ -7,7 +7,7 @@ import { type ToolLog, toolLog } from '../glog.js';
 import { Rng } from '../rng.js';
 import { storageFor } from '../storage/index.js';
 import { createDb } from './db-files.js';
-import { decodeImage, decodeResized, encodeJpeg } from './images.js';
+import { decodeImage, decodeResized, encodeJpeg, encodePng } from './images.js';
 import { recordKey } from './layout.js';
 import { encodedDatumBytes, rawDatumBytes } from './records.js';
 
@@ -63,7 +63,14 @@ export async function convertImageset(
   for (let index = 0; index < lines.length; index++) {
     const { path, label } = lines[index]!;
     const file = `${options.root}${path}`;
-    const datum = await datumFor(file, label, options, resize).catch(() => undefined);
+    const encoding = options.encoded ? encodingFor(file, options.encodeType) : undefined;
+    if (options.encoded && resize && !encoding) {
+      throw new BadInputError(
+        `its resized record would be encoded as '${extname(file).slice(1)}' (its extension), and Brewery encodes only jpg and png: give --encode_type=jpg or png`,
+        file,
+      );
+    }
+    const datum = await datumFor(file, label, options, resize, encoding).catch(() => undefined);
     if (!datum) {
       log(`Could not open or find file ${file}`, 'io.cpp:80', 'E'); // ReadImageToDatum logs it
       continue;
@@ -85,20 +92,37 @@ export async function convertImageset(
   return count;
 }
 
-async function datumFor(file: string, label: number, options: ConvertOptions, resize: boolean) {
+/**
+ * The encoding of a file's re-encoded record: --encode_type, else the file's extension, as Caffe
+ * guesses it. Brewery encodes JPEG and PNG (undefined for any other).
+ */
+function encodingFor(file: string, encodeType: string): 'jpg' | 'png' | undefined {
+  const type = (encodeType || extname(file).slice(1)).toLowerCase();
+  if (type === 'jpg' || type === 'jpeg') return 'jpg';
+  if (type === 'png') return 'png';
+  return undefined;
+}
+
+async function datumFor(
+  file: string,
+  label: number,
+  options: ConvertOptions,
+  resize: boolean,
+  encoding: 'jpg' | 'png' | undefined,
+) {
   const bytes = await storageFor(file).read(file);
   const color = !options.gray;
   if (options.encoded) {
-    const ext = extname(file).slice(1).toLowerCase();
-    const type = (options.encodeType || ext).toLowerCase().replace('jpeg', 'jpg');
+    const ext = extname(file).slice(1).toLowerCase().replace('jpeg', 'jpg');
     // As Caffe: the file's own bytes when no resize is asked for and the extension names the
     // encoding (Caffe's colour check always passes, its decoder having made the channels match).
-    if (!resize && type === ext.replace('jpeg', 'jpg')) {
+    if (!resize && (options.encodeType || ext).toLowerCase().replace('jpeg', 'jpg') === ext) {
       await decodeImage(bytes, { color }); // still refuse files no decoder can read
       return { bytes: encodedDatumBytes(bytes, label), size: bytes.length };
     }
-    // As Caffe's imencode with OpenCV's default quality, 95.
-    const encoded = await encodeJpeg(await decodeResized(bytes, resizeOptions(options, color, resize)), 95);
+    // As Caffe's cv::imencode: JPEG at OpenCV's default quality, 95; PNG (same pixels, other bytes).
+    const image = await decodeResized(bytes, resizeOptions(options, color, resize));
+    const encoded = encoding === 'png' ? await encodePng(image) : await encodeJpeg(image, 95);
     return { bytes: encodedDatumBytes(encoded, label), size: encoded.length };
   }
   const image = await decodeImage(bytes, resizeOptions(options, color, resize));

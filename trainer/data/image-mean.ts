@@ -7,7 +7,7 @@ import { type ToolLog, toolLog } from '../glog.js';
 import { isS3Uri, joinUri, storageFor } from '../storage/index.js';
 import { localDb } from './db-files.js';
 import { channelMeans } from './finalize.js';
-import { decodeImage, describeSource, jpegFrame } from './images.js';
+import { decodeImage, jpegFrame, storedAsGray } from './images.js';
 import { LmdbReader, recordKeyText } from './lmdb-reader.js';
 import { meanBlobBytes, rawDatumValues, readDatum } from './records.js';
 
@@ -79,7 +79,7 @@ async function datumValues(value: Uint8Array, where: string, expected: Shape | u
   const datum = readDatum(value, where);
   if (!datum.encoded) return rawDatumValues(datum, where);
   const bytes = datum.data ?? new Uint8Array();
-  const color = describeSource(bytes) !== 'grayscale JPEG';
+  const color = !storedAsGray(bytes);
   const frame = jpegFrame(bytes);
   if (expected && frame && (frame.width !== expected.width || frame.height !== expected.height)) {
     throw new BadInputError(

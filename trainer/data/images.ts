@@ -1,6 +1,6 @@
-// Image decoding, resizing and encoding as Caffe's tools do them through OpenCV: JPEGs through
-// libjpeg-turbo with OpenCV's settings (the native codec, native-codec.ts), everything else (CMYK
-// JPEGs, PNG data, files libjpeg refuses) through sharp; OpenCV's bilinear resize (resize.ts); and
+// Image decoding, resizing and encoding as Caffe's tools do them through OpenCV: JPEGs (CMYK ones too)
+// through libjpeg-turbo with OpenCV's settings (the native codec, native-codec.ts), everything else
+// (PNG data, files libjpeg refuses) through sharp, made gray as OpenCV's decoders do; OpenCV's bilinear resize (resize.ts); and
 // the pixel layouts Caffe wants: interleaved BGR as decoded, planar (CHW) BGR in raw Datums.
 import type sharpModule from 'sharp';
 
@@ -63,7 +63,7 @@ export async function decodeInterleaved(
       options.where,
     );
   }
-  if (nativeCodec && frame && (frame.components === 3 || frame.components === 1) && frame.width > 0) {
+  if (nativeCodec && frame && [1, 3, 4].includes(frame.components) && frame.width > 0) {
     const channels = color ? 3 : 1;
     const size = frame.width * frame.height * channels;
     const out =
@@ -92,6 +92,33 @@ function loadSharp(): Promise<typeof sharpModule> {
 }
 
 async function decodeWithSharp(bytes: Uint8Array, color: boolean, where?: string): Promise<InterleavedImage> {
+  const image = await decodeColorWithSharp(bytes, where);
+  return color ? image : grayAsOpenCv(image, isPng(bytes) ? 'libpng' : 'opencv');
+}
+
+/**
+ * Interleaved BGR to gray as OpenCV's decoders make it for IMREAD_GRAYSCALE: its PNG decoder asks
+ * libpng (png_set_rgb_to_gray with 0.299 and 0.587: coefficients of 15 fractional bits, 9797, 19234
+ * and 3737, truncated), the others convert as cvtColor does (14 fractional bits, rounded). A gray
+ * pixel stays itself either way. Checked pixel for pixel against cv::imread.
+ */
+export function grayAsOpenCv(image: InterleavedImage, rule: 'libpng' | 'opencv'): InterleavedImage {
+  const { pixels, height, width } = image;
+  const out = new Uint8Array(height * width);
+  for (let i = 0, p = 0; i < out.length; i++, p += 3) {
+    const b = pixels[p]!;
+    const g = pixels[p + 1]!;
+    const r = pixels[p + 2]!;
+    out[i] =
+      rule === 'libpng'
+        ? (r * 9797 + g * 19234 + b * 3737) >> 15
+        : (r * 4899 + g * 9617 + b * 1868 + 8192) >> 14;
+  }
+  return { pixels: out, channels: 1, height, width };
+}
+
+/** Any image as interleaved BGR through sharp (libvips). */
+async function decodeColorWithSharp(bytes: Uint8Array, where?: string): Promise<InterleavedImage> {
   const sharp = await loadSharp();
   // Caffe compat: OpenCV keeps a JPEG whose end is missing (libjpeg warns and fills the rest), so
   // only errors that leave no image at all make a file unreadable.
@@ -99,7 +126,7 @@ async function decodeWithSharp(bytes: Uint8Array, color: boolean, where?: string
   try {
     // Inside the try: sharp throws some input errors (an empty buffer) before it returns a promise.
     decoded = await sharp(bytes, { failOn: 'none' })
-      .toColourspace(color ? 'srgb' : 'b-w')
+      .toColourspace('srgb')
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -107,7 +134,7 @@ async function decodeWithSharp(bytes: Uint8Array, color: boolean, where?: string
     throw new BadInputError(`no decoder can read it: ${(error as Error).message.split('\n')[0]}`, where);
   }
   const { data, info } = decoded;
-  if (info.channels === 3) swapRedBlue(data);
+  swapRedBlue(data);
   return { pixels: data, channels: info.channels, height: info.height, width: info.width };
 }
 
@@ -170,6 +197,20 @@ async function encodeWithSharp(image: InterleavedImage, quality: number): Promis
     .toBuffer();
 }
 
+/**
+ * Encodes interleaved BGR or gray as a PNG, what cv2.imencode('.png') stores (OpenCV writes it with
+ * zlib's fastest level; libvips's bytes differ, its pixels do not).
+ */
+export async function encodePng(image: InterleavedImage): Promise<Buffer> {
+  const { pixels, width, height, channels } = image;
+  const rgb = Uint8Array.from(pixels);
+  if (channels === 3) swapRedBlue(rgb);
+  const sharp = await loadSharp();
+  return sharp(rgb, { raw: { width, height, channels: channels as 1 | 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+}
+
 /** Adds an image (interleaved BGR) to running per-position sums in planar BGR order. */
 export function addInterleavedInto(sums: Float64Array, image: InterleavedImage): void {
   const area = image.width * image.height;
@@ -208,6 +249,10 @@ export function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
   return undefined;
 }
 
+function isPng(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+}
+
 function isJpeg(bytes: Uint8Array): boolean {
   return bytes[0] === 0xff && bytes[1] === 0xd8;
 }
@@ -234,10 +279,20 @@ function swapRedBlue(pixels: Uint8Array): void {
 
 /** What a file holds, read from its first bytes: why a file named .JPEG needed converting. */
 export function describeSource(bytes: Uint8Array): string | undefined {
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'PNG data';
+  if (isPng(bytes)) return 'PNG data';
   // The frame header's component count says gray (1), colour (3) or CMYK (4).
   const components = jpegFrame(bytes)?.components;
   return components === 1 ? 'grayscale JPEG' : components === 4 ? 'CMYK JPEG' : undefined;
+}
+
+/**
+ * Whether an image is one gray channel as stored: what cv::imdecode with IMREAD_UNCHANGED (Caffe's
+ * DecodeDatumToCVMatNative) gives one channel for. A gray JPEG, or a PNG of colour type 0 (its
+ * IHDR's byte 25; gray with alpha decodes to colour).
+ */
+export function storedAsGray(bytes: Uint8Array): boolean {
+  if (isPng(bytes)) return bytes.length > 25 && bytes[25] === 0;
+  return jpegFrame(bytes)?.components === 1;
 }
 
 /** Whether an encoded Datum decodes to colour: force_color or force_gray when set (Caffe's
@@ -248,5 +303,5 @@ export function encodedDatumIsColor(
 ): boolean {
   if (force.forceColor) return true;
   if (force.forceGray) return false;
-  return describeSource(data) !== 'grayscale JPEG';
+  return !storedAsGray(data);
 }

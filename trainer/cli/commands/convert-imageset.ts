@@ -33,8 +33,8 @@ async function run(argv: string[]): Promise<number> {
   const backend = values.backend ?? 'lmdb';
   if (backend !== 'lmdb') throw new UsageError(`--backend: only lmdb is supported, received '${backend}'`);
   const encodeType = values.encode_type ?? '';
-  if (!['', 'jpg', 'jpeg'].includes(encodeType.toLowerCase())) {
-    throw new UsageError(`--encode_type: only jpg is supported, received '${encodeType}'`);
+  if (!['', 'jpg', 'jpeg', 'png'].includes(encodeType.toLowerCase())) {
+    throw new UsageError(`--encode_type: jpg or png, received '${encodeType}'`);
   }
   const [root, listFile, db] = positionals as [string, string, string];
   await convertImageset({

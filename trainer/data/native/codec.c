@@ -60,6 +60,26 @@ static void init_errors(error_state *state, j_common_ptr info) {
 
 // --- the work, free of Node-API so it can run on a pool thread ---
 
+// OpenCV's CMYK conversion (modules/imgcodecs/src/utils.cpp, icvCvt_CMYK2BGR_8u_C4C3R and
+// icvCvt_CMYK2Gray_8u_C4C1R): each of C, M, Y as libjpeg gives them (Adobe's inverted values) becomes
+// k - ((255 - v) * k >> 8), for R, G and B; gray is then OpenCV's fixed-point 0.299/0.587/0.114 with
+// 14 fractional bits, rounded. Checked pixel for pixel against cv::imread.
+static void cmyk_to_bgr(const unsigned char *cmyk, unsigned char *out, unsigned width, int gray) {
+  for (unsigned x = 0; x < width; x++, cmyk += 4) {
+    int k = cmyk[3];
+    int r = k - ((255 - cmyk[0]) * k >> 8);
+    int g = k - ((255 - cmyk[1]) * k >> 8);
+    int b = k - ((255 - cmyk[2]) * k >> 8);
+    if (gray) {
+      *out++ = (unsigned char)((b * 1868 + g * 9617 + r * 4899 + (1 << 13)) >> 14);
+    } else {
+      *out++ = (unsigned char)b;
+      *out++ = (unsigned char)g;
+      *out++ = (unsigned char)r;
+    }
+  }
+}
+
 typedef struct {
   const unsigned char *src;
   size_t src_size;
@@ -91,31 +111,33 @@ static void run_decode(decode_job *job) {
     return;
   }
   // OpenCV: gray output for IMREAD_GRAYSCALE, BGR otherwise; the default (islow) IDCT and fancy
-  // upsampling. CMYK and YCCK need a conversion libjpeg does not do: the caller sends those elsewhere.
-  if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
-    snprintf(job->error, sizeof job->error, "CMYK JPEG: not decoded here");
-    jpeg_destroy_decompress(&info);
-    return;
-  }
-  info.out_color_space = job->gray ? JCS_GRAYSCALE : JCS_EXT_BGR;
+  // upsampling. CMYK and YCCK come out of libjpeg as CMYK, converted as OpenCV's JPEG decoder does
+  // (cmyk_to_bgr below).
+  int cmyk = info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK;
+  info.out_color_space = cmyk ? JCS_CMYK : job->gray ? JCS_GRAYSCALE : JCS_EXT_BGR;
   jpeg_start_decompress(&info);
-  size_t stride = (size_t)info.output_width * info.output_components;
+  int channels = cmyk ? (job->gray ? 1 : 3) : info.output_components;
+  size_t stride = (size_t)info.output_width * channels;
   // Exactly the size the caller expects from the frame header: anything else is a file to leave to
   // another decoder, not pixels to guess at.
-  if (stride * info.output_height != job->out_size) {
+  if (stride * info.output_height != job->out_size || (cmyk && info.output_components != 4)) {
     snprintf(job->error, sizeof job->error, "the image is %ux%ux%d, not the %zu bytes of the output buffer",
-             info.output_width, info.output_height, info.output_components, job->out_size);
+             info.output_width, info.output_height, channels, job->out_size);
     jpeg_destroy_decompress(&info);
     return;
   }
+  // libjpeg's own pool holds the CMYK row, so an error's longjmp frees it with the rest.
+  JSAMPARRAY cmyk_row =
+      cmyk ? (*info.mem->alloc_sarray)((j_common_ptr)&info, JPOOL_IMAGE, info.output_width * 4, 1) : NULL;
   while (info.output_scanline < info.output_height) {
     JSAMPROW row = job->out + stride * info.output_scanline;
     // A memory source never suspends; a call that reads no line would otherwise loop for ever.
-    if (jpeg_read_scanlines(&info, &row, 1) != 1) {
+    if (jpeg_read_scanlines(&info, cmyk ? cmyk_row : &row, 1) != 1) {
       snprintf(job->error, sizeof job->error, "libjpeg read no line at row %u", info.output_scanline);
       jpeg_destroy_decompress(&info);
       return;
     }
+    if (cmyk) cmyk_to_bgr(cmyk_row[0], row, info.output_width, job->gray);
   }
   jpeg_finish_decompress(&info);
   jpeg_destroy_decompress(&info);
