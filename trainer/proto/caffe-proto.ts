@@ -1,9 +1,9 @@
 // Our subset of Caffe's caffe.proto (proto2, package caffe), with its field names and numbers (BVLC/caffe
 // src/caffe/proto/caffe.proto). protobufjs parses this text at run time, so there is no code generation step.
 //
-// Messages that Caffe's LayerParameter names but this trainer never reads (HDF5, Python, Window data, ...)
-// are declared as opaque `bytes`: a binary file that carries them keeps them byte for byte, and the text
-// parser reports them as unsupported instead of guessing their fields.
+// Every layer's parameter message is declared, also for layers this trainer does not run, so that any
+// net of Caffe's parses, prints and upgrades (upgrade_net_proto_text); such a layer is refused when the
+// net is built, by its type. Only V0 layer definitions (V1LayerParameter.layer) stay opaque `bytes`.
 
 export const CAFFE_PROTO = `
 syntax = "proto2";
@@ -157,52 +157,52 @@ message LayerParameter {
   optional TransformationParameter transform_param = 100;
   optional LossParameter loss_param = 101;
   optional AccuracyParameter accuracy_param = 102;
-  optional bytes argmax_param = 103;
+  optional ArgMaxParameter argmax_param = 103;
   optional ConcatParameter concat_param = 104;
-  optional bytes contrastive_loss_param = 105;
+  optional ContrastiveLossParameter contrastive_loss_param = 105;
   optional ConvolutionParameter convolution_param = 106;
   optional DataParameter data_param = 107;
   optional DropoutParameter dropout_param = 108;
   optional DummyDataParameter dummy_data_param = 109;
   optional EltwiseParameter eltwise_param = 110;
-  optional bytes exp_param = 111;
-  optional bytes hdf5_data_param = 112;
-  optional bytes hdf5_output_param = 113;
-  optional bytes hinge_loss_param = 114;
+  optional ExpParameter exp_param = 111;
+  optional HDF5DataParameter hdf5_data_param = 112;
+  optional HDF5OutputParameter hdf5_output_param = 113;
+  optional HingeLossParameter hinge_loss_param = 114;
   optional ImageDataParameter image_data_param = 115;
-  optional bytes infogain_loss_param = 116;
+  optional InfogainLossParameter infogain_loss_param = 116;
   optional InnerProductParameter inner_product_param = 117;
   optional LRNParameter lrn_param = 118;
   optional MemoryDataParameter memory_data_param = 119;
-  optional bytes mvn_param = 120;
+  optional MVNParameter mvn_param = 120;
   optional PoolingParameter pooling_param = 121;
-  optional bytes power_param = 122;
+  optional PowerParameter power_param = 122;
   optional ReLUParameter relu_param = 123;
   optional SigmoidParameter sigmoid_param = 124;
   optional SoftmaxParameter softmax_param = 125;
-  optional bytes slice_param = 126;
+  optional SliceParameter slice_param = 126;
   optional TanHParameter tanh_param = 127;
-  optional bytes threshold_param = 128;
-  optional bytes window_data_param = 129;
-  optional bytes python_param = 130;
-  optional bytes prelu_param = 131;
-  optional bytes spp_param = 132;
-  optional bytes reshape_param = 133;
-  optional bytes log_param = 134;
+  optional ThresholdParameter threshold_param = 128;
+  optional WindowDataParameter window_data_param = 129;
+  optional PythonParameter python_param = 130;
+  optional PReLUParameter prelu_param = 131;
+  optional SPPParameter spp_param = 132;
+  optional ReshapeParameter reshape_param = 133;
+  optional LogParameter log_param = 134;
   optional FlattenParameter flatten_param = 135;
-  optional bytes reduction_param = 136;
-  optional bytes embed_param = 137;
-  optional bytes tile_param = 138;
+  optional ReductionParameter reduction_param = 136;
+  optional EmbedParameter embed_param = 137;
+  optional TileParameter tile_param = 138;
   optional BatchNormParameter batch_norm_param = 139;
-  optional bytes elu_param = 140;
-  optional bytes bias_param = 141;
+  optional ELUParameter elu_param = 140;
+  optional BiasParameter bias_param = 141;
   optional ScaleParameter scale_param = 142;
   optional InputParameter input_param = 143;
-  optional bytes crop_param = 144;
-  optional bytes parameter_param = 145;
-  optional bytes recurrent_param = 146;
-  optional bytes swish_param = 147;
-  optional bytes clip_param = 148;
+  optional CropParameter crop_param = 144;
+  optional ParameterParameter parameter_param = 145;
+  optional RecurrentParameter recurrent_param = 146;
+  optional SwishParameter swish_param = 147;
+  optional ClipParameter clip_param = 148;
 }
 
 message TransformationParameter {
@@ -422,36 +422,199 @@ message V1LayerParameter {
   optional ConvolutionParameter convolution_param = 10;
   optional DataParameter data_param = 11;
   optional DropoutParameter dropout_param = 12;
-  optional bytes hdf5_data_param = 13;
-  optional bytes hdf5_output_param = 14;
+  optional HDF5DataParameter hdf5_data_param = 13;
+  optional HDF5OutputParameter hdf5_output_param = 14;
   optional ImageDataParameter image_data_param = 15;
-  optional bytes infogain_loss_param = 16;
+  optional InfogainLossParameter infogain_loss_param = 16;
   optional InnerProductParameter inner_product_param = 17;
   optional LRNParameter lrn_param = 18;
   optional PoolingParameter pooling_param = 19;
-  optional bytes window_data_param = 20;
-  optional bytes power_param = 21;
+  optional WindowDataParameter window_data_param = 20;
+  optional PowerParameter power_param = 21;
   optional MemoryDataParameter memory_data_param = 22;
-  optional bytes argmax_param = 23;
+  optional ArgMaxParameter argmax_param = 23;
   optional EltwiseParameter eltwise_param = 24;
-  optional bytes threshold_param = 25;
+  optional ThresholdParameter threshold_param = 25;
   optional DummyDataParameter dummy_data_param = 26;
   optional AccuracyParameter accuracy_param = 27;
-  optional bytes hinge_loss_param = 29;
+  optional HingeLossParameter hinge_loss_param = 29;
   optional ReLUParameter relu_param = 30;
-  optional bytes slice_param = 31;
+  optional SliceParameter slice_param = 31;
   repeated NetStateRule include = 32;
   repeated NetStateRule exclude = 33;
-  optional bytes mvn_param = 34;
+  optional MVNParameter mvn_param = 34;
   repeated float loss_weight = 35;
   optional TransformationParameter transform_param = 36;
   optional TanHParameter tanh_param = 37;
   optional SigmoidParameter sigmoid_param = 38;
   optional SoftmaxParameter softmax_param = 39;
-  optional bytes contrastive_loss_param = 40;
-  optional bytes exp_param = 41;
+  optional ContrastiveLossParameter contrastive_loss_param = 40;
+  optional ExpParameter exp_param = 41;
   optional LossParameter loss_param = 42;
   repeated string param = 1001;
   repeated DimCheckMode blob_share_mode = 1002;
+}
+
+message ArgMaxParameter {
+  optional bool out_max_val = 1 [default = false];
+  optional uint32 top_k = 2 [default = 1];
+  optional int32 axis = 3;
+}
+
+message ContrastiveLossParameter {
+  optional float margin = 1 [default = 1.0];
+  optional bool legacy_version = 2 [default = false];
+}
+
+message ExpParameter {
+  optional float base = 1 [default = -1.0];
+  optional float scale = 2 [default = 1.0];
+  optional float shift = 3 [default = 0.0];
+}
+
+message HDF5DataParameter {
+  optional string source = 1;
+  optional uint32 batch_size = 2;
+  optional bool shuffle = 3 [default = false];
+}
+
+message HDF5OutputParameter {
+  optional string file_name = 1;
+}
+
+message HingeLossParameter {
+  enum Norm { L1 = 1; L2 = 2; }
+  optional Norm norm = 1 [default = L1];
+}
+
+message InfogainLossParameter {
+  optional string source = 1;
+  optional int32 axis = 2 [default = 1];
+}
+
+message MVNParameter {
+  optional bool normalize_variance = 1 [default = true];
+  optional bool across_channels = 2 [default = false];
+  optional float eps = 3 [default = 1e-9];
+}
+
+message PowerParameter {
+  optional float power = 1 [default = 1.0];
+  optional float scale = 2 [default = 1.0];
+  optional float shift = 3 [default = 0.0];
+}
+
+message SliceParameter {
+  optional int32 axis = 3 [default = 1];
+  repeated uint32 slice_point = 2;
+  optional uint32 slice_dim = 1 [default = 1];
+}
+
+message ThresholdParameter {
+  optional float threshold = 1 [default = 0];
+}
+
+message WindowDataParameter {
+  optional string source = 1;
+  optional float scale = 2 [default = 1];
+  optional string mean_file = 3;
+  optional uint32 batch_size = 4;
+  optional uint32 crop_size = 5 [default = 0];
+  optional bool mirror = 6 [default = false];
+  optional float fg_threshold = 7 [default = 0.5];
+  optional float bg_threshold = 8 [default = 0.5];
+  optional float fg_fraction = 9 [default = 0.25];
+  optional uint32 context_pad = 10 [default = 0];
+  optional string crop_mode = 11 [default = "warp"];
+  optional bool cache_images = 12 [default = false];
+  optional string root_folder = 13 [default = ""];
+}
+
+message PythonParameter {
+  optional string module = 1;
+  optional string layer = 2;
+  optional string param_str = 3 [default = ''];
+  optional bool share_in_parallel = 4 [default = false];
+}
+
+message PReLUParameter {
+  optional FillerParameter filler = 1;
+  optional bool channel_shared = 2 [default = false];
+}
+
+message SPPParameter {
+  enum PoolMethod { MAX = 0; AVE = 1; STOCHASTIC = 2; }
+  optional uint32 pyramid_height = 1;
+  optional PoolMethod pool = 2 [default = MAX];
+  enum Engine { DEFAULT = 0; CAFFE = 1; CUDNN = 2; }
+  optional Engine engine = 6 [default = DEFAULT];
+}
+
+message ReshapeParameter {
+  optional BlobShape shape = 1;
+  optional int32 axis = 2 [default = 0];
+  optional int32 num_axes = 3 [default = -1];
+}
+
+message LogParameter {
+  optional float base = 1 [default = -1.0];
+  optional float scale = 2 [default = 1.0];
+  optional float shift = 3 [default = 0.0];
+}
+
+message ReductionParameter {
+  enum ReductionOp { SUM = 1; ASUM = 2; SUMSQ = 3; MEAN = 4; }
+  optional ReductionOp operation = 1 [default = SUM];
+  optional int32 axis = 2 [default = 0];
+  optional float coeff = 3 [default = 1.0];
+}
+
+message EmbedParameter {
+  optional uint32 num_output = 1;
+  optional uint32 input_dim = 2;
+  optional bool bias_term = 3 [default = true];
+  optional FillerParameter weight_filler = 4;
+  optional FillerParameter bias_filler = 5;
+}
+
+message TileParameter {
+  optional int32 axis = 1 [default = 1];
+  optional int32 tiles = 2;
+}
+
+message ELUParameter {
+  optional float alpha = 1 [default = 1];
+}
+
+message BiasParameter {
+  optional int32 axis = 1 [default = 1];
+  optional int32 num_axes = 2 [default = 1];
+  optional FillerParameter filler = 3;
+}
+
+message CropParameter {
+  optional int32 axis = 1 [default = 2];
+  repeated uint32 offset = 2;
+}
+
+message ParameterParameter {
+  optional BlobShape shape = 1;
+}
+
+message RecurrentParameter {
+  optional uint32 num_output = 1 [default = 0];
+  optional FillerParameter weight_filler = 2;
+  optional FillerParameter bias_filler = 3;
+  optional bool debug_info = 4 [default = false];
+  optional bool expose_hidden = 5 [default = false];
+}
+
+message SwishParameter {
+  optional float beta = 1 [default = 1];
+}
+
+message ClipParameter {
+  required float min = 1;
+  required float max = 2;
 }
 `;

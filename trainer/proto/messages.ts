@@ -61,6 +61,8 @@ export const LayerType = {
   WINDOW_DATA: 24,
   THRESHOLD: 31,
 } as const;
+export const Norm = { L1: 1, L2: 2 } as const;
+export const ReductionOp = { SUM: 1, ASUM: 2, SUMSQ: 3, MEAN: 4 } as const;
 
 /** Parameters of layer kinds this trainer does not model: kept as the raw bytes of their message. */
 export type OpaqueParameter = Uint8Array;
@@ -211,52 +213,52 @@ export interface LayerParameter {
   transformParam?: TransformationParameter;
   lossParam?: LossParameter;
   accuracyParam?: AccuracyParameter;
-  argmaxParam?: OpaqueParameter;
+  argmaxParam?: ArgMaxParameter;
   concatParam?: ConcatParameter;
-  contrastiveLossParam?: OpaqueParameter;
+  contrastiveLossParam?: ContrastiveLossParameter;
   convolutionParam?: ConvolutionParameter;
   dataParam?: DataParameter;
   dropoutParam?: DropoutParameter;
   dummyDataParam?: DummyDataParameter;
   eltwiseParam?: EltwiseParameter;
-  expParam?: OpaqueParameter;
-  hdf5DataParam?: OpaqueParameter;
-  hdf5OutputParam?: OpaqueParameter;
-  hingeLossParam?: OpaqueParameter;
+  expParam?: ExpParameter;
+  hdf5DataParam?: HDF5DataParameter;
+  hdf5OutputParam?: HDF5OutputParameter;
+  hingeLossParam?: HingeLossParameter;
   imageDataParam?: ImageDataParameter;
-  infogainLossParam?: OpaqueParameter;
+  infogainLossParam?: InfogainLossParameter;
   innerProductParam?: InnerProductParameter;
   lrnParam?: LRNParameter;
   memoryDataParam?: MemoryDataParameter;
-  mvnParam?: OpaqueParameter;
+  mvnParam?: MVNParameter;
   poolingParam?: PoolingParameter;
-  powerParam?: OpaqueParameter;
+  powerParam?: PowerParameter;
   reluParam?: ReLUParameter;
   sigmoidParam?: SigmoidParameter;
   softmaxParam?: SoftmaxParameter;
-  sliceParam?: OpaqueParameter;
+  sliceParam?: SliceParameter;
   tanhParam?: TanHParameter;
-  thresholdParam?: OpaqueParameter;
-  windowDataParam?: OpaqueParameter;
-  pythonParam?: OpaqueParameter;
-  preluParam?: OpaqueParameter;
-  sppParam?: OpaqueParameter;
-  reshapeParam?: OpaqueParameter;
-  logParam?: OpaqueParameter;
+  thresholdParam?: ThresholdParameter;
+  windowDataParam?: WindowDataParameter;
+  pythonParam?: PythonParameter;
+  preluParam?: PReLUParameter;
+  sppParam?: SPPParameter;
+  reshapeParam?: ReshapeParameter;
+  logParam?: LogParameter;
   flattenParam?: FlattenParameter;
-  reductionParam?: OpaqueParameter;
-  embedParam?: OpaqueParameter;
-  tileParam?: OpaqueParameter;
+  reductionParam?: ReductionParameter;
+  embedParam?: EmbedParameter;
+  tileParam?: TileParameter;
   batchNormParam?: BatchNormParameter;
-  eluParam?: OpaqueParameter;
-  biasParam?: OpaqueParameter;
+  eluParam?: ELUParameter;
+  biasParam?: BiasParameter;
   scaleParam?: ScaleParameter;
   inputParam?: InputParameter;
-  cropParam?: OpaqueParameter;
-  parameterParam?: OpaqueParameter;
-  recurrentParam?: OpaqueParameter;
-  swishParam?: OpaqueParameter;
-  clipParam?: OpaqueParameter;
+  cropParam?: CropParameter;
+  parameterParam?: ParameterParameter;
+  recurrentParam?: RecurrentParameter;
+  swishParam?: SwishParameter;
+  clipParam?: ClipParameter;
 }
 
 export interface TransformationParameter {
@@ -450,35 +452,194 @@ export interface V1LayerParameter {
   convolutionParam?: ConvolutionParameter;
   dataParam?: DataParameter;
   dropoutParam?: DropoutParameter;
-  hdf5DataParam?: OpaqueParameter;
-  hdf5OutputParam?: OpaqueParameter;
+  hdf5DataParam?: HDF5DataParameter;
+  hdf5OutputParam?: HDF5OutputParameter;
   imageDataParam?: ImageDataParameter;
-  infogainLossParam?: OpaqueParameter;
+  infogainLossParam?: InfogainLossParameter;
   innerProductParam?: InnerProductParameter;
   lrnParam?: LRNParameter;
   poolingParam?: PoolingParameter;
-  windowDataParam?: OpaqueParameter;
-  powerParam?: OpaqueParameter;
+  windowDataParam?: WindowDataParameter;
+  powerParam?: PowerParameter;
   memoryDataParam?: MemoryDataParameter;
-  argmaxParam?: OpaqueParameter;
+  argmaxParam?: ArgMaxParameter;
   eltwiseParam?: EltwiseParameter;
-  thresholdParam?: OpaqueParameter;
+  thresholdParam?: ThresholdParameter;
   dummyDataParam?: DummyDataParameter;
   accuracyParam?: AccuracyParameter;
-  hingeLossParam?: OpaqueParameter;
+  hingeLossParam?: HingeLossParameter;
   reluParam?: ReLUParameter;
-  sliceParam?: OpaqueParameter;
+  sliceParam?: SliceParameter;
   include?: NetStateRule[];
   exclude?: NetStateRule[];
-  mvnParam?: OpaqueParameter;
+  mvnParam?: MVNParameter;
   lossWeight?: number[];
   transformParam?: TransformationParameter;
   tanhParam?: TanHParameter;
   sigmoidParam?: SigmoidParameter;
   softmaxParam?: SoftmaxParameter;
-  contrastiveLossParam?: OpaqueParameter;
-  expParam?: OpaqueParameter;
+  contrastiveLossParam?: ContrastiveLossParameter;
+  expParam?: ExpParameter;
   lossParam?: LossParameter;
   param?: string[];
   blobShareMode?: number[];
+}
+
+export interface ArgMaxParameter {
+  outMaxVal?: boolean;
+  topK?: number;
+  axis?: number;
+}
+
+export interface ContrastiveLossParameter {
+  margin?: number;
+  legacyVersion?: boolean;
+}
+
+export interface ExpParameter {
+  base?: number;
+  scale?: number;
+  shift?: number;
+}
+
+export interface HDF5DataParameter {
+  source?: string;
+  batchSize?: number;
+  shuffle?: boolean;
+}
+
+export interface HDF5OutputParameter {
+  fileName?: string;
+}
+
+export interface HingeLossParameter {
+  norm?: number;
+}
+
+export interface InfogainLossParameter {
+  source?: string;
+  axis?: number;
+}
+
+export interface MVNParameter {
+  normalizeVariance?: boolean;
+  acrossChannels?: boolean;
+  eps?: number;
+}
+
+export interface PowerParameter {
+  power?: number;
+  scale?: number;
+  shift?: number;
+}
+
+export interface SliceParameter {
+  axis?: number;
+  slicePoint?: number[];
+  sliceDim?: number;
+}
+
+export interface ThresholdParameter {
+  threshold?: number;
+}
+
+export interface WindowDataParameter {
+  source?: string;
+  scale?: number;
+  meanFile?: string;
+  batchSize?: number;
+  cropSize?: number;
+  mirror?: boolean;
+  fgThreshold?: number;
+  bgThreshold?: number;
+  fgFraction?: number;
+  contextPad?: number;
+  cropMode?: string;
+  cacheImages?: boolean;
+  rootFolder?: string;
+}
+
+export interface PythonParameter {
+  module?: string;
+  layer?: string;
+  paramStr?: string;
+  shareInParallel?: boolean;
+}
+
+export interface PReLUParameter {
+  filler?: FillerParameter;
+  channelShared?: boolean;
+}
+
+export interface SPPParameter {
+  pyramidHeight?: number;
+  pool?: number;
+  engine?: number;
+}
+
+export interface ReshapeParameter {
+  shape?: BlobShape;
+  axis?: number;
+  numAxes?: number;
+}
+
+export interface LogParameter {
+  base?: number;
+  scale?: number;
+  shift?: number;
+}
+
+export interface ReductionParameter {
+  operation?: number;
+  axis?: number;
+  coeff?: number;
+}
+
+export interface EmbedParameter {
+  numOutput?: number;
+  inputDim?: number;
+  biasTerm?: boolean;
+  weightFiller?: FillerParameter;
+  biasFiller?: FillerParameter;
+}
+
+export interface TileParameter {
+  axis?: number;
+  tiles?: number;
+}
+
+export interface ELUParameter {
+  alpha?: number;
+}
+
+export interface BiasParameter {
+  axis?: number;
+  numAxes?: number;
+  filler?: FillerParameter;
+}
+
+export interface CropParameter {
+  axis?: number;
+  offset?: number[];
+}
+
+export interface ParameterParameter {
+  shape?: BlobShape;
+}
+
+export interface RecurrentParameter {
+  numOutput?: number;
+  weightFiller?: FillerParameter;
+  biasFiller?: FillerParameter;
+  debugInfo?: boolean;
+  exposeHidden?: boolean;
+}
+
+export interface SwishParameter {
+  beta?: number;
+}
+
+export interface ClipParameter {
+  min?: number;
+  max?: number;
 }

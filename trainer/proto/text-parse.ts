@@ -72,9 +72,6 @@ class TextParser {
     if (!field.repeated && key in message) {
       this.fail(nameToken, `non-repeated field "${name}" is specified multiple times`);
     }
-    if (field.type === 'bytes' && name.endsWith('_param')) {
-      this.fail(nameToken, `${name}: this layer kind's parameters are not supported by this trainer`);
-    }
     if (field.type === 'bytes' && type.name === 'V1LayerParameter' && name === 'layer') {
       this.fail(nameToken, 'V0 layer definitions (layers { layer { ... } }) are not supported');
     }

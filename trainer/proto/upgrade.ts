@@ -55,7 +55,7 @@ export const V1_LAYER_TYPES: Record<number, string> = {
 };
 
 const SOLVER_TYPES = ['SGD', 'Nesterov', 'AdaGrad', 'RMSProp', 'AdaDelta', 'Adam'];
-const V1_DATA_TYPES = new Set([5, 12]); // DATA, IMAGE_DATA
+const V1_DATA_TYPES = new Set([5, 12, 24]); // DATA, IMAGE_DATA, WINDOW_DATA
 /** V1 fields that are not copied as they are. */
 const V1_SPECIAL_FIELDS = new Set([
   'layer',
@@ -167,16 +167,20 @@ function upgradeV1Layer(v1: V1LayerParameter, where: string): LayerParameter {
 
 function needsDataTransformUpgrade(v1: V1LayerParameter): boolean {
   if (v1.type === undefined || !V1_DATA_TYPES.has(v1.type)) return false;
-  const params = [v1.dataParam, v1.imageDataParam] as (Record<string, unknown> | undefined)[];
+  const params = [v1.dataParam, v1.imageDataParam, v1.windowDataParam] as (
+    | Record<string, unknown>
+    | undefined
+  )[];
   return params.some((p) => p && ['scale', 'meanFile', 'cropSize', 'mirror'].some((k) => p[k] !== undefined));
 }
 
-/** Moves scale/mean_file/crop_size/mirror from data_param or image_data_param into transform_param. */
+/** Moves scale/mean_file/crop_size/mirror from data_param, image_data_param or window_data_param into
+ * transform_param. */
 function upgradeV1DataTransform(v1: V1LayerParameter): V1LayerParameter {
   if (!needsDataTransformUpgrade(v1)) return v1;
   const out = { ...v1 } as Record<string, unknown>;
   const transform: Record<string, unknown> = { ...(v1.transformParam ?? {}) };
-  for (const key of ['dataParam', 'imageDataParam']) {
+  for (const key of ['dataParam', 'imageDataParam', 'windowDataParam']) {
     const source = out[key] as Record<string, unknown> | undefined;
     if (!source) continue;
     const rest = { ...source };

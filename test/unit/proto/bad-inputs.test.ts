@@ -120,10 +120,10 @@ const cases: BadCase[] = [
   },
   { name: 'bad string escape', run: text('name: "a\\qb"'), where: /:1:9$/, message: /invalid escape '\\q'/ },
   {
-    name: 'layer kind outside our schema',
-    run: text('layer { python_param { } }'),
-    where: /:1:9$/,
-    message: /python_param: this layer kind's parameters are not supported/,
+    name: 'V0 layer definition',
+    run: text('layers { layer { } }'),
+    where: /:1:10$/,
+    message: /V0 layer definitions \(layers \{ layer \{ \.\.\. \} \}\) are not supported/,
   },
   {
     name: 'truncated binary',

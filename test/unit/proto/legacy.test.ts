@@ -155,6 +155,54 @@ describe('a legacy V1 binary net built from the field tables', () => {
   });
 });
 
+describe('V1 nets with the layers this trainer does not run', () => {
+  it('upgrade with their parameters: WindowData (transform fields moved), HDF5Data, InfogainLoss, HDF5Output', () => {
+    const net = parseNetPrototxt(
+      'layers { name: "w" type: WINDOW_DATA top: "data" top: "label" ' +
+        'window_data_param { source: "windows.txt" batch_size: 128 fg_threshold: 0.5 crop_mode: "warp" crop_size: 227 mirror: true } }\n' +
+        'layers { name: "h" type: HDF5_DATA top: "x" hdf5_data_param { source: "list.txt" batch_size: 10 shuffle: true } }\n' +
+        'layers { name: "l" type: INFOGAIN_LOSS bottom: "x" bottom: "label" top: "loss" infogain_loss_param { source: "H.binaryproto" } }\n' +
+        'layers { name: "o" type: HDF5_OUTPUT bottom: "x" hdf5_output_param { file_name: "out.h5" } }\n',
+      'v1.prototxt',
+    );
+    assert.deepEqual(net.layer, [
+      {
+        name: 'w',
+        type: 'WindowData',
+        top: ['data', 'label'],
+        windowDataParam: { source: 'windows.txt', batchSize: 128, fgThreshold: 0.5, cropMode: 'warp' },
+        transformParam: { cropSize: 227, mirror: true },
+      },
+      {
+        name: 'h',
+        type: 'HDF5Data',
+        top: ['x'],
+        hdf5DataParam: { source: 'list.txt', batchSize: 10, shuffle: true },
+      },
+      {
+        name: 'l',
+        type: 'InfogainLoss',
+        bottom: ['x', 'label'],
+        top: ['loss'],
+        infogainLossParam: { source: 'H.binaryproto' },
+      },
+      { name: 'o', type: 'HDF5Output', bottom: ['x'], hdf5OutputParam: { fileName: 'out.h5' } },
+    ]);
+  });
+
+  it('are refused when the net is built, by layer and type', () => {
+    const net = parseNetPrototxt(
+      'input: "x" input_dim: 1 input_dim: 2 input_dim: 1 input_dim: 1\n' +
+        'layers { name: "o" type: HDF5_OUTPUT bottom: "x" hdf5_output_param { file_name: "out.h5" } }\n',
+      'v1.prototxt',
+    );
+    assert.throws(
+      () => buildNetSpec(net, { phase: Phase.TEST }),
+      /layer "o".*unknown layer type "HDF5Output"|unknown layer type "HDF5Output"/,
+    );
+  });
+});
+
 describe('other upgrades Caffe applies on reading', () => {
   it('input_shape becomes an Input layer, and old BatchNorm ParamSpecs get lr_mult and decay_mult 0', () => {
     const net = parseNetPrototxt(

@@ -17,6 +17,8 @@ import './pooling.js';
 import './relu.js';
 import './scale.js';
 import './sigmoid.js';
+import './sigmoid-cross-entropy-loss.js';
+import './slice.js';
 import './silence.js';
 import './softmax.js';
 import './softmax-with-loss.js';
