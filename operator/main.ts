@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
       log,
       metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
-      readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+      readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
       trainingStore: objectStoreTrainingStore,
       trainerImage: values['trainer-image'],
       identity,
