@@ -168,7 +168,7 @@ export function kubeClient(config: KubeConfig, options: KubeClientOptions = {}):
     path: string;
   }
 
-  /** A request whose headers and body must both arrive within the timeout. */
+  /** Sends one request on the client's one Agent, with fresh credentials; the caller bounds it by `signal`. */
   async function request(
     target: Target,
     method: HttpMethod,

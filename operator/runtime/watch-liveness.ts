@@ -1,7 +1,8 @@
 // When a watch that has gone quiet must be restarted. The apiserver sends a watch that asked for
 // allowWatchBookmarks a BOOKMARK about once a minute even when nothing changes (bookmarkFrequency in
-// k8s.io/apiserver's storage/cacher), so a watch that hears nothing, no event and no bookmark, for much
-// longer than that is stalled: a half-open connection, a proxy that stopped forwarding, a server that hung.
+// k8s.io/apiserver's storage/cacher; a quiet watch on the local cluster got them at 61, 121 and 180 s),
+// so a watch that hears nothing, no event and no bookmark, for much longer than that is stalled: a
+// half-open connection, a proxy that stopped forwarding, a server that hung.
 
 /** Quiet longer than this (two missed bookmarks and some) and the watch is restarted. */
 export const DEFAULT_WATCH_MAX_QUIET_MS = 150_000;
