@@ -2,6 +2,7 @@
 // The operator: `npm run operator` (node dist/operator/main.js) against the current kubeconfig.
 //   --metrics-port=8080   --trainer-image=IMAGE   --leader-elect=true|false
 //   --lease-namespace=NS (default $POD_NAMESPACE or default)   --lease-name=brewery-operator
+//   --request-timeout-seconds=60 (each API request but a watch's stream)
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { DEFAULT_LEASE_NAME, runOperator } from './manager.js';
 import { systemClock } from './runtime/clock.js';
 import { countedClient } from './runtime/counted-client.js';
 import { kubeEventRecorder } from './runtime/events.js';
-import { kubeClient } from './runtime/kube-client.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, kubeClient } from './runtime/kube-client.js';
 import { operatorLogger } from './runtime/log.js';
 import { OperatorMetrics, serveMetrics } from './runtime/metrics.js';
 import { objectStoreTrainingStore } from './training/store.js';
@@ -34,12 +35,20 @@ async function main(argv: string[]): Promise<number> {
       'leader-elect': { type: 'string', default: 'true' },
       'lease-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'default' },
       'lease-name': { type: 'string', default: DEFAULT_LEASE_NAME },
+      'request-timeout-seconds': { type: 'string', default: String(DEFAULT_REQUEST_TIMEOUT_MS / 1000) },
     },
   });
+  const timeoutSeconds = Number(values['request-timeout-seconds']);
+  if (!(timeoutSeconds > 0)) {
+    console.error(
+      `--request-timeout-seconds: expected a positive number, received ${values['request-timeout-seconds']}`,
+    );
+    return 64;
+  }
   const log = operatorLogger();
   const config = kubeConfig();
   const metrics = new OperatorMetrics();
-  const client = countedClient(kubeClient(config), metrics);
+  const client = countedClient(kubeClient(config, { requestTimeoutMs: timeoutSeconds * 1000 }), metrics);
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const port = Number.parseInt(values['metrics-port'], 10);
   if (!Number.isInteger(port) || port < 0) {
@@ -67,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
       log,
       metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
-      readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+      readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
       trainingStore: objectStoreTrainingStore,
       trainerImage: values['trainer-image'],
       identity,

@@ -171,7 +171,7 @@ export function runOperatorInProcess(cluster: BenchCluster, identity: string): I
       log,
       metrics,
       events: kubeEventRecorder(cluster.client, systemClock, log, identity),
-      readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+      readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
       trainingStore: objectStoreTrainingStore,
       trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
       identity,

@@ -34,8 +34,8 @@ export const DATASETS: Resource = {
   kind: DATASET_KIND,
 };
 
-/** Reads a JSON file from the object store; throws when it is missing or unreadable. */
-export type ManifestReader = (uri: string) => Promise<unknown>;
+/** Reads a file's text from the object store; throws when it is missing or unreadable. */
+export type ManifestReader = (uri: string) => Promise<string>;
 
 export interface DatasetControllerDeps {
   client: KubeClient;
@@ -115,7 +115,7 @@ export function datasetReconciler(deps: DatasetControllerDeps): Reconciler {
 async function readSummary(read: ManifestReader, out: string): Promise<ManifestSummary | string> {
   const uri = `${out}/manifest.json`;
   try {
-    return summariseManifest(await read(uri), out);
+    return summariseManifest(await read(uri), uri, out);
   } catch (error) {
     return `could not read ${uri}: ${error instanceof Error ? error.message : String(error)}`;
   }

@@ -2,6 +2,7 @@
 // outcome, and the counts in the finished manifest.json.
 import { z } from 'zod';
 
+import { parseRecord } from '../../trainer/contract/records.js';
 import type { KubeObject } from '../runtime/kube-client.js';
 
 export interface JobView {
@@ -94,13 +95,15 @@ const Manifest = z
   })
   .loose();
 
-/** The summary of a parsed manifest.json, or a sentence saying what was wrong with it. */
-export function summariseManifest(json: unknown, outputPrefix: string): ManifestSummary | string {
-  const parsed = Manifest.safeParse(json);
-  if (!parsed.success) {
-    return `manifest.json is not the brewery.imagenet/v1 manifest finalize writes: ${z.prettifyError(parsed.error)}`;
+/** The summary of manifest.json's text read from `uri`, or a sentence saying what was wrong with it. */
+export function summariseManifest(text: string, uri: string, outputPrefix: string): ManifestSummary | string {
+  let manifest: z.output<typeof Manifest>;
+  try {
+    manifest = parseRecord(uri, text, Manifest);
+  } catch (error) {
+    return `manifest.json is not the brewery.imagenet/v1 manifest finalize writes: ${(error as Error).message}`;
   }
-  const { splits, shards, skipped } = parsed.data;
+  const { splits, shards, skipped } = manifest;
   return {
     train: splits.train?.records ?? 0,
     val: splits.val?.records ?? 0,

@@ -1,7 +1,8 @@
 // An informer: a local cache of one kind, kept current by list + watch, that tells handlers what
 // changed. Ours rather than client-node's, whose informer stops for good on most errors: this one
-// relists after any error (with backoff), relists periodically as a watchdog against silently stalled
-// watches, and re-delivers every object on each relist so level-triggered controllers catch up.
+// relists after any error (with backoff), restarts a watch that has heard nothing for too long
+// (watch-liveness.ts), relists periodically as a further watchdog, and re-delivers every object on each
+// relist so level-triggered controllers catch up.
 import type { Logger } from 'pino';
 
 import { backoffDelay } from '../../trainer/contract/retry.js';
@@ -14,6 +15,7 @@ import {
   type Resource,
   type WatchHandle,
 } from './kube-client.js';
+import { DEFAULT_WATCH_MAX_QUIET_MS, watchLiveness } from './watch-liveness.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
 export type InformerHandler = (event: InformerEvent, object: KubeObject) => void;
@@ -28,6 +30,8 @@ export interface InformerOptions extends ListOptions {
   /** Backoff after an error: doubled per consecutive error up to the max. */
   errorBackoffBaseMs?: number;
   errorBackoffMaxMs?: number;
+  /** Restart a watch that has had no event and no bookmark for longer than this. */
+  watchMaxQuietMs?: number;
 }
 
 /** namespace/name, the key of an object in caches and work queues. */
@@ -58,6 +62,8 @@ export class Informer {
   /** Errors that ended a list or watch; each one was followed by a relist. */
   errors = 0;
   relists = 0;
+  /** Watches restarted because they heard nothing, not even a bookmark, for too long. */
+  stalledWatches = 0;
 
   constructor(options: InformerOptions) {
     this.options = options;
@@ -135,12 +141,15 @@ export class Informer {
     const { clock } = this.options;
     let expired = false;
     let relistDue = false;
+    let stalled = false;
     let handle: WatchHandle | undefined;
     const startedAt = clock.now().getTime();
+    let lastHeardAt = startedAt;
     handle = await this.options.client.watch(
       this.resource,
       this.resourceVersion,
       (type, object) => {
+        lastHeardAt = clock.now().getTime();
         if (type === 'ERROR') {
           // The server ends a watch whose resourceVersion is too old with a 410 Status in the stream.
           expired = true;
@@ -160,17 +169,34 @@ export class Informer {
       relistDue = true;
       handle?.abort();
     });
+    const maxQuietMs = this.options.watchMaxQuietMs ?? DEFAULT_WATCH_MAX_QUIET_MS;
+    let cancelLivenessCheck = () => {};
+    const checkLiveness = () => {
+      const liveness = watchLiveness(lastHeardAt, clock.now().getTime(), maxQuietMs);
+      if (!liveness.stalled) {
+        cancelLivenessCheck = clock.setTimer(liveness.checkAgainInMs, checkLiveness);
+        return;
+      }
+      stalled = true;
+      this.stalledWatches += 1;
+      this.options.log.warn(
+        { resource: this.resource.plural, quietMs: liveness.quietMs },
+        'watch heard nothing, not even a bookmark; restarting it',
+      );
+      handle?.abort();
+    };
+    checkLiveness();
     try {
       await handle.done;
       // A server that ends watches at once must not make us spin.
       if (clock.now().getTime() - startedAt < 1000) await sleep(clock, 1000, signal);
     } catch (error) {
-      // An abort we asked for is not an error, and neither is client-node's inactivity timeout on a
-      // quiet kind: both carry on from the last resourceVersion.
-      const timedOut = (error as { name?: string } | null)?.name === 'TimeoutError';
-      if (!relistDue && !expired && !signal.aborted && !timedOut) throw error;
+      // An abort we asked for (a relist due, an expired or a stalled watch, a stop) is not an error: a
+      // stalled watch carries on from the last resourceVersion.
+      if (!relistDue && !expired && !stalled && !signal.aborted) throw error;
     } finally {
       cancelTimer();
+      cancelLivenessCheck();
       signal.removeEventListener('abort', onAbort);
     }
     if (expired) throw new WatchExpired('watch expired');

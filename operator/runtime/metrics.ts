@@ -67,6 +67,21 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  /** The series labelled with one CaffeTrainingJob (namespace and job_name), kept until the job is gone. */
+  private readonly perTrainingJob = [this.trainingRestarts, this.trainingDisruptions, this.trainingJobPhase];
+
+  /**
+   * Removes every series of a CaffeTrainingJob that no longer exists: without this a deleted job's
+   * counters stay on /metrics for as long as the operator runs, and a busy cluster's scrape only grows.
+   */
+  async forgetTrainingJob(namespace: string, name: string): Promise<void> {
+    for (const metric of this.perTrainingJob) {
+      for (const { labels } of (await metric.get()).values) {
+        if (labels.namespace === namespace && labels.job_name === name) metric.remove(labels);
+      }
+    }
+  }
+
   /** Refreshes gauges that are read from state rather than counted, just before a scrape. */
   private readonly collectors: (() => void)[] = [];
 

@@ -87,7 +87,11 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
       }
     };
     // Its children are garbage-collected; the ended pods only once the finalizer is off them.
-    if (!object || object.metadata?.deletionTimestamp) return void (await releaseAll());
+    if (!object || object.metadata?.deletionTimestamp) {
+      await releaseAll();
+      if (!object) await deps.metrics?.forgetTrainingJob(namespace, name);
+      return;
+    }
     const input = await gather(deps, object, namespace, name, log);
     const decision = decideTraining(input);
     const job: JobRef | undefined = input.spec

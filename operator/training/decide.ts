@@ -16,6 +16,7 @@ import type { EventType } from '../runtime/events.js';
 import { podName, type StartFrom } from './objects.js';
 import type { PodEnd, TrainerPodView } from './pod-end.js';
 import type { RenderedPrototxts } from './render.js';
+import { LOSS_DIGITS, RATE_DIGITS, shortestFloat32, significant } from './status-numbers.js';
 
 /** How often a running job's status is refreshed from the trainer's live record. */
 export const LIVE_STATUS_INTERVAL_MS = 15_000;
@@ -509,24 +510,33 @@ function statusFor(input: TrainingInput, verdict: Verdict): CaffeTrainingJobStat
 }
 
 /** The trainer's own report: iteration, losses, rate, throughput, the last test pass, its snapshot. */
-function liveFields(live: LiveStatus, status: CaffeTrainingJobStatus): Partial<CaffeTrainingJobStatus> {
+export function liveFields(
+  live: LiveStatus,
+  status: CaffeTrainingJobStatus,
+): Partial<CaffeTrainingJobStatus> {
   // JSON has no NaN: a diverged loss is left out of status rather than written as null.
-  const finite = (x: number) => (Number.isFinite(x) ? x : undefined);
+  // Numbers are rounded to what a person reads (status-numbers.ts): the trainer's float32 values arrive
+  // widened to doubles.
+  const finite = (x: number, round: (x: number) => number) => (Number.isFinite(x) ? round(x) : undefined);
+  const loss = (x: number) => significant(x, LOSS_DIGITS);
   const fields: Partial<CaffeTrainingJobStatus> = {
     iteration: live.iteration,
     maxIter: live.maxIter,
-    trainLoss: finite(live.trainLoss),
-    learningRate: finite(live.learningRate),
-    imagesPerSecond: finite(live.imagesPerSecond),
+    trainLoss: finite(live.trainLoss, loss),
+    learningRate: finite(live.learningRate, shortestFloat32),
+    imagesPerSecond: finite(live.imagesPerSecond, (x) => significant(x, RATE_DIGITS)),
   };
   const outputs = live.tests.flatMap((test) =>
     test.outputs
       .filter((o) => Number.isFinite(o.value))
-      .map((o) => ({ name: test.netIndex === 0 ? o.name : `${test.netIndex}/${o.name}`, value: o.value })),
+      .map((o) => ({
+        name: test.netIndex === 0 ? o.name : `${test.netIndex}/${o.name}`,
+        value: shortestFloat32(o.value),
+      })),
   );
   if (outputs.length > 0) fields.testOutputs = outputs;
   const accuracy = live.tests.find((t) => t.netIndex === 0)?.outputs.find((o) => o.name === 'accuracy');
-  if (accuracy && Number.isFinite(accuracy.value)) fields.accuracy = accuracy.value;
+  if (accuracy && Number.isFinite(accuracy.value)) fields.accuracy = shortestFloat32(accuracy.value);
   const snapshot = live.latestSnapshot;
   if (snapshot && (status.latestSnapshot?.iteration ?? -1) <= snapshot.iteration) {
     fields.latestSnapshot = snapshot;

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 
 import { BadInputError } from './errors.js';
+import { fieldPath } from './records.js';
 
 export const LIVE_STATUS_VERSION = 1;
 
@@ -52,6 +53,5 @@ export function parseLiveStatus(json: unknown, where: string): LiveStatus {
   const result = liveStatusSchema.safeParse(json);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const field = issue.path.length > 0 ? issue.path.join('.') : '(record)';
-  throw new BadInputError(`${field}: ${issue.message}`, where);
+  throw new BadInputError(`${fieldPath(issue.path)}: ${issue.message}`, where);
 }

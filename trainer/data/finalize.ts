@@ -6,10 +6,12 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 
 import { BadInputError } from '../contract/errors.js';
+import { parseRecord } from '../contract/records.js';
 import { oneLine } from '../one-line.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import {
   type LabelsFile,
+  labelsFileSchema,
   labelsUri,
   markerUri,
   parseShardMarker,
@@ -38,7 +40,7 @@ export async function runFinalize(out: string, log: (line: string) => void = con
   const labelsText = await storage.read(labelsUri(out)).catch(() => {
     throw new BadInputError('expected a dataset made by `caffe imagenet prep`: no shards/labels.json', out);
   });
-  const labels = parseLabels(labelsText.toString(), labelsUri(out));
+  const labels = parseRecord(labelsUri(out), labelsText.toString(), labelsFileSchema) as LabelsFile;
   const markers = await readMarkers(out, labels.splits);
   const hashes = new Set(markers.map((m) => m.optionsHash));
   if (hashes.size !== 1)
@@ -232,19 +234,6 @@ async function mergeMean(out: string, train: ShardMarker[]) {
   const data = new Float32Array(total.length);
   for (let i = 0; i < total.length; i++) data[i] = total[i]! / records;
   return { ...first, data };
-}
-
-function parseLabels(text: string, where: string): LabelsFile {
-  let labels: LabelsFile;
-  try {
-    labels = JSON.parse(text) as LabelsFile;
-  } catch (error) {
-    throw new BadInputError(`expected JSON: ${oneLine((error as Error).message)}`, where);
-  }
-  if (!Array.isArray(labels?.synsets) || !Array.isArray(labels.splits) || !Array.isArray(labels.unlabeled)) {
-    throw new BadInputError('expected synsets, splits and unlabeled lists', where);
-  }
-  return labels;
 }
 
 export function channelMeans(mean: Float32Array, channels: number): number[] {

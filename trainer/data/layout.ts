@@ -8,8 +8,7 @@
 //   <out>/mean.binaryproto, synsets.txt, synset_words.txt, train.txt, val.txt, manifest.json (finalize)
 import { z } from 'zod';
 
-import { BadInputError } from '../contract/errors.js';
-import { oneLine } from '../one-line.js';
+import { parseRecord } from '../contract/records.js';
 import { joinUri } from '../storage/index.js';
 
 export type Split = 'train' | 'val';
@@ -72,20 +71,9 @@ const shardMarkerSchema = z.looseObject({
     .optional(),
 });
 
-/** A shard's completion marker from its JSON text; a damaged one is bad input naming the file. */
+/** A shard's completion marker from its JSON text; a damaged one is bad input naming the file and field. */
 export function parseShardMarker(text: string, where: string): ShardMarker {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new BadInputError(`expected a shard marker in JSON: ${oneLine((error as Error).message)}`, where);
-  }
-  const parsed = shardMarkerSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new BadInputError(oneLine(`${issue.path.join('.') || 'the marker'}: ${issue.message}`), where);
-  }
-  return parsed.data as ShardMarker;
+  return parseRecord(where, text, shardMarkerSchema) as ShardMarker;
 }
 
 /** What every worker knows alike: written by each, identically, before its shards. */
@@ -97,6 +85,16 @@ export interface LabelsFile {
   unlabeled: { split: Split; path: string; reason: string }[];
   options: Record<string, unknown>;
 }
+
+const split = z.enum(['train', 'val']);
+/** labels.json as prep writes it; finalize reads it back (parseRecord names the file in its errors). */
+export const labelsFileSchema = z.looseObject({
+  synsets: z.array(z.string()),
+  words: z.record(z.string(), z.string()).optional(),
+  splits: z.array(split),
+  unlabeled: z.array(z.looseObject({ split, path: z.string(), reason: z.string() })),
+  options: z.record(z.string(), z.unknown()),
+});
 
 function pad(n: number): string {
   return String(n).padStart(5, '0');

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 
 import { BadInputError } from '../contract/errors.js';
+import { parseRecord } from '../contract/records.js';
 import {
   listSnapshotGroups,
   PROGRESS_VERSION,
@@ -13,7 +14,6 @@ import {
   SNAPSHOT_KINDS,
   snapshotFile,
 } from '../contract/snapshots.js';
-import { oneLine } from '../one-line.js';
 import { encodeSolverState } from '../proto/index.js';
 import type { LossWindowState, OutputValue, SnapshotWriter, SolverStateRecord } from '../solver/index.js';
 import { toSolverStateMessage } from '../solver/state.js';
@@ -113,22 +113,9 @@ export async function readProgress(
   const file = progressFileFor(stateFile);
   const storage = storageFor(file);
   if (!(await storage.stat(file))) return undefined;
-  let json: { version?: unknown };
-  try {
-    json = JSON.parse((await storage.read(file)).toString('utf8'));
-  } catch (error) {
-    throw new BadInputError(`expected JSON, ${oneLine((error as Error).message)}`, file);
-  }
-  if (json?.version !== PROGRESS_VERSION) {
-    throw new BadInputError(oneLine(`expected version ${PROGRESS_VERSION}, received ${json?.version}`), file);
-  }
   // Checked field by field before any of it is used: a damaged record is bad input naming the field.
-  const parsed = progressRecordSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new BadInputError(oneLine(`${issue.path.join('.')}: ${issue.message}`), file);
-  }
-  const record = parsed.data as unknown as ProgressRecord;
+  const parsed = parseRecord(file, (await storage.read(file)).toString('utf8'), progressRecordSchema);
+  const record = parsed as unknown as ProgressRecord;
   const actual = sha256(stateBytes);
   if (record.solverState?.sha256 !== actual) {
     throw new BadInputError(

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { stringify } from 'yaml';
 
+import { liveFields } from '../../../operator/training/decide.js';
 import { localCluster, skipReason } from '../../support/cluster.js';
 import { CRD_NAMES, installCrds, makeNamespace, repositoryRoot } from './support.js';
 
@@ -168,6 +169,50 @@ describe('CRDs on the real apiserver', { skip: skipReason }, () => {
     assert.match(jobs.stdout, /created/);
     const jobTable = await cluster.kubectl(['get', 'ctj', '-n', namespace]);
     assert.match(jobTable.stdout, /NAME\s+PHASE\s+ITERATION\s+ACCURACY\s+RESTARTS\s+DISRUPTIONS\s+AGE/);
+  });
+
+  test('kubectl get ctj shows the rounded numbers the operator writes from float32 values', async () => {
+    const cluster = localCluster();
+    await cluster.kubectl(['apply', '-n', namespace, '-f', '-'], stringify(trainingJob('rounded', goodJob)));
+    // The trainer's record carries float32 values widened to doubles, as its JSON writer sees them.
+    const fields = liveFields(
+      {
+        version: 1,
+        state: 'running',
+        iteration: 40,
+        maxIter: 100,
+        trainLoss: Math.fround(Math.log(3)),
+        lastLoss: Math.fround(2.3),
+        learningRate: Math.fround(0.01),
+        imagesPerSecond: 57.123456,
+        tests: [{ netIndex: 0, iteration: 40, outputs: [{ name: 'accuracy', value: Math.fround(0.1) }] }],
+        updatedAt: new Date().toISOString(),
+      },
+      {},
+    );
+    await cluster.kubectl([
+      'patch',
+      'caffetrainingjob',
+      'rounded',
+      '-n',
+      namespace,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Running', progress: '40/100', ...fields } }),
+    ]);
+    // -o wide: the Loss column has priority 1. The table is the apiserver's, from the CRD's columns.
+    const { stdout } = await cluster.kubectl(['get', 'ctj', 'rounded', '-n', namespace, '-o', 'wide']);
+    // Cells are read by the header's column positions: empty cells (no restarts yet) are blank.
+    const [header = '', row = ''] = stdout.split('\n');
+    const cell = (column: string) => {
+      const start = header.search(new RegExp(`\\b${column}\\b`));
+      const next = header.slice(start + column.length).search(/\S/);
+      return row.slice(start, next < 0 ? undefined : start + column.length + next).trim();
+    };
+    assert.equal(cell('ACCURACY'), '0.1', stdout);
+    assert.equal(cell('LOSS'), '1.09861', stdout);
+    assert.equal(cell('ITERATION'), '40/100', stdout);
   });
 
   test('the examples in crds/examples/ are valid objects', async () => {

@@ -2,14 +2,18 @@
 // of the apiserver itself, and of two leader-election candidates only one acts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
+import { KubeConfig } from '@kubernetes/client-node';
+
 import { DATASETS } from '../../../operator/dataset/controller.js';
 import { systemClock } from '../../../operator/runtime/clock.js';
+import { Controller } from '../../../operator/runtime/controller.js';
 import { Informer } from '../../../operator/runtime/informer.js';
-import { type KubeClient, kubeClient } from '../../../operator/runtime/kube-client.js';
+import { type KubeClient, kubeClient, RequestTimeoutError } from '../../../operator/runtime/kube-client.js';
 import { LEASES, LeaderElector } from '../../../operator/runtime/leader-election.js';
 import { silentLogger } from '../../../operator/runtime/log.js';
 import { localCluster, skipReason } from '../../support/cluster.js';
@@ -23,6 +27,18 @@ const dataset = (name: string, namespace: string) => ({
   metadata: { name, namespace },
   spec: { source: { uri: 's3://images/raw' }, output: `s3://data/${name}`, shards: 1, suspend: true },
 });
+
+/** A kubeconfig for a plain-HTTP server with no credentials. */
+function kubeConfigFor(server: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'silent', server, skipTLSVerify: true }],
+    users: [{ name: 'nobody' }],
+    contexts: [{ name: 'silent', cluster: 'silent', user: 'nobody' }],
+    currentContext: 'silent',
+  });
+  return config;
+}
 
 describe('controller runtime on the real apiserver', { skip: skipReason }, () => {
   let namespace = '';
@@ -128,6 +144,64 @@ describe('controller runtime on the real apiserver', { skip: skipReason }, () =>
       t.diagnostic(`the informer caught up ${recoveredInMs} ms after the restarted apiserver was ready`);
     } finally {
       await informer.stop();
+    }
+  });
+
+  test('a request no server answers fails after the timeout naming its verb and resource, and its reconcile is retried with backoff', async () => {
+    // The network, not the API: a listener that takes the connection and never says a word.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hanging = kubeClient(kubeConfigFor(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`), {
+      requestTimeoutMs: 500,
+    });
+    const informer = new Informer({ client, clock: systemClock, log: silentLogger(), resource: DATASETS });
+    const reconcileErrors: unknown[] = [];
+    const controller = new Controller({
+      name: 'hanging',
+      primary: informer,
+      clock: systemClock,
+      log: silentLogger(),
+      queue: { baseDelayMs: 100, maxDelayMs: 2_000 },
+      reconcile: async (key) => {
+        if (key !== `${namespace}/unanswered`) return undefined;
+        try {
+          await hanging.get(DATASETS, namespace, 'unanswered');
+        } catch (error) {
+          reconcileErrors.push(error);
+          throw error;
+        }
+        return undefined;
+      },
+    });
+    const stop = new AbortController();
+    informer.start();
+    const running = controller.run(stop.signal);
+    try {
+      await assert.rejects(hanging.list(DATASETS), (error: Error) => {
+        assert.ok(error instanceof RequestTimeoutError, String(error));
+        assert.match(
+          error.message,
+          /^list imagenetdatasets \(\/apis\/caffe\.brewery\.dev\/v1alpha1\/imagenetdatasets\): no answer from the apiserver within 500 ms$/,
+        );
+        return true;
+      });
+      await client.create(DATASETS, namespace, dataset('unanswered', namespace));
+      const key = `${namespace}/unanswered`;
+      await eventually('three failed reconciles in a row', async () =>
+        controller.queue.failuresOf(key) >= 3 ? true : undefined,
+      );
+      for (const error of reconcileErrors) {
+        assert.ok(error instanceof RequestTimeoutError, String(error));
+        assert.equal(error.verb, 'get');
+        assert.equal(error.resource, `imagenetdatasets ${namespace}/unanswered`);
+      }
+    } finally {
+      stop.abort();
+      await running;
+      await informer.stop();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   });
 

@@ -139,7 +139,7 @@ export async function runOperatorInProcess(
       log,
       metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
-      readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
+      readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
       trainingStore: objectStoreTrainingStore,
       trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
       identity,

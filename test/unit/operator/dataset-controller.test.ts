@@ -48,7 +48,7 @@ async function setUp(manifest: unknown = MANIFEST) {
       defaults: { trainerImage: 'trainer:test' },
       readManifest: async (uri) => {
         manifestReads.push(uri);
-        return manifest;
+        return JSON.stringify(manifest);
       },
     }),
   });

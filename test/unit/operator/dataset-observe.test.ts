@@ -61,26 +61,37 @@ test('a manifest summary takes the split record counts, the skipped files and th
     skipped: [{ split: 'train', path: 'train/n3/x.JPEG', reason: 'cannot decode' }],
     converted: [],
   };
-  assert.deepEqual(summariseManifest(manifest, 's3://data/out'), {
-    train: 10,
-    val: 2,
-    skipped: 1,
-    shards: ['s3://data/out/shards/train-00000-of-00002', 's3://data/out/shards/train-00001-of-00002'],
-  });
+  assert.deepEqual(
+    summariseManifest(JSON.stringify(manifest), 's3://data/out/manifest.json', 's3://data/out'),
+    {
+      train: 10,
+      val: 2,
+      skipped: 1,
+      shards: ['s3://data/out/shards/train-00000-of-00002', 's3://data/out/shards/train-00001-of-00002'],
+    },
+  );
 });
 
 test('a manifest of another format is described, not thrown', () => {
+  const uri = 's3://d/o/manifest.json';
   assert.match(
-    String(summariseManifest({ counts: { train: 1 } }, 's3://d/o')),
-    /not the brewery.imagenet\/v1 manifest/,
+    String(summariseManifest(JSON.stringify({ counts: { train: 1 } }), uri, 's3://d/o')),
+    /not the brewery.imagenet\/v1 manifest finalize writes: s3:\/\/d\/o\/manifest\.json: format: /,
   );
   assert.match(
     String(
       summariseManifest(
-        { format: 'brewery.imagenet/v1', splits: { train: { records: -1 } }, shards: [], skipped: [] },
+        JSON.stringify({
+          format: 'brewery.imagenet/v1',
+          splits: { train: { records: -1 } },
+          shards: [],
+          skipped: [],
+        }),
+        uri,
         's3://d/o',
       ),
     ),
-    /splits/,
+    /manifest\.json: splits\.train\.records: /,
   );
+  assert.match(String(summariseManifest('{"format":', uri, 's3://d/o')), /manifest\.json: expected JSON/);
 });

@@ -9,7 +9,7 @@ import { FakeClock, FakeKubeClient, settle } from './fakes.js';
 const THINGS: Resource = { group: 'example.dev', version: 'v1', plural: 'things', kind: 'Thing' };
 const thing = (name: string, value = 0) => ({ metadata: { name, namespace: 'ns' }, value });
 
-function setUp(options: { relistIntervalMs?: number } = {}) {
+function setUp(options: { relistIntervalMs?: number; watchMaxQuietMs?: number } = {}) {
   const clock = new FakeClock();
   const client = new FakeKubeClient();
   const informer = new Informer({ client, clock, log: silentLogger(), resource: THINGS, ...options });
@@ -100,4 +100,30 @@ test('a watch that expires (410 Gone in the stream) leads to a relist without co
   assert.equal(informer.errors, 0);
   assert.equal(informer.relists, relistsBefore + 1);
   await informer.stop();
+});
+
+test('a watch that hears nothing for longer than watchMaxQuietMs is restarted from where it was, without a relist', async () => {
+  const { clock, client, informer: quiet, seen } = setUp({ watchMaxQuietMs: 10_000 });
+  const watchCalls = () => client.calls.filter((c) => c.verb === 'watch').length;
+  quiet.start();
+  await quiet.waitForSync();
+  await settle();
+  const relists = quiet.relists;
+  const watches = watchCalls();
+  // An event within the limit keeps the watch: the quiet time counts from the last thing it heard.
+  await clock.advance(8_000);
+  client.seed(THINGS, thing('heard'));
+  await clock.advance(8_000);
+  assert.equal(quiet.stalledWatches, 0);
+  assert.equal(watchCalls(), watches);
+  // Then nothing for longer than the limit.
+  await clock.advance(3_000);
+  assert.equal(quiet.stalledWatches, 1);
+  assert.equal(watchCalls(), watches + 1, 'watched again');
+  assert.equal(quiet.relists, relists, 'no relist');
+  assert.equal(quiet.errors, 0);
+  client.seed(THINGS, thing('after'));
+  await settle();
+  assert.deepEqual(seen, ['add heard', 'add after']);
+  await quiet.stop();
 });

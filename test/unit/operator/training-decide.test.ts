@@ -338,6 +338,32 @@ describe('deciding what a training job does next', () => {
     assert.ok((d.requeueAfterMs ?? Infinity) <= 30_000);
   });
 
+  test("the trainer's float32 numbers are written rounded to what a person reads", () => {
+    const runningPod = viewTrainerPod(pod({ running: {} }), false);
+    const d = decideTraining(
+      input({
+        pod: runningPod,
+        live: {
+          version: 1,
+          state: 'running',
+          iteration: 30,
+          maxIter: 100,
+          trainLoss: Math.fround(Math.log(3)),
+          lastLoss: 2.3,
+          learningRate: Math.fround(0.01),
+          imagesPerSecond: 123.45678,
+          tests: [{ netIndex: 0, iteration: 20, outputs: [{ name: 'accuracy', value: Math.fround(0.1) }] }],
+          updatedAt: now.toISOString(),
+        },
+      }),
+    );
+    assert.equal(d.status.accuracy, 0.1);
+    assert.deepEqual(d.status.testOutputs, [{ name: 'accuracy', value: 0.1 }]);
+    assert.equal(d.status.trainLoss, 1.09861);
+    assert.equal(d.status.learningRate, 0.01);
+    assert.equal(d.status.imagesPerSecond, 123.5);
+  });
+
   test('a finished job is deleted when its TTL is up', () => {
     const ttlSpec = CaffeTrainingJobSpec.parse({ ...spec, ttlSecondsAfterFinished: 60 });
     const status = { phase: 'Succeeded' as const, completionTime: '2026-11-28T09:59:30Z' };

@@ -193,7 +193,7 @@ describe('Dockerfile', () => {
 describe('the production install (npm ci --omit=dev)', () => {
   let folder = '';
   let skipReason: string | undefined;
-  let pkg: { devDependencies?: Record<string, string> } = {};
+  let pkg: { dependencies?: Record<string, string>; devDependencies?: Record<string, string> } = {};
 
   before(async () => {
     pkg = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8'));
@@ -272,6 +272,40 @@ describe('the production install (npm ci --omit=dev)', () => {
         resolved[specifier]?.startsWith(`${modules}/`),
         `${specifier}: expected to resolve in the production node_modules, received ${resolved[specifier]}`,
       );
+    }
+  });
+  // Runs after the test above: it uninstalls, in the same folder, what the operator's image leaves out.
+  it("the operator's install leaves out what only the trainer loads, and resolves every import of the operator", async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    const uninstall = stage('operator-deps')
+      .runs.map((run) => run.replace(/\\\s*\n/g, ' '))
+      .flatMap((run) => run.split(/&&|;|\n/))
+      .map((command) => command.trim())
+      .find((command) => /^npm uninstall\b/.test(command));
+    assert.ok(uninstall, 'the operator-deps stage runs no npm uninstall');
+    assert.equal(
+      installStage('operator').name,
+      'operator-deps',
+      'the operator takes its node_modules elsewhere',
+    );
+    const args = uninstall.split(/\s+/).slice(1);
+    const removed = args.filter((a) => !a.startsWith('-') && a !== 'uninstall');
+    for (const expected of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', 'sharp', 'vega'])
+      assert.ok(removed.includes(expected), `the operator's image keeps ${expected}`);
+    for (const name of removed)
+      assert.ok(pkg.dependencies?.[name], `${name} is not a production dependency in package.json`);
+    const result = await run('npm', args, folder);
+    assert.equal(result.code, 0, result.stderr);
+    for (const name of removed)
+      assert.ok(!existsSync(path.join(folder, 'node_modules', name)), `${name} is still installed`);
+    const specifiers = await thirdPartyImports([path.join(compiledRoot, `${ENTRY_MODULES.operator}.js`)]);
+    assert.ok(specifiers.includes('@kubernetes/client-node'), 'expected the operator to import client-node');
+    const script = path.join(folder, 'resolve-imports.mjs');
+    const resolved = await run(process.execPath, [script, ...specifiers], folder);
+    assert.equal(resolved.code, 0, resolved.stderr);
+    const modules = pathToFileURL(path.join(folder, 'node_modules')).href;
+    for (const [specifier, url] of Object.entries(JSON.parse(resolved.stdout) as Record<string, string>)) {
+      assert.ok(url.startsWith(`${modules}/`), `${specifier}: the operator cannot load it: ${url}`);
     }
   });
 });

@@ -166,7 +166,7 @@ describe('parseLiveStatus', () => {
     assert.throws(
       () =>
         parseLiveStatus({ ...valid, tests: [{ netIndex: 0, iteration: -1, outputs: [] }] }, 'status.json'),
-      /status\.json: tests\.0\.iteration: /,
+      /status\.json: tests\[0\]\.iteration: /,
     );
     assert.throws(() => parseLiveStatus({ ...valid, version: 2 }, 'status.json'), /version/);
   });
