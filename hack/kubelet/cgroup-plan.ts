@@ -80,7 +80,10 @@ export function planContainerCgroup(layout: CgroupLayout, name: string, limits: 
       peakFile: `${memory}/memory.max_usage_in_bytes`,
     };
   }
-  const pods = layout.path === '/' ? join(layout.mount, PODS_FOLDER) : join(layout.mount, parent(layout.path), PODS_FOLDER);
+  const pods =
+    layout.path === '/'
+      ? join(layout.mount, PODS_FOLDER)
+      : join(layout.mount, parent(layout.path), PODS_FOLDER);
   const dir = `${pods}/${name}`;
   writes.push({ file: `${pods}/cgroup.subtree_control`, value: '+memory +cpu' });
   if (limits.memoryBytes !== undefined) {

@@ -114,7 +114,10 @@ function whyUnusable(layout: CgroupLayout): string | undefined {
 }
 
 function killMembers(procsFile: string): void {
-  for (const pid of readOr(procsFile, '').split('\n').map(Number).filter((p) => p > 1)) {
+  for (const pid of readOr(procsFile, '')
+    .split('\n')
+    .map(Number)
+    .filter((p) => p > 1)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -336,7 +336,11 @@ export class PodWorker {
       ...(message && { message }),
     };
     this.log.info(
-      { container: c.name, exitCode: exit.exitCode, ...(usage && { oomKilled: usage.oomKilled, peakMemoryBytes: usage.peakBytes }) },
+      {
+        container: c.name,
+        exitCode: exit.exitCode,
+        ...(usage && { oomKilled: usage.oomKilled, peakMemoryBytes: usage.peakBytes }),
+      },
       'container exited',
     );
     if (!this.stopping) await this.writeStatus();

@@ -9,13 +9,9 @@ import {
 } from '../../../hack/kubelet/cgroup-plan.js';
 import { joiningArgv } from '../../../hack/kubelet/process.js';
 
-const V1_PROC = [
-  '9:name=systemd:/',
-  '4:memory:/process_api/abc',
-  '2:cpuacct:/',
-  '1:cpu:/',
-  '0::/',
-].join('\n');
+const V1_PROC = ['9:name=systemd:/', '4:memory:/process_api/abc', '2:cpuacct:/', '1:cpu:/', '0::/'].join(
+  '\n',
+);
 
 describe('containerLimits', () => {
   it('turns limits.cpu into a CFS quota per 100 ms period and limits.memory into bytes', () => {
@@ -44,7 +40,12 @@ describe('layoutFromProcCgroup', () => {
   });
   it('reads a cgroup v1 node whose cpu and cpuacct share a hierarchy', () => {
     const layout = layoutFromProcCgroup('5:cpu,cpuacct:/kubelet\n3:memory:/kubelet\n');
-    assert.deepEqual(layout, { version: 1, mount: '/sys/fs/cgroup', memoryPath: '/kubelet', cpuPath: '/kubelet' });
+    assert.deepEqual(layout, {
+      version: 1,
+      mount: '/sys/fs/cgroup',
+      memoryPath: '/kubelet',
+      cpuPath: '/kubelet',
+    });
   });
   it('reads a cgroup v2 node (only the unified line)', () => {
     assert.deepEqual(layoutFromProcCgroup('0::/system.slice/kubelet.service\n'), {
@@ -67,7 +68,12 @@ describe('planContainerCgroup', () => {
     const memory = '/sys/fs/cgroup/memory/process_api/abc/brewery-pods/uid-1_trainer';
     const cpu = '/sys/fs/cgroup/cpu/brewery-pods/uid-1_trainer';
     assert.deepEqual(plan, {
-      dirs: ['/sys/fs/cgroup/memory/process_api/abc/brewery-pods', memory, '/sys/fs/cgroup/cpu/brewery-pods', cpu],
+      dirs: [
+        '/sys/fs/cgroup/memory/process_api/abc/brewery-pods',
+        memory,
+        '/sys/fs/cgroup/cpu/brewery-pods',
+        cpu,
+      ],
       writes: [
         { file: `${memory}/memory.limit_in_bytes`, value: '268435456' },
         { file: `${cpu}/cpu.cfs_period_us`, value: '100000' },
@@ -101,9 +107,13 @@ describe('planContainerCgroup', () => {
   });
 
   it('on cgroup v2 with the kubelet in the root cgroup uses a folder under the root', () => {
-    const plan = planContainerCgroup({ version: 2, mount: '/sys/fs/cgroup', path: '/' }, 'c', { cpuPeriodUs: 100_000 });
+    const plan = planContainerCgroup({ version: 2, mount: '/sys/fs/cgroup', path: '/' }, 'c', {
+      cpuPeriodUs: 100_000,
+    });
     assert.deepEqual(plan.dirs, ['/sys/fs/cgroup/brewery-pods', '/sys/fs/cgroup/brewery-pods/c']);
-    assert.deepEqual(plan.writes, [{ file: '/sys/fs/cgroup/brewery-pods/cgroup.subtree_control', value: '+memory +cpu' }]);
+    assert.deepEqual(plan.writes, [
+      { file: '/sys/fs/cgroup/brewery-pods/cgroup.subtree_control', value: '+memory +cpu' },
+    ]);
   });
 });
 
@@ -121,14 +131,20 @@ describe('oomKills', () => {
 
 describe('joiningArgv', () => {
   it('joins every cgroup before it execs the command line as given', () => {
-    assert.deepEqual(joiningArgv(['caffe', 'train', "--solver=it's.prototxt"], ['/cg/a/cgroup.procs', "/cg/b'/cgroup.procs"]), [
-      '/bin/sh',
-      '-c',
-      `echo $$ > '/cg/a/cgroup.procs' && echo $$ > '/cg/b'\\''/cgroup.procs' && exec "$@"`,
-      'caffe',
-      'caffe',
-      'train',
-      "--solver=it's.prototxt",
-    ]);
+    assert.deepEqual(
+      joiningArgv(
+        ['caffe', 'train', "--solver=it's.prototxt"],
+        ['/cg/a/cgroup.procs', "/cg/b'/cgroup.procs"],
+      ),
+      [
+        '/bin/sh',
+        '-c',
+        `echo $$ > '/cg/a/cgroup.procs' && echo $$ > '/cg/b'\\''/cgroup.procs' && exec "$@"`,
+        'caffe',
+        'caffe',
+        'train',
+        "--solver=it's.prototxt",
+      ],
+    );
   });
 });
