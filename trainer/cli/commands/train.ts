@@ -136,6 +136,9 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     if (server) await closeServer(server);
   }
+  // What the run took at most, beside the budget it was sized to (resourceUsage counts in KiB).
+  const peak = process.resourceUsage().maxRSS * 1024;
+  info(logSource, `Peak resident set size: ${Math.round(peak / 2 ** 20)} MiB (${peak} bytes)`);
   return ExitCode.Ok;
 }
 
