@@ -26,10 +26,11 @@ export function runSize(
     if (!Number.isInteger(threads) || threads < 1) {
       throw new UsageError(`--threads: expected a positive integer, received '${flags.threads}'`);
     }
-    threadsFrom = '--threads';
+    threadsFrom =
+      limits.cores === undefined ? '--threads' : `--threads; cgroup CPU quota ${round(limits.cores)}`;
   } else if (limits.cores !== undefined) {
     threads = Math.max(1, Math.ceil(limits.cores - 1e-9));
-    threadsFrom = `cgroup CPU quota ${+limits.cores.toFixed(3)}`;
+    threadsFrom = `cgroup CPU quota ${round(limits.cores)}`;
   } else {
     threads = cores;
     threadsFrom = 'cores';
@@ -43,7 +44,8 @@ export function runSize(
       );
     }
     size.memoryBudgetBytes = bytes;
-    size.description += `, memory budget ${mib(bytes)} (--memory_budget)`;
+    const cgroup = limits.memoryBytes === undefined ? '' : `; cgroup memory limit ${mib(limits.memoryBytes)}`;
+    size.description += `, memory budget ${mib(bytes)} (--memory_budget${cgroup})`;
   } else if (limits.memoryBytes !== undefined) {
     size.memoryBudgetBytes = limits.memoryBytes;
     size.description += `, memory budget ${mib(limits.memoryBytes)} (cgroup memory limit)`;
@@ -51,6 +53,10 @@ export function runSize(
     size.description += ', no memory limit';
   }
   return size;
+}
+
+function round(cores: number): number {
+  return Math.round(cores * 1000) / 1000;
 }
 
 function mib(bytes: number): string {

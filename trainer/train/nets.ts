@@ -73,7 +73,8 @@ export class TrainingNets {
             options.resources && sizeLoaderOf(layer.topShapes, options.resources, netBytes, loaderCount);
           if (sizing)
             options.resources?.log(
-              `${layer.name}: ${sizing.threads} decode threads, ${sizing.prefetch} batches in flight`,
+              `of the ${phase} net's layer ${layer.name}: ${sizing.threads} decode threads, ` +
+                `${sizing.prefetch} batches in flight`,
             );
           const loader = await DataLoader.open({
             ...loaderOptions,

@@ -16,6 +16,10 @@ describe('runSize', () => {
     const size = runSize({ threads: '3', memoryBudget: '900Mi' }, { cores: 1, memoryBytes: 2 ** 30 }, 32);
     assert.equal(size.threads, 3);
     assert.equal(size.memoryBudgetBytes, 900 * 2 ** 20);
+    assert.equal(
+      size.description,
+      '3 threads (--threads; cgroup CPU quota 1), memory budget 900 MiB (--memory_budget; cgroup memory limit 1024 MiB)',
+    );
   });
   it('without cgroup limits uses the cores and no budget', () => {
     assert.deepEqual(runSize({}, {}, 32), {
