@@ -35,8 +35,8 @@ export class ContainerCgroup {
   /** Reads what happened in the cgroup; call once the container's processes have ended. */
   end(): CgroupEnd {
     const result: CgroupEnd = { oomKilled: oomKills(readOr(this.plan.oomEventsFile, '')) > 0 };
-    const peak = Number(readOr(this.plan.peakFile, '').trim());
-    if (readOr(this.plan.peakFile, '') !== '' && Number.isFinite(peak)) result.peakBytes = peak;
+    const peak = readOr(this.plan.peakFile, '').trim();
+    if (peak !== '' && Number.isFinite(Number(peak))) result.peakBytes = Number(peak);
     return result;
   }
 
