@@ -9,6 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 
 import { retry } from '../../trainer/contract/retry.js';
+import { NodeCgroups } from './cgroups.js';
 import { makeNodeApi, makePodApi } from './cluster-client.js';
 import { parseFlags } from './flags.js';
 import { loadImageMap } from './image-map.js';
@@ -60,6 +61,7 @@ async function main(): Promise<number> {
     apiserver: { host: server.hostname, port: server.port || '443' },
     log,
     clock: () => new Date(),
+    cgroups: NodeCgroups.detect(log),
   });
   const logServer = await startLogServer({
     port: flags.port,

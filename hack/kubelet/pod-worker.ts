@@ -10,6 +10,8 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
 import { retry } from '../../trainer/contract/retry.js';
+import { containerLimits } from './cgroup-plan.js';
+import type { CgroupEnd, ContainerCgroup, NodeCgroups } from './cgroups.js';
 import type { PodApi } from './cluster-client.js';
 import { type ImageMap, planLaunch } from './container-command.js';
 import { recordCrash } from './crash-backoff.js';
@@ -38,6 +40,8 @@ export interface WorkerDeps {
   apiserver: { host: string; port: string };
   log: Logger;
   clock: () => Date;
+  /** The node's cgroups, which enforce each container's limits where this process may make them. */
+  cgroups?: NodeCgroups;
 }
 
 /** How a worker treats the pod it is given when first seen. */
@@ -283,9 +287,16 @@ export class PodWorker {
     linkContainerRoot(plan.containerRoot, plan.mounts);
     const cwd = this.folder.workingDir(plan.cwd, this.log);
     let proc: LocalProcess;
+    let cgroup: ContainerCgroup | undefined;
     try {
-      proc = await startProcess({ argv: plan.argv, env: plan.env, cwd, logPath }, this.deps.clock);
+      cgroup = this.deps.cgroups?.create(`${this.uid}_${c.name}`, containerLimits(spec.resources?.limits));
+      const cgroupProcs = cgroup?.plan.procsFiles;
+      proc = await startProcess(
+        { argv: plan.argv, env: plan.env, cwd, logPath, ...(cgroupProcs && { cgroupProcs }) },
+        this.deps.clock,
+      );
     } catch (error) {
+      await cgroup?.remove(this.log);
       const now = rfc3339(this.deps.clock());
       const message = `failed to start ${JSON.stringify(plan.argv[0])}: ${(error as Error).message}`;
       c.state = {
@@ -308,20 +319,30 @@ export class PodWorker {
     void this.writeStatus();
 
     const exit = await proc.exited;
+    const usage: CgroupEnd | undefined = cgroup?.end();
+    await cgroup?.remove(this.log);
     this.processes.delete(c.name);
     const failed = exit.exitCode !== 0;
     const message = this.folder.terminationMessage(c.name, failed, spec.terminationMessagePolicy);
     c.state = {
       kind: 'terminated',
       exitCode: exit.exitCode,
-      reason: failed ? 'Error' : 'Completed',
+      // As a real runtime: OOMKilled only when the memory cgroup's OOM killer killed in it.
+      reason: usage?.oomKilled ? 'OOMKilled' : failed ? 'Error' : 'Completed',
       startedAt,
       finishedAt: rfc3339(exit.finishedAt),
       pid: proc.pid,
       ...(exit.signal !== undefined && { signal: exit.signal }),
       ...(message && { message }),
     };
-    this.log.info({ container: c.name, exitCode: exit.exitCode }, 'container exited');
+    this.log.info(
+      {
+        container: c.name,
+        exitCode: exit.exitCode,
+        ...(usage && { oomKilled: usage.oomKilled, peakMemoryBytes: usage.peakBytes }),
+      },
+      'container exited',
+    );
     if (!this.stopping) await this.writeStatus();
     return exit.exitCode;
   }

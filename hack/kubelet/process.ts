@@ -2,8 +2,9 @@
 // collecting its output into the container's log file.
 
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 
 import { LogWriter } from './log-files.js';
 
@@ -28,6 +29,11 @@ export interface SpawnRequest {
   env: Record<string, string>;
   cwd: string;
   logPath: string;
+  /**
+   * cgroup.procs files the container's first process joins before it runs the program, so the program
+   * and everything it starts live under the container's limits from their first instruction.
+   */
+  cgroupProcs?: string[];
 }
 
 /** Process groups started and not yet ended, so none outlives the kubelet (see killAllGroups). */
@@ -41,10 +47,15 @@ export function startProcess(
   request: SpawnRequest,
   clock: () => Date = () => new Date(),
 ): Promise<LocalProcess> {
-  const [program, ...args] = request.argv;
-  if (!program) return Promise.reject(new Error('the container has an empty command line'));
+  if (!request.argv[0]) return Promise.reject(new Error('the container has an empty command line'));
+  const joins = request.cgroupProcs ?? [];
+  if (joins.length > 0 && !findProgram(request.argv[0], request.env.PATH ?? '', request.cwd)) {
+    // The shell would report it as exit 127; a runtime reports a program that is not there as a start error.
+    return Promise.reject(new Error(`spawn ${request.argv[0]} ENOENT`));
+  }
+  const [program, ...args] = joins.length > 0 ? joiningArgv(request.argv, joins) : request.argv;
   const logs = new LogWriter(request.logPath, clock);
-  const child = spawn(program, args, {
+  const child = spawn(program!, args, {
     cwd: request.cwd,
     env: request.env,
     detached: true, // its own process group, so a signal reaches every process the container started
@@ -81,6 +92,34 @@ export function startProcess(
       });
       resolve({ pid, startedAt: clock(), exited, signal });
     });
+  });
+}
+
+/**
+ * A shell that writes its own pid into each cgroup.procs file, then execs the program in its place
+ * (same pid, same process group): nothing of the container runs before it is in its cgroups.
+ */
+export function joiningArgv(argv: string[], procsFiles: string[]): string[] {
+  const joins = procsFiles.map((file) => `echo $$ > ${shellQuote(file)}`).join(' && ');
+  return ['/bin/sh', '-c', `${joins} && exec "$@"`, argv[0]!, ...argv];
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Whether program would be found as execvp finds it (a path, or a name on PATH). */
+function findProgram(program: string, path: string, cwd: string): boolean {
+  const candidates = program.includes('/')
+    ? [isAbsolute(program) ? program : join(cwd, program)]
+    : path.split(':').map((dir) => join(dir || '.', program));
+  return candidates.some((file) => {
+    try {
+      accessSync(file, fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   });
 }
 

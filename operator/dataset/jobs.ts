@@ -1,5 +1,6 @@
 // The Jobs an ImageNetDataset runs: an Indexed Job of `caffe imagenet prep` workers, one per shard,
 // then one `caffe imagenet finalize`. Pure functions from the dataset to Job manifests.
+import { wholeCores } from '../../trainer/contract/quantity.js';
 import { DATASET_KIND, type ImageNetDatasetSpec } from '../api/imagenet-dataset.js';
 import { QUEUE_NAME_LABEL } from '../kueue.js';
 import type { KubeObject, Resource } from '../runtime/kube-client.js';
@@ -79,10 +80,7 @@ export function prepArgs(spec: ImageNetDatasetSpec): string[] {
 /** Images a prep worker works on at once: its CPU, rounded up; undefined when it asks for none. */
 export function prepThreads(spec: ImageNetDatasetSpec): number | undefined {
   const cpu = spec.worker?.resources?.cpu;
-  if (cpu === undefined) return undefined;
-  const cores =
-    typeof cpu === 'number' ? cpu : cpu.endsWith('m') ? Number(cpu.slice(0, -1)) / 1000 : Number(cpu);
-  return Number.isFinite(cores) ? Math.max(1, Math.ceil(cores)) : undefined;
+  return cpu === undefined ? undefined : wholeCores(cpu);
 }
 
 export function finalizeArgs(spec: ImageNetDatasetSpec): string[] {

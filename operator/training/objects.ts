@@ -1,5 +1,6 @@
 // The objects a CaffeTrainingJob owns: the ConfigMap of effective prototxts, the trainer Pod (one per
 // attempt) and the metrics Service. Pure functions from the job to manifests.
+import { memoryBytes, wholeCores } from '../../trainer/contract/quantity.js';
 import { type CaffeTrainingJobSpec, TRAINING_JOB_KIND } from '../api/caffe-training-job.js';
 import { QUEUE_NAME_LABEL } from '../kueue.js';
 import type { KubeObject } from '../runtime/kube-client.js';
@@ -87,6 +88,11 @@ export function trainerArgs(spec: CaffeTrainingJobSpec, from: StartFrom): string
   ];
   if (typeof from === 'object' && 'snapshot' in from) args.push(`--snapshot=${from.snapshot}`);
   if (typeof from === 'object' && 'weights' in from) args.push(`--weights=${from.weights}`);
+  // The trainer reads its cgroup too; the flags size it where the node's cgroups cannot be read.
+  const threads = spec.resources?.cpu === undefined ? undefined : wholeCores(spec.resources.cpu);
+  if (threads !== undefined) args.push(`--threads=${threads}`);
+  const budget = spec.resources?.memory === undefined ? undefined : memoryBytes(spec.resources.memory);
+  if (budget !== undefined) args.push(`--memory_budget=${budget}`);
   return args;
 }
 

@@ -41,7 +41,11 @@ interface ContainerState {
   terminated?: { exitCode?: number; reason?: string; message?: string; finishedAt?: string };
 }
 interface PodShape {
-  spec?: { nodeName?: string; schedulingGates?: { name?: string }[] };
+  spec?: {
+    nodeName?: string;
+    schedulingGates?: { name?: string }[];
+    containers?: { name?: string; resources?: { limits?: Record<string, string | number> } }[];
+  };
   status?: {
     phase?: string;
     reason?: string;
@@ -146,7 +150,20 @@ function endOf(
   if (exitCode === BAD_INPUT_EXIT_CODE || exitCode === USAGE_EXIT_CODE) {
     return { kind: 'BadInput', exitCode, message };
   }
+  // The runtime says OOMKilled only when the memory cgroup's OOM killer ended the container: a
+  // failure the same limit will repeat, so the message says which field to raise.
+  if (terminated.reason === 'OOMKilled') return { kind: 'Failed', exitCode, message: oomMessage(pod) };
   return { kind: 'Failed', exitCode, message };
+}
+
+function oomMessage(pod: PodShape): string {
+  const trainer = pod.spec?.containers?.find((c) => c.name === 'trainer') ?? pod.spec?.containers?.[0];
+  const limit = trainer?.resources?.limits?.memory;
+  const at = limit === undefined ? 'its memory limit' : `its memory limit of ${limit}`;
+  return (
+    `the trainer container was OOMKilled at ${at}: raise spec.resources.memory, ` +
+    'or lower the batch_size of the net'
+  );
 }
 
 function podMessage(pod: PodShape): string {

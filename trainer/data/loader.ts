@@ -35,7 +35,7 @@ export interface LoaderOptions {
   seed: number;
   /** Decode threads (default: the core count). */
   threads?: number;
-  /** Batches prepared ahead (default: Caffe's prefetch of 4, at least 2 per thread). */
+  /** Batches prepared ahead (default: Caffe's prefetch of 4, at least 2 per thread); at least 1. */
   prefetch?: number;
   /** Where S3 shards are downloaded (default: the OS temp folder). */
   cacheDir?: string;
@@ -115,7 +115,7 @@ export class DataLoader {
       : { epoch: 0, epochSeed: null, part: 0, partSeed: null, record: 0 };
     this.batches = start?.batches ?? 0;
     this.lastPosition = this.snapshot();
-    this.prefetch = Math.max(options.prefetch ?? 4, 2 * threads);
+    this.prefetch = Math.max(1, options.prefetch ?? Math.max(4, 2 * threads));
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(new URL('./loader-worker.js', import.meta.url));
       worker.on('message', (reply: WorkerReply) => this.onReply(reply));

@@ -7,10 +7,11 @@ import { readText } from '../files.js';
 import type { DataSource } from '../net/data-source.js';
 import { dataLayerShapes, externalDataLayers } from '../net/from-file.js';
 import { Net } from '../net/net.js';
-import { buildNetSpec, type DataShapeDefaults, type NetSpec } from '../net/spec/index.js';
+import { buildNetSpec, count, type DataShapeDefaults, type NetSpec } from '../net/spec/index.js';
 import { Phase, parseNetPrototxt } from '../proto/index.js';
 import { Rng, type RngState } from '../rng.js';
 import { LoaderDataSource } from './loader-source.js';
+import { netMemoryBytes, sizeLoader } from './memory-budget.js';
 import type { NetSource } from './net-sources.js';
 
 /** Where every random stream and loader of the run stands; plain JSON. */
@@ -28,6 +29,18 @@ export interface BuildOptions {
   position?: NetsPosition;
   /** Skip damaged records in every net's loaders, telling this why (see LoaderOptions). */
   onDamagedRecord?: (message: string) => void;
+  /** What the run may use: each loader's threads and batches in flight come from it. */
+  resources?: RunResources;
+}
+
+export interface RunResources {
+  /** Bytes the whole process may use (the cgroup's memory limit or --memory_budget). */
+  memoryBudgetBytes?: number;
+  /** Decode threads per loader (the CPU quota in whole cores, --threads, or the core count). */
+  threads: number;
+  /** Where the sizing of each loader is told, as a log line. */
+  log: (message: string) => void;
+  warn: (message: string) => void;
 }
 
 export class TrainingNets {
@@ -44,6 +57,8 @@ export class TrainingNets {
       ...(await Promise.all(tests.map((t) => specOf(t, Phase.TEST, options)))),
     ];
     const rngs = specs.map((_, i) => new Rng(options.seed + i));
+    const netBytes = netMemoryBytes(specs);
+    const loaderCount = specs.reduce((sum, spec) => sum + externalDataLayers(spec).length, 0);
     const loaders = new Map<string, LoaderDataSource>();
     const nets: Net[] = [];
     try {
@@ -54,8 +69,16 @@ export class TrainingNets {
           const phase = index === 0 ? 'TRAIN' : 'TEST';
           const position = options.position?.loaders[key];
           const loaderOptions = loaderOptionsFromLayer(layer.param, phase, { seed: options.seed + index });
+          const sizing =
+            options.resources && sizeLoaderOf(layer.topShapes, options.resources, netBytes, loaderCount);
+          if (sizing)
+            options.resources?.log(
+              `of the ${phase} net's layer ${layer.name}: ${sizing.threads} decode threads, ` +
+                `${sizing.prefetch} batches in flight`,
+            );
           const loader = await DataLoader.open({
             ...loaderOptions,
+            ...(sizing && { threads: sizing.threads, prefetch: sizing.prefetch }),
             ...(position ? { position } : {}),
             ...(options.onDamagedRecord ? { onDamagedRecord: options.onDamagedRecord } : {}),
           });
@@ -90,6 +113,23 @@ export class TrainingNets {
     this.train.dispose();
     await Promise.all([...this.loaders.values()].map((l) => l.close()));
   }
+}
+
+function sizeLoaderOf(
+  topShapes: number[][],
+  resources: RunResources,
+  netBytes: number,
+  loaders: number,
+): { threads: number; prefetch: number } {
+  const sizing = sizeLoader({
+    budgetBytes: resources.memoryBudgetBytes,
+    threads: resources.threads,
+    batchBytes: count(topShapes[0] ?? []) * 4,
+    netBytes,
+    loaders,
+  });
+  if (sizing.overBudget) resources.warn(sizing.overBudget);
+  return { threads: sizing.threads, prefetch: sizing.batchesInFlight };
 }
 
 async function specOf(source: NetSource, phase: number, options: BuildOptions): Promise<NetSpec> {

@@ -60,11 +60,40 @@ function input(overrides: Partial<TrainingInput> = {}): TrainingInput {
   };
 }
 
+function withMemoryLimit(object: KubeObject, memory: string): KubeObject {
+  const spec = {
+    ...(object.spec as object),
+    containers: [{ name: 'trainer', resources: { limits: { memory } } }],
+  };
+  return { ...object, spec };
+}
+
 describe('reading how a trainer pod ended', () => {
   const cases: [string, KubeObject, boolean, object][] = [
     ['exit 0', pod(exited(0)), false, { kind: 'Completed' }],
     ['exit 65 is bad input', pod(exited(65, 'net.prototxt:3:1: bad')), false, { kind: 'BadInput' }],
     ['exit 1 is a failure', pod(exited(1, 'boom')), false, { kind: 'Failed', exitCode: 1 }],
+    [
+      'OOMKilled is a failure that names the memory limit and the field to raise',
+      withMemoryLimit(
+        pod({ terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: now.toISOString() } }),
+        '256Mi',
+      ),
+      false,
+      {
+        kind: 'Failed',
+        exitCode: 137,
+        message:
+          'the trainer container was OOMKilled at its memory limit of 256Mi: raise spec.resources.memory, ' +
+          'or lower the batch_size of the net',
+      },
+    ],
+    [
+      'a SIGKILL that was not the OOM killer is a plain failure',
+      pod({ terminated: { exitCode: 137, reason: 'Error', finishedAt: now.toISOString() } }),
+      false,
+      { kind: 'Failed', exitCode: 137, message: 'Error' },
+    ],
     [
       'preemption, though the trainer exited 0 after its snapshot',
       pod(exited(0), {

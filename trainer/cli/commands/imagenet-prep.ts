@@ -1,14 +1,17 @@
 // `caffe imagenet prep`: one worker's share of turning an ImageNet-layout tree into LMDB shards.
-import { availableParallelism } from 'node:os';
+
+import { readCgroupLimits } from '../../cgroup-limits.js';
 import { ExitCode, UsageError } from '../../contract/errors.js';
 import { runPrep } from '../../data/prep.js';
+import { glogSink } from '../../solver/log-lines.js';
 import { registerCommand } from '../command.js';
 import { numberFlag, parseFlags } from '../flags.js';
+import { runSize } from '../resource-flags.js';
 
 const usage =
   'caffe imagenet prep --train=ROOT [--val=ROOT] [--val-labels=FILE] [--words=FILE] --out=URI ' +
   '[--size=256] [--resize=squash|crop] [--encoded=true|false] [--quality=95] [--shuffle-seed=1] ' +
-  '[--shard-count=1 --shard-index=0] [--threads=N] [--progress-interval=5]';
+  '[--shard-count=1 --shard-index=0] [--threads=N (default: the CPU limit)] [--progress-interval=5]';
 
 async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(
@@ -51,6 +54,18 @@ async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
     throw new UsageError(`--quality: expected an integer from 1 to 100, received ${quality}`);
   }
+  // Images in flight: the --threads flag, else the pod's CPU limit (its cgroup's quota), else the cores.
+  const size = runSize({ threads: values.threads }, readCgroupLimits());
+  const log = glogSink({
+    clock: Date,
+    threadId: process.pid,
+    write: (text) => process.stderr.write(`${text}\n`),
+  });
+  log({
+    severity: 'I',
+    source: 'imagenet-prep.ts:1',
+    message: `Decoding ${size.threads} images at once: ${size.description}`,
+  });
   await runPrep({
     train: values.train,
     val: values.val,
@@ -64,7 +79,7 @@ async function run(argv: string[]): Promise<number> {
     shuffleSeed: numberFlag('shuffle-seed', values['shuffle-seed'], 1),
     shardCount,
     shardIndex,
-    threads: positiveInteger('threads', numberFlag('threads', values.threads, availableParallelism())),
+    threads: size.threads,
     progressIntervalSeconds: numberFlag('progress-interval', values['progress-interval'], 5),
   });
   return ExitCode.Ok;

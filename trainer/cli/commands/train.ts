@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 
 import { initBackend } from '../../backend/index.js';
+import { readCgroupLimits } from '../../cgroup-limits.js';
 import { BadInputError, ExitCode, UsageError } from '../../contract/errors.js';
 import { readBytes, readText, refuseHdf5 } from '../../files.js';
 import {
@@ -52,12 +53,14 @@ import {
 } from '../../train/snapshots.js';
 import { registerCommand } from '../command.js';
 import { dataShapeFlag, parseFlags } from '../flags.js';
+import { type RunSize, runSize } from '../resource-flags.js';
 
 const usage =
   'caffe train --solver=S [--snapshot=X.solverstate | --weights=A.caffemodel[,B.caffemodel...]] ' +
   '[--backend=auto|tensorflow|wasm|cpu] [--data-shape=C,H,W (default: from the first record)] ' +
   '[--metrics-port=P (or BREWERY_METRICS_PORT)] [--status-file=URI] [--keep-snapshots=K] ' +
-  '[--skip-damaged-records]';
+  '[--skip-damaged-records] [--threads=N (default: the CPU limit)] ' +
+  '[--memory_budget=BYTES|900Mi|4Gi (default: the memory limit)]';
 
 // Where our own lines say they come from; parsers match on the message, never on this.
 const logSource = 'train.ts:1';
@@ -75,6 +78,8 @@ async function run(argv: string[]): Promise<number> {
       'status-file': { type: 'string' },
       'keep-snapshots': { type: 'string' },
       'skip-damaged-records': { type: 'boolean' },
+      threads: { type: 'string' },
+      memory_budget: { type: 'string' },
     },
     usage,
   );
@@ -92,6 +97,7 @@ async function run(argv: string[]): Promise<number> {
   const port = metricsPort(values['metrics-port'], process.env);
   const keepSnapshots = keepSnapshotsFlag(values['keep-snapshots']);
   const statusFile = values['status-file'];
+  const size = runSize({ threads: values.threads, memoryBudget: values.memory_budget }, readCgroupLimits());
   const log: LogSink = glogSink({
     clock: { now: () => Date.now() },
     threadId: process.pid,
@@ -101,6 +107,7 @@ async function run(argv: string[]): Promise<number> {
   const warn = (message: string) => log({ severity: 'W', source: logSource, message });
   // First, which Node.js trains: a log then tells what ran it (the image's node, or the machine's).
   info(logSource, `caffe train on Node.js ${process.version} (${process.platform}-${process.arch})`);
+  info(logSource, `Sized to ${size.description}`);
 
   // Up from the start, so a scrape during start-up (a slow dataset open) finds the process metrics.
   const metrics = port === undefined ? undefined : new TrainingMetrics();
@@ -121,6 +128,7 @@ async function run(argv: string[]): Promise<number> {
       statusFile,
       keepSnapshots,
       skipDamagedRecords: values['skip-damaged-records'] ?? false,
+      size,
       log,
       info,
       warn,
@@ -128,6 +136,9 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     if (server) await closeServer(server);
   }
+  // What the run took at most, beside the budget it was sized to (resourceUsage counts in KiB).
+  const peak = process.resourceUsage().maxRSS * 1024;
+  info(logSource, `Peak resident set size: ${Math.round(peak / 2 ** 20)} MiB (${peak} bytes)`);
   return ExitCode.Ok;
 }
 
@@ -146,6 +157,8 @@ interface TrainOptions {
    * naming the shard and record, rather than training quietly on less data than asked for.
    */
   skipDamagedRecords: boolean;
+  /** Threads and memory budget, from the flags or the cgroup: the loaders are sized from them. */
+  size: RunSize;
   log: LogSink;
   info: (source: string, message: string) => void;
   warn: (message: string) => void;
@@ -246,7 +259,7 @@ class DamagedRecordCounter {
 
 function buildNets(
   param: SolverParameter,
-  { solverFile, dataShape }: TrainOptions,
+  { solverFile, dataShape, size, info, warn }: TrainOptions,
   resume: Resume | undefined,
   damaged: DamagedRecordCounter | undefined,
 ): Promise<TrainingNets> {
@@ -256,6 +269,12 @@ function buildNets(
     dataShape,
     ...(resume?.progress ? { position: resume.progress.position } : {}),
     ...(damaged ? { onDamagedRecord: (message: string) => damaged.skip(message) } : {}),
+    resources: {
+      threads: size.threads,
+      ...(size.memoryBudgetBytes !== undefined && { memoryBudgetBytes: size.memoryBudgetBytes }),
+      log: (message) => info(logSource, `Data loader ${message}`),
+      warn,
+    },
   });
 }
 
