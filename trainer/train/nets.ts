@@ -24,6 +24,8 @@ export interface NetsPosition {
 export interface BuildOptions {
   seed: number;
   dataShape?: DataShapeDefaults;
+  /** Where each loader streams its S3 shards through (default: the OS temp folder). */
+  cacheDir?: string;
   /** Continue from an earlier run's positions (exact resume). */
   position?: NetsPosition;
   /** Skip damaged records in every net's loaders, telling this why (see LoaderOptions). */
@@ -53,7 +55,10 @@ export class TrainingNets {
           const key = `${index}/${layer.name}`;
           const phase = index === 0 ? 'TRAIN' : 'TEST';
           const position = options.position?.loaders[key];
-          const loaderOptions = loaderOptionsFromLayer(layer.param, phase, { seed: options.seed + index });
+          const loaderOptions = loaderOptionsFromLayer(layer.param, phase, {
+            seed: options.seed + index,
+            ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+          });
           const loader = await DataLoader.open({
             ...loaderOptions,
             ...(position ? { position } : {}),

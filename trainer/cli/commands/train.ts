@@ -1,5 +1,6 @@
 // `caffe train --solver=S [--snapshot=X.solverstate] [--weights=A.caffemodel[,B]] [--backend=B]
-// [--data-shape=C,H,W] [--metrics-port=P] [--status-file=URI] [--keep-snapshots=K] [--skip-damaged-records]`:
+// [--data-shape=C,H,W] [--metrics-port=P] [--status-file=URI] [--keep-snapshots=K] [--skip-damaged-records]
+// [--cache_dir=D]`:
 // Caffe's training tool.
 // Builds the train and test nets the solver names, trains to max_iter and snapshots (Solver::Solve and
 // Solver::Snapshot in BVLC/caffe src/caffe/solver.cpp), printing Caffe's lines to stderr. SIGTERM or
@@ -57,7 +58,7 @@ const usage =
   'caffe train --solver=S [--snapshot=X.solverstate | --weights=A.caffemodel[,B.caffemodel...]] ' +
   '[--backend=auto|tensorflow|wasm|cpu] [--data-shape=C,H,W (default: from the first record)] ' +
   '[--metrics-port=P (or BREWERY_METRICS_PORT)] [--status-file=URI] [--keep-snapshots=K] ' +
-  '[--skip-damaged-records]';
+  '[--skip-damaged-records] [--cache_dir=D (where S3 shards stream through; default: a temp folder)]';
 
 // Where our own lines say they come from; parsers match on the message, never on this.
 const logSource = 'train.ts:1';
@@ -75,6 +76,7 @@ async function run(argv: string[]): Promise<number> {
       'status-file': { type: 'string' },
       'keep-snapshots': { type: 'string' },
       'skip-damaged-records': { type: 'boolean' },
+      cache_dir: { type: 'string' },
     },
     usage,
   );
@@ -121,6 +123,7 @@ async function run(argv: string[]): Promise<number> {
       statusFile,
       keepSnapshots,
       skipDamagedRecords: values['skip-damaged-records'] ?? false,
+      cacheDir: values.cache_dir,
       log,
       info,
       warn,
@@ -146,6 +149,8 @@ interface TrainOptions {
    * naming the shard and record, rather than training quietly on less data than asked for.
    */
   skipDamagedRecords: boolean;
+  /** Where the loaders keep the (at most two) S3 shards each streams through; default: a temp folder. */
+  cacheDir: string | undefined;
   log: LogSink;
   info: (source: string, message: string) => void;
   warn: (message: string) => void;
@@ -246,7 +251,7 @@ class DamagedRecordCounter {
 
 function buildNets(
   param: SolverParameter,
-  { solverFile, dataShape }: TrainOptions,
+  { solverFile, dataShape, cacheDir }: TrainOptions,
   resume: Resume | undefined,
   damaged: DamagedRecordCounter | undefined,
 ): Promise<TrainingNets> {
@@ -254,6 +259,7 @@ function buildNets(
   return TrainingNets.build(trainNetSource(param, solverFile), testNetSources(param, solverFile), {
     seed,
     dataShape,
+    ...(cacheDir ? { cacheDir } : {}),
     ...(resume?.progress ? { position: resume.progress.position } : {}),
     ...(damaged ? { onDamagedRecord: (message: string) => damaged.skip(message) } : {}),
   });
