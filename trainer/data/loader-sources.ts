@@ -43,9 +43,7 @@ export interface RecordSource {
 export async function lmdbSource(uri: string, cacheDir?: string): Promise<RecordSource> {
   const storage = storageFor(uri);
   const single = await storage.stat(joinUri(uri, 'data.mdb'));
-  const files = single
-    ? [single]
-    : (await storage.list(uri)).filter((o) => o.uri.endsWith('/data.mdb'));
+  const files = single ? [single] : (await storage.list(uri)).filter((o) => o.uri.endsWith('/data.mdb'));
   const parts = files.map((o) => o.uri.slice(0, -'/data.mdb'.length));
   if (parts.length === 0) {
     throw new BadInputError('expected an LMDB folder (holding data.mdb) or a folder of LMDB shards', uri);

@@ -60,6 +60,8 @@ export interface ShardOpenEvent {
   epoch: number;
   /** Milliseconds the record stream waited, from the previous part's end (or the start) to this part open. */
   waitedMs: number;
+  /** S3 shards only: whether the part was on disk or downloading before reading needed it. */
+  prefetched?: boolean;
   /** S3 shards only: parts the cache holds (on disk or downloading), and files in its folder, counted. */
   held?: number;
   filesOnDisk?: number;
@@ -312,9 +314,9 @@ export class DataLoader {
       // goes unless it is also the part read next.
       this.waitingSince = performance.now();
       await current.part.release();
-      await this.applyPlan(
-        planShards({ reading: undefined, following: this.following(current), held: this.held() }),
-      );
+      // Only deletions here: whatever is missing downloads as the next part is opened, right after.
+      const done = planShards({ reading: undefined, following: this.following(current), held: this.held() });
+      await this.applyPlan({ evict: done.evict, fetch: [] });
       this.current = undefined;
       this.cursor.part++;
       this.cursor.partSeed = null;
@@ -331,6 +333,7 @@ export class DataLoader {
     const partOrder = this.partOrder();
     if (this.cursor.partSeed === null) this.cursor.partSeed = this.rng.nextUint32();
     const index = partOrder[this.cursor.part]!;
+    const prefetched = this.held().includes(index);
     // Anything held but this part (a wrongly guessed next part) goes before it downloads.
     await this.applyPlan(planShards({ reading: index, following: undefined, held: this.held() }));
     const part = await this.source.open(index);
@@ -345,7 +348,7 @@ export class DataLoader {
       part: index,
       epoch: this.cursor.epoch,
       waitedMs: performance.now() - since,
-      ...(cache ? { held: cache.held().length, filesOnDisk: await cache.filesOnDisk() } : {}),
+      ...(cache ? { prefetched, held: cache.held().length, filesOnDisk: await cache.filesOnDisk() } : {}),
     });
   }
 

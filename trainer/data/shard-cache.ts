@@ -84,7 +84,9 @@ export class ShardCache {
       await storageFor(shard.uri).getFile(shard.uri, partial);
       const size = (await stat(partial)).size;
       if (size !== shard.size) {
-        throw new Error(`${shard.uri}: expected a download of ${shard.size} bytes as listed, received ${size}`);
+        throw new Error(
+          `${shard.uri}: expected a download of ${shard.size} bytes as listed, received ${size}`,
+        );
       }
       await rename(partial, final);
       return final;

@@ -380,8 +380,12 @@ describe('the trainer pod and the effective prototxts', () => {
       [sized, '8Gi'],
       [spec, '40Gi'],
     ] as const) {
-      const podSpec = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: jobSpec }, 0, 'scratch', 'img')
-        .spec as CachePod;
+      const podSpec = trainerPod(
+        { name: 'job', namespace: 'ns', uid: 'u', spec: jobSpec },
+        0,
+        'scratch',
+        'img',
+      ).spec as CachePod;
       const volume = podSpec.volumes.find((v) => v.name === 'shard-cache');
       assert.deepEqual(volume, { name: 'shard-cache', emptyDir: { sizeLimit } });
       const container = podSpec.containers[0]!;
