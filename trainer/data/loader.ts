@@ -57,6 +57,9 @@ export interface LoaderOptions {
 
 export interface ShardOpenEvent {
   part: number;
+  /** An LMDB shard ('datum') or an ImageData list file ('image'), and its URI. */
+  kind: 'datum' | 'image';
+  name: string;
   epoch: number;
   /** Milliseconds the record stream waited, from the previous part's end (or the start) to this part open. */
   waitedMs: number;
@@ -346,6 +349,8 @@ export class DataLoader {
     const cache = this.source.cache;
     this.options.onShardOpen?.({
       part: index,
+      kind: this.source.kind,
+      name: this.source.parts[index]!,
       epoch: this.cursor.epoch,
       waitedMs: performance.now() - since,
       ...(cache ? { prefetched, held: cache.held().length, filesOnDisk: await cache.filesOnDisk() } : {}),

@@ -1,7 +1,7 @@
 // The nets of a training run: the TRAIN net and the TEST nets (which use the train net's variables), each
 // with its own random stream and a data loader per Data/ImageData layer. Their positions are what an exact
 // resume needs besides the solverstate.
-import { DataLoader, type LoaderPosition } from '../data/loader.js';
+import { DataLoader, type LoaderPosition, type ShardOpenEvent } from '../data/loader.js';
 import { loaderOptionsFromLayer } from '../data/loader-layer.js';
 import { readText } from '../files.js';
 import type { DataSource } from '../net/data-source.js';
@@ -28,6 +28,8 @@ export interface BuildOptions {
   cacheDir?: string;
   /** Continue from an earlier run's positions (exact resume). */
   position?: NetsPosition;
+  /** Told each time one of the loaders opens a part (an LMDB shard, or a list file). */
+  onShardOpen?: (event: ShardOpenEvent) => void;
   /** Skip damaged records in every net's loaders, telling this why (see LoaderOptions). */
   onDamagedRecord?: (message: string) => void;
 }
@@ -62,6 +64,7 @@ export class TrainingNets {
           const loader = await DataLoader.open({
             ...loaderOptions,
             ...(position ? { position } : {}),
+            ...(options.onShardOpen ? { onShardOpen: options.onShardOpen } : {}),
             ...(options.onDamagedRecord ? { onDamagedRecord: options.onDamagedRecord } : {}),
           });
           const source = new LoaderDataSource(loader, layer.topShapes);

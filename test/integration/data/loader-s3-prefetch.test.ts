@@ -2,7 +2,8 @@
 // read (across the epoch wrap too), never more than two shards on disk, and the records come out as
 // they do without prefetch and from the same shards on local disk.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,6 +17,7 @@ import { ShardCache } from '../../../trainer/data/shard-cache.js';
 import { s3ConfigFromEnv } from '../../../trainer/storage/index.js';
 import { S3Storage } from '../../../trainer/storage/s3.js';
 import { type ObjectStore, objectStore, objectStoreMissing } from '../../support/object-store.js';
+import { CAFFE_MAIN } from '../../support/tiny-net.js';
 
 const SHARDS = 5;
 const PER_SHARD = 12;
@@ -183,4 +185,41 @@ test('a download of another size than listed is refused and leaves no file', { s
   } finally {
     await cache.close();
   }
+});
+
+test('caffe train --cache_dir streams the shards: each opened in turn past the epoch wrap, the folder left empty', {
+  skip,
+}, async () => {
+  const dir = join(work, 'train');
+  const cacheDir = join(dir, 'cache');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'net.prototxt'),
+    `name: "shards"
+layer { name: "data" type: "Data" top: "data" top: "label"
+  data_param { source: "${remoteShards}" batch_size: ${BATCH} backend: LMDB } }
+layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
+  inner_product_param { num_output: ${SHARDS * PER_SHARD} weight_filler { type: "xavier" } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+`,
+  );
+  const iterations = (SHARDS * PER_SHARD * 3) / 2 / BATCH;
+  writeFileSync(
+    join(dir, 'solver.prototxt'),
+    `net: "net.prototxt"\nbase_lr: 0.01\nlr_policy: "fixed"\nmax_iter: ${iterations}\ndisplay: 5\nsnapshot_prefix: "snap"\nrandom_seed: 5\n`,
+  );
+  const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [CAFFE_MAIN, 'train', '--backend=cpu', '--solver=solver.prototxt', `--cache_dir=${cacheDir}`],
+      { cwd: dir, timeout: 120_000, env: { ...process.env, ...store.env } },
+      (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+    );
+  });
+  assert.equal(code, 0, stderr);
+  const opened = [...stderr.matchAll(/db_lmdb\.cpp:\d+\] Opened lmdb (\S+)/g)].map((m) => m[1]);
+  const shards = readdirSync(localShards).map((name) => `${remoteShards}/${name}`);
+  // An epoch and a half, the loader's batches ahead included: every shard, then the first ones again.
+  assert.deepEqual(opened.slice(0, SHARDS + 3), [...shards, ...shards.slice(0, 3)]);
+  assert.deepEqual(readdirSync(cacheDir), [], 'the loader removes its folder when training ends');
 });

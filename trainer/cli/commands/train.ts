@@ -251,7 +251,7 @@ class DamagedRecordCounter {
 
 function buildNets(
   param: SolverParameter,
-  { solverFile, dataShape, cacheDir }: TrainOptions,
+  { solverFile, dataShape, cacheDir, info }: TrainOptions,
   resume: Resume | undefined,
   damaged: DamagedRecordCounter | undefined,
 ): Promise<TrainingNets> {
@@ -260,6 +260,11 @@ function buildNets(
     seed,
     dataShape,
     ...(cacheDir ? { cacheDir } : {}),
+    // Caffe logs each LMDB it opens (LMDB::Open in src/caffe/util/db_lmdb.cpp); a dataset of shards
+    // opens one per shard, as the loader reaches it.
+    onShardOpen: (event) => {
+      if (event.kind === 'datum') info('db_lmdb.cpp:33', `Opened lmdb ${event.name}`);
+    },
     ...(resume?.progress ? { position: resume.progress.position } : {}),
     ...(damaged ? { onDamagedRecord: (message: string) => damaged.skip(message) } : {}),
   });
