@@ -324,7 +324,9 @@ async function loaderPass(shards: string): Promise<void> {
     records += part.size;
     indexBytes += part.indexBytes ?? 0;
     await part.release();
+    await source.cache?.evict(p);
   }
+  await source.close();
   const loader = await DataLoader.open({
     source: { type: 'Data', uri: shards },
     batchSize: LOADER_BATCH,

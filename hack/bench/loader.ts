@@ -1,8 +1,12 @@
 // Benchmark of the training loader: images per second per core from an encoded shard (256x256
 // JPEG records) through decode, random crop 227, mirror and mean subtraction into float32 batches,
-// with 1 and 2 decode threads. Target: at least 500 images per second per core.
+// with 1 and 2 decode threads. Target: at least 500 images per second per core. Then the wait at each
+// shard boundary when the shards stream from the object server, with and without prefetch
+// (loader-shards.ts; the cluster's object server when BREWERY_CLUSTER_ENV names one, else one started
+// here as the tests do).
 //
-//   node dist/hack/bench/loader.js [--images=512] [--batches=24] [--out=.brewery/bench/loader.json]
+//   node dist/hack/bench/loader.js [--images=512] [--batches=24] [--shards=4] [--shard-records=160]
+//     [--out=.brewery/bench/loader.json]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +19,7 @@ import { DataLoader } from '../../trainer/data/loader.js';
 import { encodedDatumBytes, meanBlobBytes } from '../../trainer/data/records.js';
 import { LocalStorage } from '../../trainer/storage/index.js';
 import { generateSampleImagenet } from '../sample-imagenet.js';
+import { printShardBoundaryRows, shardBoundaryBench } from './loader-shards.js';
 
 const BATCH = 64;
 
@@ -23,6 +28,8 @@ async function main(): Promise<void> {
     options: {
       images: { type: 'string', default: '512' },
       batches: { type: 'string', default: '24' },
+      shards: { type: 'string', default: '4' },
+      'shard-records': { type: 'string', default: '160' },
       out: { type: 'string', default: '.brewery/bench/loader.json' },
     },
   });
@@ -96,6 +103,12 @@ async function main(): Promise<void> {
     console.log(
       `per core: ${perCore.toFixed(0)} images/s (target >= 500: ${perCore >= 500 ? 'met' : 'NOT met'})`,
     );
+    const shardRows = await shardBoundaryBench(
+      Number(values.shards),
+      Number(values['shard-records']),
+      meanFile,
+    );
+    printShardBoundaryRows(shardRows);
     const report = {
       date: new Date().toISOString(),
       // Per-core numbers move with what else runs on the machine: the 1, 5, 15 minute load averages.
@@ -105,6 +118,7 @@ async function main(): Promise<void> {
       sharp: sharp.versions.sharp,
       rows,
       scaling,
+      shardBoundaries: shardRows,
     };
     mkdirSync(dirname(values.out), { recursive: true });
     writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);

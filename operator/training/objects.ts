@@ -1,7 +1,11 @@
 // The objects a CaffeTrainingJob owns: the ConfigMap of effective prototxts, the trainer Pod (one per
 // attempt) and the metrics Service. Pure functions from the job to manifests.
 import { memoryBytes, wholeCores } from '../../trainer/contract/quantity.js';
-import { type CaffeTrainingJobSpec, TRAINING_JOB_KIND } from '../api/caffe-training-job.js';
+import {
+  type CaffeTrainingJobSpec,
+  DEFAULT_SHARD_CACHE_SIZE,
+  TRAINING_JOB_KIND,
+} from '../api/caffe-training-job.js';
 import { QUEUE_NAME_LABEL } from '../kueue.js';
 import type { KubeObject } from '../runtime/kube-client.js';
 import { childName, controllerReference, MANAGED_BY, resourceRequirements } from '../workloads.js';
@@ -20,6 +24,8 @@ export const METRICS_PORT = 9400;
 export const PROTOTXT_MOUNT = '/etc/brewery/job';
 export const NET_FILE = 'train_val.prototxt';
 export const SOLVER_FILE = 'solver.prototxt';
+/** Where the trainer's emptyDir for streamed S3 shards is mounted (`caffe train --cache_dir`). */
+export const SHARD_CACHE_MOUNT = '/var/cache/brewery/shards';
 /** Time the trainer gets after SIGTERM to finish its iteration and write a snapshot. */
 export const TERMINATION_GRACE_SECONDS = 300;
 
@@ -85,6 +91,7 @@ export function trainerArgs(spec: CaffeTrainingJobSpec, from: StartFrom): string
     `--solver=${PROTOTXT_MOUNT}/${SOLVER_FILE}`,
     `--metrics-port=${METRICS_PORT}`,
     `--status-file=${statusFileOf(spec)}`,
+    `--cache_dir=${SHARD_CACHE_MOUNT}`,
   ];
   if (typeof from === 'object' && 'snapshot' in from) args.push(`--snapshot=${from.snapshot}`);
   if (typeof from === 'object' && 'weights' in from) args.push(`--weights=${from.weights}`);
@@ -112,7 +119,10 @@ export function trainerPod(job: JobRef, attempt: number, from: StartFrom, defaul
     args: trainerArgs(spec, from),
     ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
     resources: resourceRequirements(spec.resources),
-    volumeMounts: [{ name: 'prototxt', mountPath: PROTOTXT_MOUNT, readOnly: true }],
+    volumeMounts: [
+      { name: 'prototxt', mountPath: PROTOTXT_MOUNT, readOnly: true },
+      { name: 'shard-cache', mountPath: SHARD_CACHE_MOUNT },
+    ],
     // The solver names its net relative to here, as Caffe resolves it.
     workingDir: PROTOTXT_MOUNT,
     // The trainer's last lines explain a crash that left no termination message.
@@ -124,7 +134,11 @@ export function trainerPod(job: JobRef, attempt: number, from: StartFrom, defaul
     restartPolicy: 'Never',
     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
     containers: [container],
-    volumes: [{ name: 'prototxt', configMap: { name: configMapName(job.name) } }],
+    volumes: [
+      { name: 'prototxt', configMap: { name: configMapName(job.name) } },
+      // The kubelet evicts a pod whose emptyDir outgrows its sizeLimit, so the cache cannot fill the node.
+      { name: 'shard-cache', emptyDir: { sizeLimit: spec.shardCacheSize ?? DEFAULT_SHARD_CACHE_SIZE } },
+    ],
   };
   if (spec.nodeSelector) podSpec.nodeSelector = spec.nodeSelector;
   if (spec.tolerations) podSpec.tolerations = spec.tolerations;

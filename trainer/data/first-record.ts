@@ -4,7 +4,7 @@
 import { BadInputError } from '../contract/errors.js';
 import type { LayerParameter } from '../proto/index.js';
 import { decodeInterleaved, encodedDatumIsColor } from './images.js';
-import { listSource, lmdbSource } from './loader-sources.js';
+import { listSource, lmdbSource, type SourcePart } from './loader-sources.js';
 import { readDatum } from './records.js';
 
 export interface RecordShape {
@@ -51,7 +51,14 @@ async function firstImageShape(layer: LayerParameter): Promise<RecordShape> {
 
 async function firstRecordShape(uri: string, layer: LayerParameter): Promise<RecordShape> {
   const source = await lmdbSource(uri);
-  const part = await source.open(0);
+  try {
+    return await firstShape(await source.open(0), uri, layer);
+  } finally {
+    await source.close();
+  }
+}
+
+async function firstShape(part: SourcePart, uri: string, layer: LayerParameter): Promise<RecordShape> {
   try {
     if (part.size === 0) throw new BadInputError('the database has no records', uri);
     const { bytes, name } = await part.read(0);

@@ -1,12 +1,12 @@
 // Where the loader's records come from: the shards of an LMDB dataset (Data layer), or the lines of
 // a list file of image files (ImageData layer). A source is a list of parts read by record index;
-// an S3 shard is downloaded when opened, and removed again when released.
+// S3 shards are read from local copies in a ShardCache, which the loader fills ahead and empties.
 import { BadInputError } from '../contract/errors.js';
 import { readBytes, readText } from '../files.js';
-import { joinUri, storageFor } from '../storage/index.js';
+import { isS3Uri, joinUri, localPath, storageFor } from '../storage/index.js';
 import { parseListFile } from './convert-imageset.js';
-import { localDb } from './db-files.js';
 import { LmdbReader, recordKeyText } from './lmdb-reader.js';
+import { ShardCache } from './shard-cache.js';
 import { ShardIndex } from './shard-index.js';
 
 export interface SourceItem {
@@ -20,6 +20,7 @@ export interface SourcePart {
   /** Bytes the part's record index holds (LMDB shards). */
   indexBytes?: number;
   read(index: number): Promise<SourceItem>;
+  /** Closes the part (its local copy stays in the source's cache until evicted). */
   release(): Promise<void>;
 }
 
@@ -27,37 +28,41 @@ export interface RecordSource {
   kind: 'datum' | 'image';
   /** Part names (shard URIs, or the list file), in their natural order. */
   parts: string[];
+  /** Opens the part, waiting for its local copy where it has one to download. */
   open(part: number): Promise<SourcePart>;
+  /** Local copies of S3 shards (undefined when the parts are local already). */
+  cache: ShardCache | undefined;
+  /** Removes the cache's folder; the source is not opened again. */
+  close(): Promise<void>;
 }
 
-/** An LMDB folder, or a folder of LMDB shards (`<dataset>/train`), local or on S3. */
+/**
+ * An LMDB folder, or a folder of LMDB shards (`<dataset>/train`), local or on S3. S3 shards are
+ * downloaded into a folder of their own under `cacheDir` (default: the OS temp folder).
+ */
 export async function lmdbSource(uri: string, cacheDir?: string): Promise<RecordSource> {
   const storage = storageFor(uri);
-  let parts: string[];
-  if (await storage.stat(joinUri(uri, 'data.mdb'))) parts = [uri];
-  else {
-    parts = (await storage.list(uri))
-      .map((o) => o.uri)
-      .filter((u) => u.endsWith('/data.mdb'))
-      .map((u) => u.slice(0, -'/data.mdb'.length));
-  }
+  const single = await storage.stat(joinUri(uri, 'data.mdb'));
+  const files = single ? [single] : (await storage.list(uri)).filter((o) => o.uri.endsWith('/data.mdb'));
+  const parts = files.map((o) => o.uri.slice(0, -'/data.mdb'.length));
   if (parts.length === 0) {
     throw new BadInputError('expected an LMDB folder (holding data.mdb) or a folder of LMDB shards', uri);
   }
+  const cache = isS3Uri(uri) ? await ShardCache.create(files, cacheDir) : undefined;
   return {
     kind: 'datum',
     parts,
+    cache,
     async open(part) {
-      const db = await localDb(parts[part]!, cacheDir);
+      const file = cache ? await cache.fetch(part) : localPath(parts[part]!);
       // The shard's index (where each value lies) is compact; the values stay on disk until read.
       let index: ShardIndex;
       let reader: LmdbReader | undefined;
       try {
-        reader = await LmdbReader.open(db.path, joinUri(parts[part]!, 'data.mdb'));
+        reader = await LmdbReader.open(file, joinUri(parts[part]!, 'data.mdb'));
         index = await ShardIndex.of(reader);
       } catch (error) {
         await reader?.close();
-        await db.release();
         throw error;
       }
       const opened = reader;
@@ -69,12 +74,10 @@ export async function lmdbSource(uri: string, cacheDir?: string): Promise<Record
           const name = `${parts[part]} record ${recordKeyText(entry.key)}`;
           return { bytes: await opened.read(entry), name, label: 0 };
         },
-        async release() {
-          await opened.close();
-          await db.release();
-        },
+        release: () => opened.close(),
       };
     },
+    close: async () => cache?.close(),
   };
 }
 
@@ -96,5 +99,7 @@ export async function listSource(listFile: string, rootFolder: string): Promise<
         async release() {},
       };
     },
+    cache: undefined,
+    async close() {},
   };
 }

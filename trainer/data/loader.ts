@@ -1,6 +1,8 @@
 // The training loader: streams a dataset's parts (LMDB shards, or a list file of images), orders
 // records (sequentially as Caffe's cursor, or shuffled per epoch), and has worker threads decode and
-// transform them into float32 NCHW batches, a few batches ahead. Its position after every batch
+// transform them into float32 NCHW batches, a few batches ahead. S3 shards stream through a local
+// cache: the part read next downloads while the current one is read, at most two on disk
+// (shard-prefetch.ts decides which). Its position after every batch
 // (cursor and RNG state) can be saved, and a loader opened with it yields exactly the next batch.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -12,6 +14,7 @@ import { storageFor } from '../storage/index.js';
 import { listSource, lmdbSource, type RecordSource, type SourcePart } from './loader-sources.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from './loader-worker.js';
 import { readMeanBlob } from './records.js';
+import { followingPart, planShards, type ShardPlan } from './shard-prefetch.js';
 import { DRAWS_PER_IMAGE, type Phase, type TransformSettings } from './transform.js';
 
 export type LoaderSourceOptions =
@@ -37,8 +40,12 @@ export interface LoaderOptions {
   threads?: number;
   /** Batches prepared ahead (default: Caffe's prefetch of 4, at least 2 per thread); at least 1. */
   prefetch?: number;
-  /** Where S3 shards are downloaded (default: the OS temp folder). */
+  /** Where S3 shards are downloaded, in a folder of the loader's own (default: the OS temp folder). */
   cacheDir?: string;
+  /** Download the part read next while one is read (default true; false only to measure without). */
+  shardPrefetch?: boolean;
+  /** Told each time a part is opened: how long reading waited for it, and what the cache held. */
+  onShardOpen?: (event: ShardOpenEvent) => void;
   /** Continue from this position (from `position()` of an earlier loader with the same options). */
   position?: LoaderPosition;
   /**
@@ -46,6 +53,21 @@ export interface LoaderOptions {
    * failing with a BadInputError. A skipped record's slot takes a copy of another image of its batch.
    */
   onDamagedRecord?: (message: string) => void;
+}
+
+export interface ShardOpenEvent {
+  part: number;
+  /** An LMDB shard ('datum') or an ImageData list file ('image'), and its URI. */
+  kind: 'datum' | 'image';
+  name: string;
+  epoch: number;
+  /** Milliseconds the record stream waited, from the previous part's end (or the start) to this part open. */
+  waitedMs: number;
+  /** S3 shards only: whether the part was on disk or downloading before reading needed it. */
+  prefetched?: boolean;
+  /** S3 shards only: parts the cache holds (on disk or downloading), and files in its folder, counted. */
+  held?: number;
+  filesOnDisk?: number;
 }
 
 /** Everything needed to continue after a batch; plain JSON. */
@@ -85,7 +107,8 @@ export class DataLoader {
   private current:
     | { part: SourcePart; index: number; order: Uint32Array | undefined; unreadable: number }
     | undefined;
-  private readonly opening = new Map<number, Promise<SourcePart>>();
+  /** When the record stream started waiting for the part it opens next. */
+  private waitingSince: number | undefined;
   /** Records are gathered for one batch at a time, in order; the decoding runs on the workers in parallel. */
   private readonly gathering = new InOrder();
   private lastPosition: LoaderPosition;
@@ -197,6 +220,12 @@ export class DataLoader {
       this.spare.push(data.buffer as ArrayBuffer);
   }
 
+  /** The most S3 shards the loader held on disk at once (downloads under way included), and where. */
+  shardCache(): { dir: string; highWater: number } | undefined {
+    const cache = this.source.cache;
+    return cache ? { dir: cache.dir, highWater: cache.highWater() } : undefined;
+  }
+
   /** Where the loader stands after the last batch `next()` returned. */
   position(): LoaderPosition {
     return structuredClone(this.lastPosition);
@@ -206,7 +235,7 @@ export class DataLoader {
     await Promise.all(this.workers.map((w) => w.terminate()));
     await this.gathering.idle();
     await this.current?.part.release();
-    for (const opening of this.opening.values()) await (await opening.catch(() => undefined))?.release();
+    await this.source.close();
     this.failAll(new Error('the loader was closed'));
   }
 
@@ -284,8 +313,13 @@ export class DataLoader {
           continue;
         }
       }
-      // This part is done: on to the next, and past the last part to the next epoch.
+      // This part is done: on to the next, and past the last part to the next epoch. Its local copy
+      // goes unless it is also the part read next.
+      this.waitingSince = performance.now();
       await current.part.release();
+      // Only deletions here: whatever is missing downloads as the next part is opened, right after.
+      const done = planShards({ reading: undefined, following: this.following(current), held: this.held() });
+      await this.applyPlan({ evict: done.evict, fetch: [] });
       this.current = undefined;
       this.cursor.part++;
       this.cursor.partSeed = null;
@@ -297,18 +331,64 @@ export class DataLoader {
   }
 
   private async openCurrent(): Promise<void> {
+    const since = this.waitingSince ?? performance.now();
+    this.waitingSince = undefined;
     const partOrder = this.partOrder();
     if (this.cursor.partSeed === null) this.cursor.partSeed = this.rng.nextUint32();
     const index = partOrder[this.cursor.part]!;
-    const part = await (this.opening.get(index) ?? this.source.open(index));
-    this.opening.delete(index);
-    // Fetch the following part while this one is read.
-    const following = partOrder[this.cursor.part + 1];
-    if (following !== undefined && !this.opening.has(following)) {
-      this.opening.set(following, awaitedLater(this.source.open(following)));
-    }
+    const prefetched = this.held().includes(index);
+    // Anything held but this part (a wrongly guessed next part) goes before it downloads.
+    await this.applyPlan(planShards({ reading: index, following: undefined, held: this.held() }));
+    const part = await this.source.open(index);
     const order = this.options.shuffle ? permutation(part.size, new Rng(this.cursor.partSeed)) : undefined;
     this.current = { part, index, order, unreadable: 0 };
+    // As soon as it is open, the part read after it starts downloading.
+    await this.applyPlan(
+      planShards({ reading: index, following: this.following(this.current), held: this.held() }),
+    );
+    const cache = this.source.cache;
+    this.options.onShardOpen?.({
+      part: index,
+      kind: this.source.kind,
+      name: this.source.parts[index]!,
+      epoch: this.cursor.epoch,
+      waitedMs: performance.now() - since,
+      ...(cache ? { prefetched, held: cache.held().length, filesOnDisk: await cache.filesOnDisk() } : {}),
+    });
+  }
+
+  /** The part read after the current one, where one is downloaded ahead (S3 shards). */
+  private following(current: { part: SourcePart }): number | undefined {
+    if (!this.source.cache || this.options.shardPrefetch === false) return undefined;
+    const order = this.partOrder();
+    const last = this.cursor.part === order.length - 1;
+    return followingPart(order, this.cursor.part, last ? this.nextEpochOrder(current.part) : undefined);
+  }
+
+  /**
+   * The next epoch's part order. Shuffled, it comes from the epoch seed drawn after this part's
+   * remaining records' draws; a record skipped as damaged shifts that draw, and then the guessed part
+   * is deleted and the right one downloaded when it is opened.
+   */
+  private nextEpochOrder(current: SourcePart): number[] {
+    const order = this.source.parts.map((_, i) => i);
+    if (!this.options.shuffle) return order;
+    const ahead = Rng.fromState(this.rng.saveState());
+    const draws = Math.max(0, current.size - this.cursor.record) * DRAWS_PER_IMAGE;
+    for (let i = 0; i < draws; i++) ahead.nextUint32();
+    return new Rng(ahead.nextUint32()).shuffle(order);
+  }
+
+  private held(): number[] {
+    return this.source.cache?.held() ?? [];
+  }
+
+  /** Deletes what the plan evicts, then starts its downloads (not waited for here). */
+  private async applyPlan(plan: ShardPlan): Promise<void> {
+    const cache = this.source.cache;
+    if (!cache) return;
+    for (const part of plan.evict) await cache.evict(part);
+    for (const part of plan.fetch) void cache.fetch(part);
   }
 
   private partOrder(): number[] {

@@ -1,7 +1,7 @@
 // The nets of a training run: the TRAIN net and the TEST nets (which use the train net's variables), each
 // with its own random stream and a data loader per Data/ImageData layer. Their positions are what an exact
 // resume needs besides the solverstate.
-import { DataLoader, type LoaderPosition } from '../data/loader.js';
+import { DataLoader, type LoaderPosition, type ShardOpenEvent } from '../data/loader.js';
 import { loaderOptionsFromLayer } from '../data/loader-layer.js';
 import { readText } from '../files.js';
 import type { DataSource } from '../net/data-source.js';
@@ -25,8 +25,12 @@ export interface NetsPosition {
 export interface BuildOptions {
   seed: number;
   dataShape?: DataShapeDefaults;
+  /** Where each loader streams its S3 shards through (default: the OS temp folder). */
+  cacheDir?: string;
   /** Continue from an earlier run's positions (exact resume). */
   position?: NetsPosition;
+  /** Told each time one of the loaders opens a part (an LMDB shard, or a list file). */
+  onShardOpen?: (event: ShardOpenEvent) => void;
   /** Skip damaged records in every net's loaders, telling this why (see LoaderOptions). */
   onDamagedRecord?: (message: string) => void;
   /** What the run may use: each loader's threads and batches in flight come from it. */
@@ -68,7 +72,10 @@ export class TrainingNets {
           const key = `${index}/${layer.name}`;
           const phase = index === 0 ? 'TRAIN' : 'TEST';
           const position = options.position?.loaders[key];
-          const loaderOptions = loaderOptionsFromLayer(layer.param, phase, { seed: options.seed + index });
+          const loaderOptions = loaderOptionsFromLayer(layer.param, phase, {
+            seed: options.seed + index,
+            ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+          });
           const sizing =
             options.resources && sizeLoaderOf(layer.topShapes, options.resources, netBytes, loaderCount);
           if (sizing)
@@ -80,6 +87,7 @@ export class TrainingNets {
             ...loaderOptions,
             ...(sizing && { threads: sizing.threads, prefetch: sizing.prefetch }),
             ...(position ? { position } : {}),
+            ...(options.onShardOpen ? { onShardOpen: options.onShardOpen } : {}),
             ...(options.onDamagedRecord ? { onDamagedRecord: options.onDamagedRecord } : {}),
           });
           const source = new LoaderDataSource(loader, layer.topShapes);

@@ -425,6 +425,35 @@ describe('the trainer pod and the effective prototxts', () => {
     assert.equal(object.metadata?.name, 'job-trainer-3');
   });
 
+  test('S3 shards stream through an emptyDir sized by spec.shardCacheSize, named by --cache_dir', () => {
+    type CachePod = {
+      containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+      volumes: { name: string; emptyDir?: { sizeLimit: string | number } }[];
+    };
+    const sized = CaffeTrainingJobSpec.parse({ ...spec, shardCacheSize: '8Gi' });
+    for (const [jobSpec, sizeLimit] of [
+      [sized, '8Gi'],
+      [spec, '40Gi'],
+    ] as const) {
+      const podSpec = trainerPod(
+        { name: 'job', namespace: 'ns', uid: 'u', spec: jobSpec },
+        0,
+        'scratch',
+        'img',
+      ).spec as CachePod;
+      const volume = podSpec.volumes.find((v) => v.name === 'shard-cache');
+      assert.deepEqual(volume, { name: 'shard-cache', emptyDir: { sizeLimit } });
+      const container = podSpec.containers[0]!;
+      const mount = container.volumeMounts.find((m) => m.name === 'shard-cache');
+      assert.equal(mount?.mountPath, '/var/cache/brewery/shards');
+      assert.ok(container.args.includes('--cache_dir=/var/cache/brewery/shards'), container.args.join(' '));
+    }
+    assert.throws(
+      () => CaffeTrainingJobSpec.parse({ ...spec, shardCacheSize: 'lots' }),
+      /shardCacheSize[\s\S]*expected a quantity such as 500m or 8Gi/,
+    );
+  });
+
   test("the spec's env is the trainer container's env, after the credentials Secret's", () => {
     const envSpec = CaffeTrainingJobSpec.parse({
       ...spec,

@@ -1,5 +1,6 @@
 // `caffe train --solver=S [--snapshot=X.solverstate] [--weights=A.caffemodel[,B]] [--backend=B]
-// [--data-shape=C,H,W] [--metrics-port=P] [--status-file=URI] [--keep-snapshots=K] [--skip-damaged-records]`:
+// [--data-shape=C,H,W] [--metrics-port=P] [--status-file=URI] [--keep-snapshots=K] [--skip-damaged-records]
+// [--cache_dir=D]`:
 // Caffe's training tool.
 // Builds the train and test nets the solver names, trains to max_iter and snapshots (Solver::Solve and
 // Solver::Snapshot in BVLC/caffe src/caffe/solver.cpp), printing Caffe's lines to stderr. SIGTERM or
@@ -60,7 +61,8 @@ const usage =
   '[--backend=auto|tensorflow|wasm|cpu] [--data-shape=C,H,W (default: from the first record)] ' +
   '[--metrics-port=P (or BREWERY_METRICS_PORT)] [--status-file=URI] [--keep-snapshots=K] ' +
   '[--skip-damaged-records] [--threads=N (default: the CPU limit)] ' +
-  '[--memory_budget=BYTES|900Mi|4Gi (default: the memory limit)]';
+  '[--memory_budget=BYTES|900Mi|4Gi (default: the memory limit)] ' +
+  '[--cache_dir=D (where S3 shards stream through; default: a temp folder)]';
 
 // Where our own lines say they come from; parsers match on the message, never on this.
 const logSource = 'train.ts:1';
@@ -80,6 +82,7 @@ async function run(argv: string[]): Promise<number> {
       'skip-damaged-records': { type: 'boolean' },
       threads: { type: 'string' },
       memory_budget: { type: 'string' },
+      cache_dir: { type: 'string' },
     },
     usage,
   );
@@ -129,6 +132,7 @@ async function run(argv: string[]): Promise<number> {
       keepSnapshots,
       skipDamagedRecords: values['skip-damaged-records'] ?? false,
       size,
+      cacheDir: values.cache_dir,
       log,
       info,
       warn,
@@ -159,6 +163,8 @@ interface TrainOptions {
   skipDamagedRecords: boolean;
   /** Threads and memory budget, from the flags or the cgroup: the loaders are sized from them. */
   size: RunSize;
+  /** Where the loaders keep the (at most two) S3 shards each streams through; default: a temp folder. */
+  cacheDir: string | undefined;
   log: LogSink;
   info: (source: string, message: string) => void;
   warn: (message: string) => void;
@@ -259,7 +265,7 @@ class DamagedRecordCounter {
 
 function buildNets(
   param: SolverParameter,
-  { solverFile, dataShape, size, info, warn }: TrainOptions,
+  { solverFile, dataShape, size, cacheDir, info, warn }: TrainOptions,
   resume: Resume | undefined,
   damaged: DamagedRecordCounter | undefined,
 ): Promise<TrainingNets> {
@@ -267,6 +273,12 @@ function buildNets(
   return TrainingNets.build(trainNetSource(param, solverFile), testNetSources(param, solverFile), {
     seed,
     dataShape,
+    ...(cacheDir ? { cacheDir } : {}),
+    // Caffe logs each LMDB it opens (LMDB::Open in src/caffe/util/db_lmdb.cpp); a dataset of shards
+    // opens one per shard, as the loader reaches it.
+    onShardOpen: (event) => {
+      if (event.kind === 'datum') info('db_lmdb.cpp:33', `Opened lmdb ${event.name}`);
+    },
     ...(resume?.progress ? { position: resume.progress.position } : {}),
     ...(damaged ? { onDamagedRecord: (message: string) => damaged.skip(message) } : {}),
     resources: {
