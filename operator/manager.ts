@@ -135,6 +135,7 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
         clock,
         events: options.events,
         pods,
+        trainingJobs,
         store: options.trainingStore,
         trainerImage: options.trainerImage,
         metrics,

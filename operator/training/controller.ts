@@ -46,6 +46,7 @@ import {
   trainerPod,
 } from './objects.js';
 import { viewTrainerPod } from './pod-end.js';
+import { type PrefixClaimant, prefixClaim } from './prefix-claim.js';
 import { dataFor, prototxtsFor } from './sources.js';
 
 export const TRAINING_JOBS: Resource = {
@@ -69,6 +70,8 @@ export interface TrainingControllerDeps {
   events: EventRecorder;
   /** The operator's trainer pods (cache). */
   pods: Informer;
+  /** Every CaffeTrainingJob (cache): whose snapshot prefix is claimed. */
+  trainingJobs: Informer;
   store: TrainingStore;
   trainerImage: string;
   metrics?: OperatorMetrics;
@@ -166,6 +169,8 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
       else if (needsPod) input.kueue = { installed: await kueueInstalled(client) };
     }
     if (needsPod && !suspending) {
+      const self = claimantOf(object);
+      if (self) input.prefixClaim = prefixClaim(self, deps.trainingJobs.list().flatMap(claimantOrNone));
       const data = await dataFor(client, namespace, spec.data);
       input.data = data.state;
       if (data.state.ready) {
@@ -194,6 +199,29 @@ async function queueOf(
   if (clusterQueue) state.clusterQueue = clusterQueue;
   return state;
 }
+
+/**
+ * A job as the prefix claim sees it. Reads the fields it needs without parsing the whole spec: every
+ * reconcile looks at every job, and a thousand full parses per reconcile would cost more than the rest.
+ */
+function claimantOf(job: KubeObject): PrefixClaimant | undefined {
+  const uri = (job.spec as { snapshotURI?: unknown } | undefined)?.snapshotURI;
+  if (typeof uri !== 'string' || uri === '') return undefined;
+  const status = (job.status ?? {}) as { phase?: string; pod?: string; startTime?: string };
+  return {
+    namespace: job.metadata?.namespace ?? '',
+    name: job.metadata?.name ?? '',
+    createdAt: job.metadata?.creationTimestamp ?? '',
+    prefix: snapshotPrefixOf({ snapshotURI: uri }),
+    finished: status.phase === 'Succeeded' || status.phase === 'Failed',
+    started: status.pod !== undefined || status.startTime !== undefined,
+  };
+}
+
+const claimantOrNone = (job: KubeObject): PrefixClaimant[] => {
+  const claimant = claimantOf(job);
+  return claimant ? [claimant] : [];
+};
 
 function isNamespaceTerminating(error: unknown): boolean {
   return httpStatusOf(error) === 403 && /because it is being terminated/.test(String(error));

@@ -15,6 +15,7 @@ import { type ConditionInput, setConditions } from '../runtime/conditions.js';
 import type { EventType } from '../runtime/events.js';
 import { podName, type StartFrom } from './objects.js';
 import type { PodEnd, TrainerPodView } from './pod-end.js';
+import type { PrefixClaimVerdict } from './prefix-claim.js';
 import type { RenderedPrototxts } from './render.js';
 
 /** How often a running job's status is refreshed from the trainer's live record. */
@@ -59,6 +60,8 @@ export interface TrainingInput {
   latestSnapshot?: SnapshotRef;
   /** Gathered when spec.queueName is set: whether Kueue is there, and what it says of the pod. */
   kueue?: KueueState;
+  /** Gathered only when a pod may have to be made: whether another live job's prefix is ahead. */
+  prefixClaim?: PrefixClaimVerdict;
 }
 
 export type KueueState =
@@ -400,6 +403,29 @@ function kueueMissing(spec: CaffeTrainingJobSpec, events: TrainingEvent[]): Verd
   };
 }
 
+/**
+ * Another live job holds an overlapping snapshot prefix: wait until it finishes or is deleted, and
+ * say which job it is. Waiting, not failing: the other job ending is the cluster's state, which changes.
+ */
+function prefixClaimed(
+  spec: CaffeTrainingJobSpec,
+  holder: Extract<PrefixClaimVerdict, { held: false }>['holder'],
+  events: TrainingEvent[],
+): Verdict {
+  const message =
+    `spec.snapshotURI ${spec.snapshotURI} overlaps ${holder.prefix}, the snapshot prefix of the live job ` +
+    `${holder.namespace}/${holder.name}: no trainer starts until that job has finished or is deleted ` +
+    '(then this job resumes from its latest snapshot), or give this job a prefix of its own';
+  return {
+    phase: 'Pending',
+    running: { status: 'False', reason: 'SnapshotPrefixClaimed', message },
+    // No current pod: an ended one is recorded once, and the next reconcile starts from noPod.
+    status: { pod: undefined },
+    events: [...events, event('Warning', 'SnapshotPrefixClaimed', 'CreatePod', message)],
+    requeueAfterMs: WAIT_FOR_DATA_MS,
+  };
+}
+
 function startPod(
   input: TrainingInput,
   spec: CaffeTrainingJobSpec,
@@ -408,6 +434,7 @@ function startPod(
 ): Verdict {
   const events = cause ? [cause] : [];
   if (spec.queueName && input.kueue?.installed === false) return kueueMissing(spec, events);
+  if (input.prefixClaim?.held === false) return prefixClaimed(spec, input.prefixClaim.holder, events);
   const data = input.data ?? { ready: true };
   if (!data.ready) {
     return {

@@ -38,7 +38,7 @@ export function statusFileOf(spec: CaffeTrainingJobSpec): string {
   return `${snapshotPrefixOf(spec)}.status.json`;
 }
 
-export function snapshotPrefixOf(spec: CaffeTrainingJobSpec): string {
+export function snapshotPrefixOf(spec: Pick<CaffeTrainingJobSpec, 'snapshotURI'>): string {
   return spec.snapshotURI.replace(/\/+$/, '');
 }
 

@@ -168,6 +168,42 @@ describe('deciding what a training job does next', () => {
     );
   });
 
+  test('a prefix another live job holds makes no pod: Pending, naming that job, with a Warning', () => {
+    const holder = { namespace: 'team-b', name: 'first', prefix: 's3://bkt/job' };
+    const d = decideTraining(input({ status: {}, prefixClaim: { held: false, holder } }));
+    assert.equal(d.phase, 'Pending');
+    assert.deepEqual(d.actions, []);
+    const running = d.status.conditions?.find((c) => c.type === 'Running');
+    assert.equal(running?.reason, 'SnapshotPrefixClaimed');
+    assert.match(
+      running?.message ?? '',
+      /s3:\/\/bkt\/job\/snap overlaps s3:\/\/bkt\/job, .* live job team-b\/first/,
+    );
+    assert.deepEqual(
+      d.events.map((e) => [e.type, e.reason]),
+      [['Warning', 'SnapshotPrefixClaimed']],
+    );
+    assert.equal(d.status.pod, undefined);
+  });
+
+  test('a replacement pod waits too while another live job holds the prefix; the end is counted once', () => {
+    const holder = { namespace: 'team-b', name: 'first', prefix: 's3://bkt/job/snap' };
+    const d = decideTraining(
+      input({
+        pod: viewTrainerPod(pod(exited(0), { deleting: true }), false),
+        prefixClaim: { held: false, holder },
+      }),
+    );
+    assert.deepEqual(
+      d.actions.map((a) => a.type),
+      [],
+    );
+    assert.equal(d.status.conditions?.find((c) => c.type === 'Running')?.reason, 'SnapshotPrefixClaimed');
+    assert.equal(d.status.disruptions?.total, 1);
+    assert.equal(d.status.pod, undefined, 'the ended pod is recorded, so the next reconcile counts nothing');
+    assert.deepEqual(d.afterStatus, [{ type: 'release', name: 'job-trainer-1' }]);
+  });
+
   test('the trainer pod of a queued job carries the queue name; of another, no Kueue label', () => {
     const job = { name: 'job', namespace: 'ns', uid: 'u', spec: queuedSpec };
     const labels = (p: KubeObject) => p.metadata?.labels ?? {};
