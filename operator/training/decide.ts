@@ -535,6 +535,21 @@ function statusFor(input: TrainingInput, verdict: Verdict): CaffeTrainingJobStat
   return status;
 }
 
+/**
+ * A job's status with the trainer's report mirrored into it (what the progress endpoint writes): the
+ * report's fields, the progress column, and its snapshot only when it is not older than the one there.
+ */
+export function withLiveStatus(status: CaffeTrainingJobStatus, live: LiveStatus): CaffeTrainingJobStatus {
+  const mirrored: CaffeTrainingJobStatus = { ...status, ...liveFields(live, status) };
+  for (const key of Object.keys(mirrored) as (keyof CaffeTrainingJobStatus)[]) {
+    if (mirrored[key] === undefined) delete mirrored[key];
+  }
+  if (mirrored.iteration !== undefined && mirrored.maxIter !== undefined) {
+    mirrored.progress = `${mirrored.iteration}/${mirrored.maxIter}`;
+  }
+  return mirrored;
+}
+
 /** The trainer's own report: iteration, losses, rate, throughput, the last test pass, its snapshot. */
 function liveFields(live: LiveStatus, status: CaffeTrainingJobStatus): Partial<CaffeTrainingJobStatus> {
   // JSON has no NaN: a diverged loss is left out of status rather than written as null.

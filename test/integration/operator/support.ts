@@ -1,8 +1,9 @@
 // Shared steps of the operator's integration tests: load the generated CRDs into the local cluster,
 // make a namespace of one's own, stage a sample ImageNet tree in the object server, and run the
 // operator's controllers in this process.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,43 @@ export async function installCrds(cluster: LocalCluster): Promise<void> {
     '--timeout=60s',
     ...CRD_NAMES.map((n) => `crd/${n}`),
   ]);
+}
+
+/**
+ * A self-signed serving certificate for the operator's progress endpoint on this machine (127.0.0.1,
+ * localhost), made with openssl as hack/cluster makes the cluster's: the trainer trusts it as its CA.
+ */
+export function progressServingCertificate(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'brewery-progress-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=brewery-operator',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(dir, 'tls.key'),
+        '-out',
+        join(dir, 'tls.crt'),
+      ],
+      { stdio: 'pipe' },
+    );
+    return {
+      cert: readFileSync(join(dir, 'tls.crt'), 'utf8'),
+      key: readFileSync(join(dir, 'tls.key'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A fresh namespace for one test file; delete it with the returned function. */
