@@ -25,7 +25,11 @@ export async function volumeLookups(api: PodApi, pod: V1Pod, warn: Warn): Promis
       if (!token) continue;
       try {
         const seconds = token.expirationSeconds ?? TOKEN_SECONDS;
-        lookups.tokens.set(token.path, await api.requestToken(namespace, account, token.audience, seconds));
+        const bound = { name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' };
+        lookups.tokens.set(
+          token.path,
+          await api.requestToken(namespace, account, token.audience, seconds, bound),
+        );
       } catch (error) {
         warn(`service account token request for ${namespace}/${account} failed`, error);
       }

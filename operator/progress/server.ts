@@ -17,10 +17,16 @@ import type { OperatorMetrics } from '../runtime/metrics.js';
 import { TRAINING_JOBS } from '../training/controller.js';
 import { withLiveStatus } from '../training/decide.js';
 import { PODS } from '../workloads.js';
-import { boundPodOf, judgeReport, type ReportFacts, type TokenReviewStatus } from './authorize.js';
+import {
+  boundPodOf,
+  judgeReport,
+  PROGRESS_AUDIENCE,
+  type ReportFacts,
+  type TokenReviewStatus,
+} from './authorize.js';
 
-/** The audience of the trainer's projected token: a token for the apiserver is never accepted here. */
-export const PROGRESS_AUDIENCE = 'brewery-operator';
+export { PROGRESS_AUDIENCE };
+
 export const DEFAULT_PROGRESS_PORT = 8443;
 /** A live status record is a few KiB; anything far larger is not one. */
 const MAX_BODY_BYTES = 256 * 1024;

@@ -3,7 +3,6 @@
 // changed → release ended pods whose end is now on record → Events and metrics.
 
 import { z } from 'zod';
-import type { LiveStatus } from '../../trainer/contract/live-status.js';
 import {
   CaffeTrainingJobSpec,
   CaffeTrainingJobStatus,
@@ -39,9 +38,9 @@ import {
   JOB_LABEL,
   type JobRef,
   metricsService,
+  type ProgressRoute,
   prototxtConfigMap,
   snapshotPrefixOf,
-  statusFileOf,
   TRACKING_FINALIZER,
   trainerPod,
 } from './objects.js';
@@ -58,8 +57,6 @@ export const TRAINING_JOBS: Resource = {
 
 /** What the controller reads from the object store, passed in so tests and the operator choose how. */
 export interface TrainingStore {
-  /** The trainer's live status record, or undefined when there is none yet. */
-  readLiveStatus(uri: string): Promise<LiveStatus | undefined>;
   /** The newest complete snapshot under the prefix. */
   findLatestSnapshot(prefix: string): Promise<SnapshotRef | undefined>;
 }
@@ -74,6 +71,8 @@ export interface TrainingControllerDeps {
   trainingJobs: Informer;
   store: TrainingStore;
   trainerImage: string;
+  /** Where trainer pods report progress; without it they report nowhere and status shows no progress. */
+  progress?: ProgressRoute;
   metrics?: OperatorMetrics;
 }
 
@@ -91,7 +90,7 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     };
     // Its children are garbage-collected; the ended pods only once the finalizer is off them.
     if (!object || object.metadata?.deletionTimestamp) return void (await releaseAll());
-    const input = await gather(deps, object, namespace, name, log);
+    const input = await gather(deps, object, namespace, name);
     const decision = decideTraining(input);
     const job: JobRef | undefined = input.spec
       ? { name, namespace, uid: object.metadata?.uid ?? '', spec: input.spec }
@@ -126,7 +125,6 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     object: KubeObject,
     namespace: string,
     name: string,
-    log: Parameters<Reconciler>[1],
   ): Promise<TrainingInput> {
     const spec = CaffeTrainingJobSpec.safeParse(object.spec);
     const status = CaffeTrainingJobStatus.safeParse(object.status ?? {});
@@ -159,9 +157,6 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     if (terminal) return input;
 
     const prefix = snapshotPrefixOf(spec.data);
-    // A pod still Pending has no trainer yet to write a status record: no read from the object store.
-    if (current && input.pod?.state !== 'Pending')
-      input.live = await readQuietly(() => deps.store.readLiveStatus(statusFileOf(spec.data)), log);
     const needsPod = !input.pod || input.pod.state === 'Ended';
     if (spec.data.queueName && !suspending) {
       if (input.pod?.queued)
@@ -233,18 +228,6 @@ function podsOf(pods: Informer, namespace: string, job: string): KubeObject[] {
     .filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[JOB_LABEL] === job);
 }
 
-async function readQuietly<T>(
-  read: () => Promise<T>,
-  log: Parameters<Reconciler>[1],
-): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (error) {
-    log.warn({ err: String(error) }, 'could not read the trainer status record');
-    return undefined;
-  }
-}
-
 async function act(
   deps: TrainingControllerDeps,
   object: KubeObject,
@@ -263,7 +246,7 @@ async function act(
   };
   switch (action.type) {
     case 'applyConfigMap': {
-      const desired = prototxtConfigMap(job!, action);
+      const desired = prototxtConfigMap(job!, { ...action, progressCa: deps.progress?.ca });
       const existing = await client.get(CONFIG_MAPS, namespace, configMapName(name));
       if (!existing) await client.create(CONFIG_MAPS, namespace, desired);
       else if (statusChanged(existing.data, desired.data)) {
@@ -277,7 +260,10 @@ async function act(
     case 'ensureService':
       return createOrKeep(SERVICES, metricsService(job!));
     case 'createPod':
-      return createOrKeep(PODS, trainerPod(job!, action.attempt, action.from, deps.trainerImage));
+      return createOrKeep(
+        PODS,
+        trainerPod(job!, action.attempt, action.from, deps.trainerImage, deps.progress),
+      );
     case 'stopPod':
       // The pod's own grace period: the trainer finishes its iteration and snapshots before it exits.
       return client.delete(PODS, namespace, action.name, { uid: action.uid });

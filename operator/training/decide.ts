@@ -1,5 +1,5 @@
 // The training job controller's decision: from what was observed (the job, its current trainer pod,
-// the data, the trainer's live status), the phase and status to record, what to create or delete, and
+// the data), the phase and status to record, what to create or delete, and
 // the Events to emit. Pure: no clock, no client, no I/O.
 
 import type { LiveStatus } from '../../trainer/contract/live-status.js';
@@ -18,7 +18,7 @@ import type { PodEnd, TrainerPodView } from './pod-end.js';
 import type { PrefixClaimVerdict } from './prefix-claim.js';
 import type { RenderedPrototxts } from './render.js';
 
-/** How often a running job's status is refreshed from the trainer's live record. */
+/** How often a running job is looked at again (its pod's state; progress comes from the trainer's reports). */
 export const LIVE_STATUS_INTERVAL_MS = 15_000;
 export const WAIT_FOR_DATA_MS = 10_000;
 /** How often a queued job's status is refreshed from its Workload (Kueue's message changes unseen). */
@@ -56,7 +56,6 @@ export interface TrainingInput {
   data?: DataState;
   /** The rendered prototxts, or why they could not be: a bad prototxt, or a ConfigMap still missing. */
   prototxts?: RenderedPrototxts | { error: string; badInput: boolean };
-  live?: LiveStatus;
   latestSnapshot?: SnapshotRef;
   /** Gathered when spec.queueName is set: whether Kueue is there, and what it says of the pod. */
   kueue?: KueueState;
@@ -505,7 +504,6 @@ function statusFor(input: TrainingInput, verdict: Verdict): CaffeTrainingJobStat
   const previous = input.status;
   const status: CaffeTrainingJobStatus = { ...previous, ...verdict.status, phase: verdict.phase };
   if (input.generation !== undefined) status.observedGeneration = input.generation;
-  if (input.live) Object.assign(status, liveFields(input.live, status));
   if (input.latestSnapshot && (status.latestSnapshot?.iteration ?? -1) < input.latestSnapshot.iteration) {
     status.latestSnapshot = input.latestSnapshot;
   }

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import {
   type SampleTree,
 } from '../../../hack/sample-imagenet.js';
 import { runControllers } from '../../../operator/manager.js';
+import { serveProgress } from '../../../operator/progress/server.js';
 import { systemClock } from '../../../operator/runtime/clock.js';
 import { kubeEventRecorder } from '../../../operator/runtime/events.js';
 import type { KubeClient } from '../../../operator/runtime/kube-client.js';
@@ -170,6 +172,10 @@ export async function runOperatorInProcess(
   const storageFor = await storageWith(store);
   const stop = new AbortController();
   const log = operatorLogger('warn');
+  // The progress endpoint, as the operator serves it: trainer pods (local processes) reach it here.
+  const tls = progressServingCertificate();
+  const progress = await serveProgress({ client, metrics, log, tls, port: 0, host: '127.0.0.1' });
+  const { port } = progress.address() as AddressInfo;
   const running = runControllers(
     {
       client,
@@ -180,6 +186,7 @@ export async function runOperatorInProcess(
       readManifest: async (uri) => JSON.parse((await storageFor(uri).read(uri)).toString('utf8')),
       trainingStore: objectStoreTrainingStore,
       trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
+      progress: { url: `https://127.0.0.1:${port}`, ca: tls.cert },
       identity,
     },
     stop.signal,
@@ -187,6 +194,7 @@ export async function runOperatorInProcess(
   return async () => {
     stop.abort();
     await running;
+    await new Promise((resolve) => progress.close(resolve));
   };
 }
 

@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { CaffeTrainingJobSpec } from '../../../operator/api/caffe-training-job.js';
 import type { KubeObject } from '../../../operator/runtime/kube-client.js';
-import { decideTraining, type TrainingInput } from '../../../operator/training/decide.js';
+import { decideTraining, type TrainingInput, withLiveStatus } from '../../../operator/training/decide.js';
 import { podName, TRACKING_FINALIZER, trainerPod } from '../../../operator/training/objects.js';
 import { viewTrainerPod } from '../../../operator/training/pod-end.js';
 import { renderPrototxts } from '../../../operator/training/render.js';
@@ -338,40 +338,42 @@ describe('deciding what a training job does next', () => {
     assert.deepEqual(after.status.disruptions, { total: 1, byReason: { Suspend: 1 } });
   });
 
-  test('live status is mirrored while running', () => {
-    const runningPod = viewTrainerPod(pod({ running: {} }), false);
-    const d = decideTraining(
-      input({
-        pod: runningPod,
-        live: {
-          version: 1,
-          state: 'running',
-          iteration: 30,
-          maxIter: 100,
-          trainLoss: 0.9,
-          lastLoss: 0.8,
-          learningRate: 0.01,
-          imagesPerSecond: 12,
-          tests: [
-            {
-              netIndex: 0,
-              iteration: 20,
-              outputs: [
-                { name: 'accuracy', value: 0.5 },
-                { name: 'loss', value: Number.NaN },
-              ],
-            },
+  test("a trainer's report is mirrored into status: progress, accuracy, finite outputs, a newer snapshot", () => {
+    const live = {
+      version: 1 as const,
+      state: 'running' as const,
+      iteration: 30,
+      maxIter: 100,
+      trainLoss: 0.9,
+      lastLoss: 0.8,
+      learningRate: 0.01,
+      imagesPerSecond: 12,
+      tests: [
+        {
+          netIndex: 0,
+          iteration: 20,
+          outputs: [
+            { name: 'accuracy', value: 0.5 },
+            { name: 'loss', value: Number.NaN },
           ],
-          updatedAt: now.toISOString(),
         },
-      }),
+      ],
+      latestSnapshot: { iteration: 20, caffemodel: 'm20', solverstate: 's20' },
+      updatedAt: now.toISOString(),
+    };
+    const status = withLiveStatus({ phase: 'Running', pod: 'job-trainer-1' }, live);
+    assert.equal(status.phase, 'Running');
+    assert.equal(status.progress, '30/100');
+    assert.equal(status.accuracy, 0.5);
+    assert.deepEqual(status.testOutputs, [{ name: 'accuracy', value: 0.5 }]);
+    assert.equal(status.trainLoss, 0.9);
+    assert.deepEqual(status.latestSnapshot, live.latestSnapshot);
+    const newer = { iteration: 40, caffemodel: 'm40', solverstate: 's40' };
+    assert.deepEqual(
+      withLiveStatus({ latestSnapshot: newer }, live).latestSnapshot,
+      newer,
+      'never an older snapshot',
     );
-    assert.equal(d.phase, 'Running');
-    assert.equal(d.status.progress, '30/100');
-    assert.equal(d.status.accuracy, 0.5);
-    assert.deepEqual(d.status.testOutputs, [{ name: 'accuracy', value: 0.5 }]);
-    assert.equal(d.status.trainLoss, 0.9);
-    assert.ok((d.requeueAfterMs ?? Infinity) <= 30_000);
   });
 
   test('a finished job is deleted when its TTL is up', () => {

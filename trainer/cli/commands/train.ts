@@ -41,6 +41,7 @@ import {
 } from '../../train/metrics.js';
 import { testNetSources, trainNetSource } from '../../train/net-sources.js';
 import { TrainingNets } from '../../train/nets.js';
+import type { ProgressEndpoint } from '../../train/progress-report.js';
 import { RunProgress } from '../../train/run-progress.js';
 import { listenForStop } from '../../train/signals.js';
 import {
@@ -57,7 +58,7 @@ const usage =
   'caffe train --solver=S [--snapshot=X.solverstate | --weights=A.caffemodel[,B.caffemodel...]] ' +
   '[--backend=auto|tensorflow|wasm|cpu] [--data-shape=C,H,W (default: from the first record)] ' +
   '[--metrics-port=P (or BREWERY_METRICS_PORT)] [--status-file=URI] [--keep-snapshots=K] ' +
-  '[--skip-damaged-records]';
+  '[--skip-damaged-records] [--progress-url=https://... --progress-token=FILE --progress-ca=FILE]';
 
 // Where our own lines say they come from; parsers match on the message, never on this.
 const logSource = 'train.ts:1';
@@ -75,6 +76,9 @@ async function run(argv: string[]): Promise<number> {
       'status-file': { type: 'string' },
       'keep-snapshots': { type: 'string' },
       'skip-damaged-records': { type: 'boolean' },
+      'progress-url': { type: 'string' },
+      'progress-token': { type: 'string' },
+      'progress-ca': { type: 'string' },
     },
     usage,
   );
@@ -92,6 +96,7 @@ async function run(argv: string[]): Promise<number> {
   const port = metricsPort(values['metrics-port'], process.env);
   const keepSnapshots = keepSnapshotsFlag(values['keep-snapshots']);
   const statusFile = values['status-file'];
+  const report = progressFlags(values['progress-url'], values['progress-token'], values['progress-ca']);
   const log: LogSink = glogSink({
     clock: { now: () => Date.now() },
     threadId: process.pid,
@@ -119,6 +124,7 @@ async function run(argv: string[]): Promise<number> {
       dataShape,
       metrics,
       statusFile,
+      report,
       keepSnapshots,
       skipDamagedRecords: values['skip-damaged-records'] ?? false,
       log,
@@ -131,6 +137,22 @@ async function run(argv: string[]): Promise<number> {
   return ExitCode.Ok;
 }
 
+/** The three progress flags go together, and the URL is https: the token is a credential. */
+function progressFlags(
+  url: string | undefined,
+  tokenFile: string | undefined,
+  caFile: string | undefined,
+): ProgressEndpoint | undefined {
+  if (url === undefined && tokenFile === undefined && caFile === undefined) return undefined;
+  if (!url || !tokenFile || !caFile) {
+    throw new UsageError(`--progress-url, --progress-token and --progress-ca go together\nusage: ${usage}`);
+  }
+  if (!url.startsWith('https://')) {
+    throw new UsageError(`--progress-url: expected an https:// URL, received '${url}'`);
+  }
+  return { url, tokenFile, caFile };
+}
+
 interface TrainOptions {
   solverFile: string;
   snapshot: string | undefined;
@@ -139,6 +161,8 @@ interface TrainOptions {
   dataShape: ReturnType<typeof dataShapeFlag>;
   metrics: TrainingMetrics | undefined;
   statusFile: string | undefined;
+  /** The operator's progress endpoint (--progress-url, --progress-token, --progress-ca). */
+  report: ProgressEndpoint | undefined;
   keepSnapshots: number | undefined;
   /**
    * Skip records that do not parse or decode, with a warning naming each, instead of failing with
@@ -180,6 +204,7 @@ async function train(options: TrainOptions): Promise<void> {
       ...(resume ? { resumed: { iteration: resume.state.iter, progress: resume.progress } } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.statusFile ? { statusFile: options.statusFile } : {}),
+      ...(options.report ? { report: options.report } : {}),
       warn: options.warn,
     });
     options.metrics?.runStarted({
