@@ -3,8 +3,6 @@
 // the job). A report is accepted only from the job's current trainer pod, proven by a service-account
 // token the kubelet projected into that pod for the operator's audience. Pure: no I/O.
 
-/** The audience of the trainer's projected token: a token for the apiserver is never accepted here. */
-export const PROGRESS_AUDIENCE = 'brewery-operator';
 /** The pod-bound token's extra fields (Kubernetes: pkg/serviceaccount/claims.go, "extra" of the user). */
 export const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
 export const POD_UID_EXTRA = 'authentication.kubernetes.io/pod-uid';

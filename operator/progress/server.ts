@@ -16,14 +16,9 @@ import { isConflict, type KubeClient, type KubeObject, type Resource } from '../
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { TRAINING_JOBS } from '../training/controller.js';
 import { withLiveStatus } from '../training/decide.js';
+import { PROGRESS_AUDIENCE } from '../training/objects.js';
 import { PODS } from '../workloads.js';
-import {
-  boundPodOf,
-  judgeReport,
-  PROGRESS_AUDIENCE,
-  type ReportFacts,
-  type TokenReviewStatus,
-} from './authorize.js';
+import { boundPodOf, judgeReport, type ReportFacts, type TokenReviewStatus } from './authorize.js';
 
 export { PROGRESS_AUDIENCE };
 

@@ -2,7 +2,6 @@
 // attempt) and the metrics Service. Pure functions from the job to manifests.
 import { type CaffeTrainingJobSpec, TRAINING_JOB_KIND } from '../api/caffe-training-job.js';
 import { QUEUE_NAME_LABEL } from '../kueue.js';
-import { PROGRESS_AUDIENCE } from '../progress/authorize.js';
 import type { KubeObject } from '../runtime/kube-client.js';
 import { childName, controllerReference, MANAGED_BY, resourceRequirements } from '../workloads.js';
 
@@ -20,6 +19,8 @@ export const METRICS_PORT = 9400;
 export const PROTOTXT_MOUNT = '/etc/brewery/job';
 export const NET_FILE = 'train_val.prototxt';
 export const SOLVER_FILE = 'solver.prototxt';
+/** The audience of the trainer's projected token: a token for the apiserver is never accepted by the operator. */
+export const PROGRESS_AUDIENCE = 'brewery-operator';
 /** Where the trainer finds its progress token and the operator's CA (a projected volume). */
 export const PROGRESS_MOUNT = '/var/run/secrets/caffe.brewery.dev/progress';
 /** The key of the job's ConfigMap that holds the CA of the operator's progress endpoint. */
