@@ -5,7 +5,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 
 import type { PodApi } from './cluster-client.js';
 import { type EnvLookups, envReferences } from './container-command.js';
-import { type VolumeLookups, volumeReferences } from './volumes.js';
+import { tokenKey, type VolumeLookups, volumeReferences } from './volumes.js';
 
 const TOKEN_SECONDS = 3600;
 
@@ -27,7 +27,7 @@ export async function volumeLookups(api: PodApi, pod: V1Pod, warn: Warn): Promis
         const seconds = token.expirationSeconds ?? TOKEN_SECONDS;
         const bound = { name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' };
         lookups.tokens.set(
-          token.path,
+          tokenKey(volume.name, token.path),
           await api.requestToken(namespace, account, token.audience, seconds, bound),
         );
       } catch (error) {
