@@ -10,7 +10,13 @@ import { parse as parseYaml } from 'yaml';
 import { CaffeTrainingJobSpec } from '../../../operator/api/caffe-training-job.js';
 import type { KubeObject } from '../../../operator/runtime/kube-client.js';
 import { decideTraining, type TrainingInput, withLiveStatus } from '../../../operator/training/decide.js';
-import { podName, TRACKING_FINALIZER, trainerPod } from '../../../operator/training/objects.js';
+import {
+  PROGRESS_MOUNT,
+  podName,
+  prototxtConfigMap,
+  TRACKING_FINALIZER,
+  trainerPod,
+} from '../../../operator/training/objects.js';
 import { viewTrainerPod } from '../../../operator/training/pod-end.js';
 import { renderPrototxts } from '../../../operator/training/render.js';
 import { parseNetPrototxt, parseSolverPrototxt } from '../../../trainer/proto/index.js';
@@ -406,6 +412,37 @@ describe('the trainer pod and the effective prototxts', () => {
     assert.equal(podSpec.priorityClassName, 'low');
     assert.deepEqual(object.metadata?.finalizers, [TRACKING_FINALIZER]);
     assert.equal(object.metadata?.name, 'job-trainer-3');
+  });
+
+  test("a pod reports progress with its own token for the operator's audience and the operator's CA", () => {
+    const job = { name: 'job', namespace: 'ns', uid: 'u', spec };
+    const object = trainerPod(job, 1, 'scratch', 'img', { url: 'https://op.example:8443/', ca: 'PEM' });
+    const podSpec = object.spec as {
+      containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+      volumes: { name: string; projected?: object }[];
+    };
+    const container = podSpec.containers[0]!;
+    assert.deepEqual(container.args.slice(-3), [
+      '--progress-url=https://op.example:8443/v1/namespaces/ns/caffetrainingjobs/job/progress',
+      `--progress-token=${PROGRESS_MOUNT}/token`,
+      `--progress-ca=${PROGRESS_MOUNT}/ca.crt`,
+    ]);
+    assert.ok(container.volumeMounts.some((m) => m.name === 'progress' && m.mountPath === PROGRESS_MOUNT));
+    assert.deepEqual(podSpec.volumes.find((v) => v.name === 'progress')?.projected, {
+      sources: [
+        { serviceAccountToken: { audience: 'brewery-operator', expirationSeconds: 3600, path: 'token' } },
+        { configMap: { name: 'job-prototxt', items: [{ key: 'progress-ca.crt', path: 'ca.crt' }] } },
+      ],
+    });
+    assert.equal(
+      (prototxtConfigMap(job, { net: 'n', solver: 's', progressCa: 'PEM' }).data as Record<string, string>)[
+        'progress-ca.crt'
+      ],
+      'PEM',
+    );
+    const without = trainerPod(job, 1, 'scratch', 'img').spec as typeof podSpec;
+    assert.ok(!without.containers[0]!.args.some((a) => a.startsWith('--progress')));
+    assert.equal(without.volumes.length, 1);
   });
 
   test("the spec's env is the trainer container's env, after the credentials Secret's", () => {
