@@ -12,7 +12,7 @@ import type { KubeClient } from './runtime/kube-client.js';
 import { LeaderElector } from './runtime/leader-election.js';
 import type { OperatorMetrics } from './runtime/metrics.js';
 import { TRAINING_JOBS, type TrainingStore, trainingReconciler } from './training/controller.js';
-import { TRAINER_LABELS } from './training/objects.js';
+import { type ProgressRoute, TRAINER_LABELS } from './training/objects.js';
 import { PODS } from './workloads.js';
 
 export interface OperatorOptions {
@@ -26,6 +26,8 @@ export interface OperatorOptions {
   trainingStore: TrainingStore;
   /** Image with the `caffe` command for pods whose object names none. */
   trainerImage: string;
+  /** Where trainer pods report their progress (the endpoint operator/progress/server.ts serves). */
+  progress?: ProgressRoute;
   /** Unique name of this instance (pod name), the lease holder identity. */
   identity: string;
   /** Leader election on the Lease namespace/name; off when undefined (one instance only). */
@@ -135,8 +137,10 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
         clock,
         events: options.events,
         pods,
+        trainingJobs,
         store: options.trainingStore,
         trainerImage: options.trainerImage,
+        ...(options.progress ? { progress: options.progress } : {}),
         metrics,
       }),
       clock,

@@ -49,6 +49,9 @@ export const OPERATOR_RULES: PolicyRule[] = [
   // Events for its decisions.
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  // The progress endpoint checks each trainer's projected service-account token (its audience, and the
+  // pod it is bound to) with the apiserver.
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
   // Leader election.
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];

@@ -31,6 +31,8 @@ export interface PodApi {
     serviceAccount: string,
     audience: string | undefined,
     seconds: number,
+    /** The pod the token is for: bound to it, as the kubelet binds a projected token (its extra names the pod). */
+    pod?: { name: string; uid: string },
   ): Promise<string>;
   listPodsOnNode(nodeName: string): Promise<V1PodList>;
 }
@@ -93,8 +95,12 @@ export function makePodApi(config: KubeConfig): PodApi {
         throw error;
       }
     },
-    async requestToken(namespace, serviceAccount, audience, seconds) {
-      const spec = { audiences: audience ? [audience] : [], expirationSeconds: seconds };
+    async requestToken(namespace, serviceAccount, audience, seconds, pod) {
+      const spec = {
+        audiences: audience ? [audience] : [],
+        expirationSeconds: seconds,
+        ...(pod ? { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.name, uid: pod.uid } } : {}),
+      };
       const result = await core.createNamespacedServiceAccountToken({
         namespace,
         name: serviceAccount,

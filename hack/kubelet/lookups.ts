@@ -5,7 +5,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 
 import type { PodApi } from './cluster-client.js';
 import { type EnvLookups, envReferences } from './container-command.js';
-import { type VolumeLookups, volumeReferences } from './volumes.js';
+import { tokenKey, type VolumeLookups, volumeReferences } from './volumes.js';
 
 const TOKEN_SECONDS = 3600;
 
@@ -25,7 +25,11 @@ export async function volumeLookups(api: PodApi, pod: V1Pod, warn: Warn): Promis
       if (!token) continue;
       try {
         const seconds = token.expirationSeconds ?? TOKEN_SECONDS;
-        lookups.tokens.set(token.path, await api.requestToken(namespace, account, token.audience, seconds));
+        const bound = { name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' };
+        lookups.tokens.set(
+          tokenKey(volume.name, token.path),
+          await api.requestToken(namespace, account, token.audience, seconds, bound),
+        );
       } catch (error) {
         warn(`service account token request for ${namespace}/${account} failed`, error);
       }

@@ -14,7 +14,10 @@ export type KeyData = Record<string, Buffer>;
 export interface VolumeLookups {
   configMaps: Map<string, KeyData | undefined>;
   secrets: Map<string, KeyData | undefined>;
-  /** Service account tokens by path of the projection, when one could be requested. */
+  /**
+   * Service account tokens by tokenKey (volume and path: the admission plugin's kube-api-access volume
+   * has a `token` too, for another audience), when one could be requested.
+   */
   tokens: Map<string, string>;
 }
 
@@ -103,7 +106,9 @@ export function planVolume(
         if (planned.ok && planned.plan.kind === 'folder') files.push(...planned.plan.files);
       }
       if (source.downwardAPI) files.push(...downwardFiles(source.downwardAPI.items ?? [], pod, place));
-      const token = source.serviceAccountToken && lookups.tokens.get(source.serviceAccountToken.path);
+      const token =
+        source.serviceAccountToken &&
+        lookups.tokens.get(tokenKey(volume.name, source.serviceAccountToken.path));
       if (source.serviceAccountToken && token !== undefined) {
         files.push({ path: source.serviceAccountToken.path, data: Buffer.from(token) });
       }
@@ -120,6 +125,11 @@ export function planVolume(
       note: `volume type ${type} is not available locally: an empty folder`,
     },
   };
+}
+
+/** Where a projected token is kept in VolumeLookups.tokens. */
+export function tokenKey(volume: string, path: string): string {
+  return `${volume}/${path}`;
 }
 
 /** Makes every volume of the pod; returns volume name -> folder, or the first problem. */

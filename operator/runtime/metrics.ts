@@ -55,6 +55,12 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'job_name', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly progressReports = new Counter({
+    name: 'brewery_operator_progress_reports_total',
+    help: 'Progress reports from trainer pods, by result (accepted, refused) and the reason a report was refused.',
+    labelNames: ['result', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly apiRequests = new Counter({
     name: 'brewery_operator_api_requests_total',
     help: 'Calls to the Kubernetes API, by verb, resource and HTTP status (2xx for any success).',

@@ -3,7 +3,6 @@
 // changed → release ended pods whose end is now on record → Events and metrics.
 
 import { z } from 'zod';
-import type { LiveStatus } from '../../trainer/contract/live-status.js';
 import {
   CaffeTrainingJobSpec,
   CaffeTrainingJobStatus,
@@ -39,13 +38,14 @@ import {
   JOB_LABEL,
   type JobRef,
   metricsService,
+  type ProgressRoute,
   prototxtConfigMap,
   snapshotPrefixOf,
-  statusFileOf,
   TRACKING_FINALIZER,
   trainerPod,
 } from './objects.js';
 import { viewTrainerPod } from './pod-end.js';
+import { type PrefixClaimant, prefixClaim } from './prefix-claim.js';
 import { dataFor, prototxtsFor } from './sources.js';
 
 export const TRAINING_JOBS: Resource = {
@@ -57,8 +57,6 @@ export const TRAINING_JOBS: Resource = {
 
 /** What the controller reads from the object store, passed in so tests and the operator choose how. */
 export interface TrainingStore {
-  /** The trainer's live status record, or undefined when there is none yet. */
-  readLiveStatus(uri: string): Promise<LiveStatus | undefined>;
   /** The newest complete snapshot under the prefix. */
   findLatestSnapshot(prefix: string): Promise<SnapshotRef | undefined>;
 }
@@ -69,8 +67,12 @@ export interface TrainingControllerDeps {
   events: EventRecorder;
   /** The operator's trainer pods (cache). */
   pods: Informer;
+  /** Every CaffeTrainingJob (cache): whose snapshot prefix is claimed. */
+  trainingJobs: Informer;
   store: TrainingStore;
   trainerImage: string;
+  /** Where trainer pods report progress; without it they report nowhere and status shows no progress. */
+  progress?: ProgressRoute;
   metrics?: OperatorMetrics;
 }
 
@@ -92,7 +94,7 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
       if (!object) await deps.metrics?.forgetTrainingJob(namespace, name);
       return;
     }
-    const input = await gather(deps, object, namespace, name, log);
+    const input = await gather(deps, object, namespace, name);
     const decision = decideTraining(input);
     const job: JobRef | undefined = input.spec
       ? { name, namespace, uid: object.metadata?.uid ?? '', spec: input.spec }
@@ -127,7 +129,6 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     object: KubeObject,
     namespace: string,
     name: string,
-    log: Parameters<Reconciler>[1],
   ): Promise<TrainingInput> {
     const spec = CaffeTrainingJobSpec.safeParse(object.spec);
     const status = CaffeTrainingJobStatus.safeParse(object.status ?? {});
@@ -160,9 +161,6 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     if (terminal) return input;
 
     const prefix = snapshotPrefixOf(spec.data);
-    // A pod still Pending has no trainer yet to write a status record: no read from the object store.
-    if (current && input.pod?.state !== 'Pending')
-      input.live = await readQuietly(() => deps.store.readLiveStatus(statusFileOf(spec.data)), log);
     const needsPod = !input.pod || input.pod.state === 'Ended';
     if (spec.data.queueName && !suspending) {
       if (input.pod?.queued)
@@ -170,6 +168,8 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
       else if (needsPod) input.kueue = { installed: await kueueInstalled(client) };
     }
     if (needsPod && !suspending) {
+      const self = claimantOf(object);
+      if (self) input.prefixClaim = prefixClaim(self, deps.trainingJobs.list().flatMap(claimantOrNone));
       const data = await dataFor(client, namespace, spec.data);
       input.data = data.state;
       if (data.state.ready) {
@@ -199,6 +199,29 @@ async function queueOf(
   return state;
 }
 
+/**
+ * A job as the prefix claim sees it. Reads the fields it needs without parsing the whole spec: every
+ * reconcile looks at every job, and a thousand full parses per reconcile would cost more than the rest.
+ */
+function claimantOf(job: KubeObject): PrefixClaimant | undefined {
+  const uri = (job.spec as { snapshotURI?: unknown } | undefined)?.snapshotURI;
+  if (typeof uri !== 'string' || uri === '') return undefined;
+  const status = (job.status ?? {}) as { phase?: string; pod?: string; startTime?: string };
+  return {
+    namespace: job.metadata?.namespace ?? '',
+    name: job.metadata?.name ?? '',
+    createdAt: job.metadata?.creationTimestamp ?? '',
+    prefix: snapshotPrefixOf({ snapshotURI: uri }),
+    finished: status.phase === 'Succeeded' || status.phase === 'Failed',
+    started: status.pod !== undefined || status.startTime !== undefined,
+  };
+}
+
+const claimantOrNone = (job: KubeObject): PrefixClaimant[] => {
+  const claimant = claimantOf(job);
+  return claimant ? [claimant] : [];
+};
+
 function isNamespaceTerminating(error: unknown): boolean {
   return httpStatusOf(error) === 403 && /because it is being terminated/.test(String(error));
 }
@@ -207,18 +230,6 @@ function podsOf(pods: Informer, namespace: string, job: string): KubeObject[] {
   return pods
     .list()
     .filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[JOB_LABEL] === job);
-}
-
-async function readQuietly<T>(
-  read: () => Promise<T>,
-  log: Parameters<Reconciler>[1],
-): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (error) {
-    log.warn({ err: String(error) }, 'could not read the trainer status record');
-    return undefined;
-  }
 }
 
 async function act(
@@ -239,7 +250,7 @@ async function act(
   };
   switch (action.type) {
     case 'applyConfigMap': {
-      const desired = prototxtConfigMap(job!, action);
+      const desired = prototxtConfigMap(job!, { ...action, progressCa: deps.progress?.ca });
       const existing = await client.get(CONFIG_MAPS, namespace, configMapName(name));
       if (!existing) await client.create(CONFIG_MAPS, namespace, desired);
       else if (statusChanged(existing.data, desired.data)) {
@@ -253,7 +264,10 @@ async function act(
     case 'ensureService':
       return createOrKeep(SERVICES, metricsService(job!));
     case 'createPod':
-      return createOrKeep(PODS, trainerPod(job!, action.attempt, action.from, deps.trainerImage));
+      return createOrKeep(
+        PODS,
+        trainerPod(job!, action.attempt, action.from, deps.trainerImage, deps.progress),
+      );
     case 'stopPod':
       // The pod's own grace period: the trainer finishes its iteration and snapshots before it exits.
       return client.delete(PODS, namespace, action.name, { uid: action.uid });

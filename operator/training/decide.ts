@@ -1,5 +1,5 @@
 // The training job controller's decision: from what was observed (the job, its current trainer pod,
-// the data, the trainer's live status), the phase and status to record, what to create or delete, and
+// the data), the phase and status to record, what to create or delete, and
 // the Events to emit. Pure: no clock, no client, no I/O.
 
 import type { LiveStatus } from '../../trainer/contract/live-status.js';
@@ -15,10 +15,11 @@ import { type ConditionInput, setConditions } from '../runtime/conditions.js';
 import type { EventType } from '../runtime/events.js';
 import { podName, type StartFrom } from './objects.js';
 import type { PodEnd, TrainerPodView } from './pod-end.js';
+import type { PrefixClaimVerdict } from './prefix-claim.js';
 import type { RenderedPrototxts } from './render.js';
 import { LOSS_DIGITS, RATE_DIGITS, shortestFloat32, significant } from './status-numbers.js';
 
-/** How often a running job's status is refreshed from the trainer's live record. */
+/** How often a running job is looked at again (its pod's state; progress comes from the trainer's reports). */
 export const LIVE_STATUS_INTERVAL_MS = 15_000;
 export const WAIT_FOR_DATA_MS = 10_000;
 /** How often a queued job's status is refreshed from its Workload (Kueue's message changes unseen). */
@@ -56,10 +57,11 @@ export interface TrainingInput {
   data?: DataState;
   /** The rendered prototxts, or why they could not be: a bad prototxt, or a ConfigMap still missing. */
   prototxts?: RenderedPrototxts | { error: string; badInput: boolean };
-  live?: LiveStatus;
   latestSnapshot?: SnapshotRef;
   /** Gathered when spec.queueName is set: whether Kueue is there, and what it says of the pod. */
   kueue?: KueueState;
+  /** Gathered only when a pod may have to be made: whether another live job's prefix is ahead. */
+  prefixClaim?: PrefixClaimVerdict;
 }
 
 export type KueueState =
@@ -401,6 +403,29 @@ function kueueMissing(spec: CaffeTrainingJobSpec, events: TrainingEvent[]): Verd
   };
 }
 
+/**
+ * Another live job holds an overlapping snapshot prefix: wait until it finishes or is deleted, and
+ * say which job it is. Waiting, not failing: the other job ending is the cluster's state, which changes.
+ */
+function prefixClaimed(
+  spec: CaffeTrainingJobSpec,
+  holder: Extract<PrefixClaimVerdict, { held: false }>['holder'],
+  events: TrainingEvent[],
+): Verdict {
+  const message =
+    `spec.snapshotURI ${spec.snapshotURI} overlaps ${holder.prefix}, the snapshot prefix of the live job ` +
+    `${holder.namespace}/${holder.name}: no trainer starts until that job has finished or is deleted ` +
+    '(then this job resumes from its latest snapshot), or give this job a prefix of its own';
+  return {
+    phase: 'Pending',
+    running: { status: 'False', reason: 'SnapshotPrefixClaimed', message },
+    // No current pod: an ended one is recorded once, and the next reconcile starts from noPod.
+    status: { pod: undefined },
+    events: [...events, event('Warning', 'SnapshotPrefixClaimed', 'CreatePod', message)],
+    requeueAfterMs: WAIT_FOR_DATA_MS,
+  };
+}
+
 function startPod(
   input: TrainingInput,
   spec: CaffeTrainingJobSpec,
@@ -409,6 +434,7 @@ function startPod(
 ): Verdict {
   const events = cause ? [cause] : [];
   if (spec.queueName && input.kueue?.installed === false) return kueueMissing(spec, events);
+  if (input.prefixClaim?.held === false) return prefixClaimed(spec, input.prefixClaim.holder, events);
   const data = input.data ?? { ready: true };
   if (!data.ready) {
     return {
@@ -479,7 +505,6 @@ function statusFor(input: TrainingInput, verdict: Verdict): CaffeTrainingJobStat
   const previous = input.status;
   const status: CaffeTrainingJobStatus = { ...previous, ...verdict.status, phase: verdict.phase };
   if (input.generation !== undefined) status.observedGeneration = input.generation;
-  if (input.live) Object.assign(status, liveFields(input.live, status));
   if (input.latestSnapshot && (status.latestSnapshot?.iteration ?? -1) < input.latestSnapshot.iteration) {
     status.latestSnapshot = input.latestSnapshot;
   }
@@ -507,6 +532,21 @@ function statusFor(input: TrainingInput, verdict: Verdict): CaffeTrainingJobStat
   });
   status.conditions = setConditions(previous.conditions, conditions, input.now, input.generation);
   return status;
+}
+
+/**
+ * A job's status with the trainer's report mirrored into it (what the progress endpoint writes): the
+ * report's fields, the progress column, and its snapshot only when it is not older than the one there.
+ */
+export function withLiveStatus(status: CaffeTrainingJobStatus, live: LiveStatus): CaffeTrainingJobStatus {
+  const mirrored: CaffeTrainingJobStatus = { ...status, ...liveFields(live, status) };
+  for (const key of Object.keys(mirrored) as (keyof CaffeTrainingJobStatus)[]) {
+    if (mirrored[key] === undefined) delete mirrored[key];
+  }
+  if (mirrored.iteration !== undefined && mirrored.maxIter !== undefined) {
+    mirrored.progress = `${mirrored.iteration}/${mirrored.maxIter}`;
+  }
+  return mirrored;
 }
 
 /** The trainer's own report: iteration, losses, rate, throughput, the last test pass, its snapshot. */

@@ -26,6 +26,23 @@ export const NET_FILE = 'train_val.prototxt';
 export const SOLVER_FILE = 'solver.prototxt';
 /** Where the trainer's emptyDir for streamed S3 shards is mounted (`caffe train --cache_dir`). */
 export const SHARD_CACHE_MOUNT = '/var/cache/brewery/shards';
+/** The audience of the trainer's projected token: a token for the apiserver is never accepted by the operator. */
+export const PROGRESS_AUDIENCE = 'brewery-operator';
+/** Where the trainer finds its progress token and the operator's CA (a projected volume). */
+export const PROGRESS_MOUNT = '/var/run/secrets/caffe.brewery.dev/progress';
+/** The key of the job's ConfigMap that holds the CA of the operator's progress endpoint. */
+export const PROGRESS_CA_KEY = 'progress-ca.crt';
+/** Lifetime asked for the projected token; the kubelet renews it before it expires. */
+const PROGRESS_TOKEN_SECONDS = 3600;
+
+/** Where trainers report progress: the operator's endpoint, and the CA its certificate chains to. */
+export interface ProgressRoute {
+  /** https://host:port of the operator's progress endpoint, as trainer pods reach it. */
+  url: string;
+  /** PEM CA bundle the trainer trusts for it. */
+  ca: string;
+}
+
 /** Time the trainer gets after SIGTERM to finish its iteration and write a snapshot. */
 export const TERMINATION_GRACE_SECONDS = 300;
 
@@ -45,7 +62,7 @@ export function statusFileOf(spec: CaffeTrainingJobSpec): string {
   return `${snapshotPrefixOf(spec)}.status.json`;
 }
 
-export function snapshotPrefixOf(spec: CaffeTrainingJobSpec): string {
+export function snapshotPrefixOf(spec: Pick<CaffeTrainingJobSpec, 'snapshotURI'>): string {
   return spec.snapshotURI.replace(/\/+$/, '');
 }
 
@@ -58,12 +75,46 @@ function metadata(job: JobRef, name: string, labels: Record<string, string>) {
   };
 }
 
-export function prototxtConfigMap(job: JobRef, files: { net: string; solver: string }): KubeObject {
+export function prototxtConfigMap(
+  job: JobRef,
+  files: { net: string; solver: string; progressCa?: string | undefined },
+): KubeObject {
+  const data: Record<string, string> = { [NET_FILE]: files.net, [SOLVER_FILE]: files.solver };
+  if (files.progressCa) data[PROGRESS_CA_KEY] = files.progressCa;
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metadata(job, configMapName(job.name), { ...MANAGED_BY, [JOB_LABEL]: job.name }),
-    data: { [NET_FILE]: files.net, [SOLVER_FILE]: files.solver },
+    data,
+  };
+}
+
+/** The trainer's flags for reporting to the operator: its job's endpoint, its token, the CA. */
+export function progressArgs(job: JobRef, route: ProgressRoute): string[] {
+  const path = `/v1/namespaces/${job.namespace}/caffetrainingjobs/${job.name}/progress`;
+  return [
+    `--progress-url=${route.url.replace(/\/+$/, '')}${path}`,
+    `--progress-token=${PROGRESS_MOUNT}/token`,
+    `--progress-ca=${PROGRESS_MOUNT}/ca.crt`,
+  ];
+}
+
+/** The pod's own service-account token for the operator's audience, and the CA from the job's ConfigMap. */
+function progressVolume(job: JobRef): Record<string, unknown> {
+  return {
+    name: 'progress',
+    projected: {
+      sources: [
+        {
+          serviceAccountToken: {
+            audience: PROGRESS_AUDIENCE,
+            expirationSeconds: PROGRESS_TOKEN_SECONDS,
+            path: 'token',
+          },
+        },
+        { configMap: { name: configMapName(job.name), items: [{ key: PROGRESS_CA_KEY, path: 'ca.crt' }] } },
+      ],
+    },
   };
 }
 
@@ -103,7 +154,13 @@ export function trainerArgs(spec: CaffeTrainingJobSpec, from: StartFrom): string
   return args;
 }
 
-export function trainerPod(job: JobRef, attempt: number, from: StartFrom, defaultImage: string): KubeObject {
+export function trainerPod(
+  job: JobRef,
+  attempt: number,
+  from: StartFrom,
+  defaultImage: string,
+  progress?: ProgressRoute,
+): KubeObject {
   const { spec } = job;
   const labels: Record<string, string> = {
     ...TRAINER_LABELS,
@@ -116,12 +173,13 @@ export function trainerPod(job: JobRef, attempt: number, from: StartFrom, defaul
     name: 'trainer',
     image: spec.image ?? defaultImage,
     command: ['caffe'],
-    args: trainerArgs(spec, from),
+    args: [...trainerArgs(spec, from), ...(progress ? progressArgs(job, progress) : [])],
     ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
     resources: resourceRequirements(spec.resources),
     volumeMounts: [
       { name: 'prototxt', mountPath: PROTOTXT_MOUNT, readOnly: true },
       { name: 'shard-cache', mountPath: SHARD_CACHE_MOUNT },
+      ...(progress ? [{ name: 'progress', mountPath: PROGRESS_MOUNT, readOnly: true }] : []),
     ],
     // The solver names its net relative to here, as Caffe resolves it.
     workingDir: PROTOTXT_MOUNT,
@@ -138,6 +196,7 @@ export function trainerPod(job: JobRef, attempt: number, from: StartFrom, defaul
       { name: 'prototxt', configMap: { name: configMapName(job.name) } },
       // The kubelet evicts a pod whose emptyDir outgrows its sizeLimit, so the cache cannot fill the node.
       { name: 'shard-cache', emptyDir: { sizeLimit: spec.shardCacheSize ?? DEFAULT_SHARD_CACHE_SIZE } },
+      ...(progress ? [progressVolume(job)] : []),
     ],
   };
   if (spec.nodeSelector) podSpec.nodeSelector = spec.nodeSelector;

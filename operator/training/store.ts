@@ -1,17 +1,10 @@
 // The object-store reads of the training controller, through the trainer's own storage layer and
 // formats, with the operator's credentials (the standard AWS environment variables).
-import { liveStatusSchema } from '../../trainer/contract/live-status.js';
-import { parseRecord } from '../../trainer/contract/records.js';
 import { findLatestSnapshot } from '../../trainer/contract/snapshots.js';
 import { storageFor } from '../../trainer/storage/index.js';
 import type { TrainingStore } from './controller.js';
 
 export const objectStoreTrainingStore: TrainingStore = {
-  async readLiveStatus(uri) {
-    const storage = storageFor(uri);
-    if (!(await storage.stat(uri))) return undefined;
-    return parseRecord(uri, (await storage.read(uri)).toString('utf8'), liveStatusSchema);
-  },
   async findLatestSnapshot(prefix) {
     const found = await findLatestSnapshot(prefix, storageFor(prefix));
     return (

@@ -7,7 +7,6 @@ import { Readable } from 'node:stream';
 
 import { BadInputError } from '../contract/errors.js';
 import { parseRecord } from '../contract/records.js';
-import { oneLine } from '../one-line.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import {
   type LabelsFile,

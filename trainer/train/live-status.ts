@@ -19,6 +19,8 @@ export interface LiveStatusWriterOptions {
   /** Milliseconds since the epoch. */
   clock?: { now(): number };
   intervalMs?: number;
+  /** What a failed write could not do, for the warning: 'write the status file' by default. */
+  what?: string;
   /** Stores the record; storageFor(uri).write by default. */
   write?: (uri: string, body: Body) => Promise<void>;
 }
@@ -71,7 +73,7 @@ export class LiveStatusWriter {
     if (this.lastWarningAt !== undefined && now - this.lastWarningAt < WARNING_INTERVAL_MS) return;
     this.lastWarningAt = now;
     this.options.warn(
-      `could not write the status file ${this.options.uri}: ${error.message} ` +
+      `could not ${this.options.what ?? 'write the status file'} ${this.options.uri}: ${error.message} ` +
         '(training goes on; while this lasts it is reported once a minute)',
     );
   }

@@ -5,6 +5,7 @@
 import type { LiveProgress } from '../contract/live-status.js';
 import { LiveStatusWriter } from './live-status.js';
 import { ThroughputWindow, type TrainingMetrics } from './metrics.js';
+import { type ProgressEndpoint, postProgress } from './progress-report.js';
 import type { ProgressRecord } from './snapshots.js';
 
 type TestResult = ProgressRecord['tests'][number];
@@ -19,6 +20,8 @@ export interface RunProgressOptions {
   metrics?: TrainingMetrics;
   /** Where to keep the live status record, if anywhere. */
   statusFile?: string;
+  /** The operator's progress endpoint, sent the same record, if any. */
+  report?: ProgressEndpoint;
   warn: (message: string) => void;
 }
 
@@ -26,7 +29,8 @@ export class RunProgress {
   private readonly live: LiveProgress;
   private readonly tests = new Map<number, TestResult>();
   private readonly throughput: ThroughputWindow;
-  private readonly status: LiveStatusWriter | undefined;
+  /** The status file and the report to the operator: the same record, each written on its own. */
+  private readonly writers: LiveStatusWriter[] = [];
   private loss: number | undefined;
   private iterationStart: number | undefined;
   /** The iteration of the last snapshot the solver started, -1 before any. */
@@ -58,13 +62,18 @@ export class RunProgress {
           }
         : {}),
     };
-    this.status = options.statusFile
-      ? new LiveStatusWriter({
-          uri: options.statusFile,
-          progress: () => ({ ...this.live, tests: liveTests(this.tests) }),
-          warn: options.warn,
-        })
-      : undefined;
+    const record = () => ({ ...this.live, tests: liveTests(this.tests) });
+    const warn = options.warn;
+    if (options.statusFile) {
+      this.writers.push(new LiveStatusWriter({ uri: options.statusFile, progress: record, warn }));
+    }
+    if (options.report) {
+      const { url } = options.report;
+      const write = postProgress(options.report);
+      this.writers.push(
+        new LiveStatusWriter({ uri: url, progress: record, warn, write, what: 'report progress to' }),
+      );
+    }
   }
 
   get iteration(): number {
@@ -105,14 +114,14 @@ export class RunProgress {
       seconds,
     });
     this.iterated = true;
-    this.status?.tick();
+    for (const writer of this.writers) writer.tick();
   }
 
   testDone({ iter, netIndex, loss, outputs }: TestDone): void {
     const result = { netIndex, iteration: iter, ...(loss === undefined ? {} : { loss }), outputs };
     this.tests.set(netIndex, result);
     this.options.metrics?.testDone(result);
-    if (this.iterated) void this.status?.write();
+    if (this.iterated) for (const writer of this.writers) void writer.write();
   }
 
   snapshotStarted(iter: number): void {
@@ -131,14 +140,14 @@ export class RunProgress {
       caffemodel: record.model.file,
       solverstate: record.solverState.file,
     };
-    if (this.iterated) void this.status?.write();
+    if (this.iterated) for (const writer of this.writers) void writer.write();
   }
 
   /** The run ended at `iter`: by a stop request, or at max_iter. Resolves once the record says so. */
   async finished(iter: number, stopped: boolean): Promise<void> {
     this.live.iteration = iter;
     this.live.state = stopped ? 'stopped' : 'succeeded';
-    await this.status?.write();
+    await Promise.all(this.writers.map((writer) => writer.write()));
   }
 }
 

@@ -70,7 +70,7 @@ describe('the Helm chart', { skip: skipReason }, () => {
     await helm(cluster, ['lint', '--strict', chartDir(), '-f', fixture('all-on.yaml')]);
   });
 
-  test('the default render holds the operator, its RBAC, its metrics Service and both CRDs', async () => {
+  test('the default render holds the operator, its RBAC, its metrics and progress Services, its TLS Secret and both CRDs', async () => {
     const rendered = await template([]);
     assert.deepEqual(kindsAndNames(rendered).sort(), [
       'ClusterRole/brewery-operator',
@@ -78,7 +78,9 @@ describe('the Helm chart', { skip: skipReason }, () => {
       'CustomResourceDefinition/caffetrainingjobs.caffe.brewery.dev',
       'CustomResourceDefinition/imagenetdatasets.caffe.brewery.dev',
       'Deployment/brewery-operator',
+      'Secret/brewery-operator-progress-tls',
       'Service/brewery-operator-metrics',
+      'Service/brewery-operator-progress',
       'ServiceAccount/brewery-operator',
     ]);
     await serverDryRun(cluster, rendered);
@@ -92,6 +94,11 @@ describe('the Helm chart', { skip: skipReason }, () => {
       '--trainer-image=ghcr.io/brewery-dev/trainer-cpu:0.1.0',
       '--leader-elect=true',
       '--lease-name=brewery-operator',
+      '--progress-port=8443',
+      `--progress-url=https://brewery-operator-progress.${namespace}.svc:8443`,
+      '--tls-cert-file=/etc/brewery/progress-tls/tls.crt',
+      '--tls-key-file=/etc/brewery/progress-tls/tls.key',
+      '--progress-ca-file=/etc/brewery/progress-tls/ca.crt',
     ]);
     const fromField = Object.fromEntries(
       container.env
@@ -99,7 +106,10 @@ describe('the Helm chart', { skip: skipReason }, () => {
         .map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]),
     );
     assert.deepEqual(fromField, { POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace' });
-    assert.deepEqual(container.ports, [{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
+    assert.deepEqual(container.ports, [
+      { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
+      { name: 'progress', containerPort: 8443, protocol: 'TCP' },
+    ]);
     assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'metrics' });
     assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'metrics' });
     assert.deepEqual(container.securityContext, {

@@ -1,8 +1,10 @@
 // Shared steps of the operator's integration tests: load the generated CRDs into the local cluster,
 // make a namespace of one's own, stage a sample ImageNet tree in the object server, and run the
 // operator's controllers in this process.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,7 @@ import {
   type SampleTree,
 } from '../../../hack/sample-imagenet.js';
 import { runControllers } from '../../../operator/manager.js';
+import { serveProgress } from '../../../operator/progress/server.js';
 import { systemClock } from '../../../operator/runtime/clock.js';
 import { kubeEventRecorder } from '../../../operator/runtime/events.js';
 import type { KubeClient } from '../../../operator/runtime/kube-client.js';
@@ -50,6 +53,43 @@ export async function installCrds(cluster: LocalCluster): Promise<void> {
     '--timeout=60s',
     ...CRD_NAMES.map((n) => `crd/${n}`),
   ]);
+}
+
+/**
+ * A self-signed serving certificate for the operator's progress endpoint on this machine (127.0.0.1,
+ * localhost), made with openssl as hack/cluster makes the cluster's: the trainer trusts it as its CA.
+ */
+export function progressServingCertificate(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'brewery-progress-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=brewery-operator',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(dir, 'tls.key'),
+        '-out',
+        join(dir, 'tls.crt'),
+      ],
+      { stdio: 'pipe' },
+    );
+    return {
+      cert: readFileSync(join(dir, 'tls.crt'), 'utf8'),
+      key: readFileSync(join(dir, 'tls.key'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A fresh namespace for one test file; delete it with the returned function. */
@@ -132,6 +172,10 @@ export async function runOperatorInProcess(
   const storageFor = await storageWith(store);
   const stop = new AbortController();
   const log = operatorLogger('warn');
+  // The progress endpoint, as the operator serves it: trainer pods (local processes) reach it here.
+  const tls = progressServingCertificate();
+  const progress = await serveProgress({ client, metrics, log, tls, port: 0, host: '127.0.0.1' });
+  const { port } = progress.address() as AddressInfo;
   const running = runControllers(
     {
       client,
@@ -142,6 +186,7 @@ export async function runOperatorInProcess(
       readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
       trainingStore: objectStoreTrainingStore,
       trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
+      progress: { url: `https://127.0.0.1:${port}`, ca: tls.cert },
       identity,
     },
     stop.signal,
@@ -149,6 +194,7 @@ export async function runOperatorInProcess(
   return async () => {
     stop.abort();
     await running;
+    await new Promise((resolve) => progress.close(resolve));
   };
 }
 

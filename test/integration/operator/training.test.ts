@@ -18,6 +18,7 @@ import { MIN_ITERATION_MS } from '../../../trainer/test-pace.js';
 import { type LocalCluster, localCluster, skipReason } from '../../support/cluster.js';
 import { type ObjectStore, objectStore } from '../../support/object-store.js';
 import {
+  createStoreSecret,
   eventually,
   installCrds,
   makeNamespace,
@@ -91,6 +92,7 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
   let removeSample = () => {};
   let stopOperator = async () => {};
   let out = '';
+  let valLabels = '';
   let readObject: (uri: string) => Promise<Buffer>;
 
   const getStatus = async (name: string) =>
@@ -172,6 +174,7 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
       brokenPerKind: 0,
     });
     removeSample = staged.removeLocal;
+    valLabels = relative(staged.dir, staged.tree.valLabels);
     out = `s3://training-out/${namespace}`;
     const scheduling = cluster.kubeConfig.makeApiClient(SchedulingV1Api);
     for (const [name, value] of [
@@ -191,7 +194,7 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
       metadata: { name: 'sample', namespace },
       spec: {
         source: { uri: `s3://training-raw/${namespace}` },
-        valLabels: relative(staged.dir, staged.tree.valLabels),
+        valLabels,
         output: `${out}/sample`,
         size: 32,
         shards: 1,
@@ -389,6 +392,106 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
     const done = await waitForPhase('pausing', ['Succeeded', 'Failed']);
     assert.equal(done.phase, 'Succeeded', JSON.stringify(done.conditions));
     assert.equal(done.restarts ?? 0, 0);
+  });
+
+  test('a live job’s snapshot prefix is refused to a job in another namespace until it finishes; then that job resumes from it', async () => {
+    const prefix = `${out}/shared/snap`;
+    await createJob('holder', { ...PACED, solver: { inline: solver(600, 200) }, snapshotURI: prefix });
+    // Started first, so the holder comes first whatever the two creation times and names.
+    await runningPod('holder');
+    const [other, cleanUpOther] = await makeNamespace(cluster, 'claims');
+    try {
+      await createStoreSecret(cluster, other, store);
+      await client.create(DATASETS, other, {
+        apiVersion: 'caffe.brewery.dev/v1alpha1',
+        kind: 'ImageNetDataset',
+        metadata: { name: 'sample', namespace: other },
+        spec: {
+          source: { uri: `s3://training-raw/${namespace}` },
+          valLabels,
+          output: `s3://training-out/${other}/sample`,
+          size: 32,
+          shards: 1,
+          credentials: { secretName: 'object-store' },
+        },
+      });
+      const jobSpec = {
+        net: { inline: TINY_NET },
+        dataset: { name: 'sample' },
+        credentials: { secretName: 'object-store' },
+        resources: { gpus: 1, cpu: '1', memory: '1Gi' },
+        solver: { inline: solver(800, 200) },
+        snapshotURI: prefix,
+      };
+      await client.create(TRAINING_JOBS, other, {
+        apiVersion: 'caffe.brewery.dev/v1alpha1',
+        kind: 'CaffeTrainingJob',
+        metadata: { name: 'latecomer', namespace: other },
+        spec: jobSpec,
+      });
+      const statusOf = async () =>
+        ((await client.get(TRAINING_JOBS, other, 'latecomer'))?.status ?? {}) as JobStatus;
+      const refused = await eventually(
+        'latecomer to be refused the prefix',
+        async () => {
+          const s = await statusOf();
+          return running(s)?.reason === 'SnapshotPrefixClaimed' ? s : undefined;
+        },
+        60_000,
+        250,
+      );
+      assert.equal(refused.phase, 'Pending');
+      assert.equal(refused.pod, undefined);
+      assert.ok(
+        running(refused)?.message.includes(`live job ${namespace}/holder`),
+        running(refused)?.message,
+      );
+      // Refused while the holder is still training, and no pod of the latecomer exists.
+      assert.equal((await getStatus('holder')).phase, 'Running');
+      const pods = await cluster.kubectl([
+        'get',
+        'pods',
+        '-n',
+        other,
+        '-l',
+        'caffe.brewery.dev/job=latecomer',
+        '-o',
+        'name',
+      ]);
+      assert.equal(pods.stdout.trim(), '');
+      const events = await cluster.kubectl([
+        'get',
+        'events',
+        '-n',
+        other,
+        '--field-selector',
+        'involvedObject.name=latecomer',
+        '-o',
+        'jsonpath={range .items[*]}{.type}/{.reason}{"\\n"}{end}',
+      ]);
+      assert.ok(events.stdout.split('\n').includes('Warning/SnapshotPrefixClaimed'), events.stdout);
+
+      // The holder finishes: its claim ends, and the latecomer resumes from its last snapshot.
+      const holder = await waitForPhase('holder', ['Succeeded', 'Failed']);
+      assert.equal(holder.phase, 'Succeeded', JSON.stringify(holder.conditions));
+      assert.equal(holder.latestSnapshot?.iteration, 600);
+      const done = await eventually(
+        'latecomer to finish',
+        async () => {
+          const s = await statusOf();
+          return s.phase === 'Succeeded' || s.phase === 'Failed' ? s : undefined;
+        },
+        300_000,
+        500,
+      );
+      assert.equal(done.phase, 'Succeeded', JSON.stringify(done.conditions));
+      assert.equal(done.iteration, 800);
+      const first = (await client.get(PODS, other, done.pod!)) as KubeObject;
+      const args = (first.spec as { containers: { args: string[] }[] }).containers[0]!.args;
+      assert.ok(args.includes(`--snapshot=${prefix}_iter_600.solverstate`), args.join(' '));
+    } finally {
+      await cleanUpOther();
+    }
   });
 
   test('a NoExecute taint on the node evicts the trainer; it resumes on the other node', async () => {

@@ -24,7 +24,10 @@ const lookups: VolumeLookups = {
     ['cfg', { 'solver.prototxt': Buffer.from('base_lr: 0.01'), extra: Buffer.from('x') }],
   ]),
   secrets: new Map([['sec', { token: Buffer.from('abc') }]]),
-  tokens: new Map([['token', 'jwt']]),
+  tokens: new Map([
+    ['v/token', 'jwt'],
+    ['progress/token', 'jwt-for-the-operator'],
+  ]),
 };
 const dir = mkdtempSync(join(tmpdir(), 'kubelet-volumes-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,6 +99,14 @@ describe('planVolume', () => {
         },
       },
       { token: 'jwt', namespace: 'ns' },
+    ],
+    [
+      "a second projected volume's token of the same path is its own (another audience)",
+      {
+        name: 'progress',
+        projected: { sources: [{ serviceAccountToken: { audience: 'op', path: 'token' } }] },
+      },
+      { token: 'jwt-for-the-operator' },
     ],
     [
       'a hostPath is the host folder itself',

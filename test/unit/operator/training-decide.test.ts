@@ -9,8 +9,14 @@ import { parse as parseYaml } from 'yaml';
 
 import { CaffeTrainingJobSpec } from '../../../operator/api/caffe-training-job.js';
 import type { KubeObject } from '../../../operator/runtime/kube-client.js';
-import { decideTraining, type TrainingInput } from '../../../operator/training/decide.js';
-import { podName, TRACKING_FINALIZER, trainerPod } from '../../../operator/training/objects.js';
+import { decideTraining, type TrainingInput, withLiveStatus } from '../../../operator/training/decide.js';
+import {
+  PROGRESS_MOUNT,
+  podName,
+  prototxtConfigMap,
+  TRACKING_FINALIZER,
+  trainerPod,
+} from '../../../operator/training/objects.js';
 import { viewTrainerPod } from '../../../operator/training/pod-end.js';
 import { renderPrototxts } from '../../../operator/training/render.js';
 import { parseNetPrototxt, parseSolverPrototxt } from '../../../trainer/proto/index.js';
@@ -197,6 +203,42 @@ describe('deciding what a training job does next', () => {
     );
   });
 
+  test('a prefix another live job holds makes no pod: Pending, naming that job, with a Warning', () => {
+    const holder = { namespace: 'team-b', name: 'first', prefix: 's3://bkt/job' };
+    const d = decideTraining(input({ status: {}, prefixClaim: { held: false, holder } }));
+    assert.equal(d.phase, 'Pending');
+    assert.deepEqual(d.actions, []);
+    const running = d.status.conditions?.find((c) => c.type === 'Running');
+    assert.equal(running?.reason, 'SnapshotPrefixClaimed');
+    assert.match(
+      running?.message ?? '',
+      /s3:\/\/bkt\/job\/snap overlaps s3:\/\/bkt\/job, .* live job team-b\/first/,
+    );
+    assert.deepEqual(
+      d.events.map((e) => [e.type, e.reason]),
+      [['Warning', 'SnapshotPrefixClaimed']],
+    );
+    assert.equal(d.status.pod, undefined);
+  });
+
+  test('a replacement pod waits too while another live job holds the prefix; the end is counted once', () => {
+    const holder = { namespace: 'team-b', name: 'first', prefix: 's3://bkt/job/snap' };
+    const d = decideTraining(
+      input({
+        pod: viewTrainerPod(pod(exited(0), { deleting: true }), false),
+        prefixClaim: { held: false, holder },
+      }),
+    );
+    assert.deepEqual(
+      d.actions.map((a) => a.type),
+      [],
+    );
+    assert.equal(d.status.conditions?.find((c) => c.type === 'Running')?.reason, 'SnapshotPrefixClaimed');
+    assert.equal(d.status.disruptions?.total, 1);
+    assert.equal(d.status.pod, undefined, 'the ended pod is recorded, so the next reconcile counts nothing');
+    assert.deepEqual(d.afterStatus, [{ type: 'release', name: 'job-trainer-1' }]);
+  });
+
   test('the trainer pod of a queued job carries the queue name; of another, no Kueue label', () => {
     const job = { name: 'job', namespace: 'ns', uid: 'u', spec: queuedSpec };
     const labels = (p: KubeObject) => p.metadata?.labels ?? {};
@@ -331,66 +373,65 @@ describe('deciding what a training job does next', () => {
     assert.deepEqual(after.status.disruptions, { total: 1, byReason: { Suspend: 1 } });
   });
 
-  test('live status is mirrored while running', () => {
-    const runningPod = viewTrainerPod(pod({ running: {} }), false);
-    const d = decideTraining(
-      input({
-        pod: runningPod,
-        live: {
-          version: 1,
-          state: 'running',
-          iteration: 30,
-          maxIter: 100,
-          trainLoss: 0.9,
-          lastLoss: 0.8,
-          learningRate: 0.01,
-          imagesPerSecond: 12,
-          tests: [
-            {
-              netIndex: 0,
-              iteration: 20,
-              outputs: [
-                { name: 'accuracy', value: 0.5 },
-                { name: 'loss', value: Number.NaN },
-              ],
-            },
+  test("a trainer's report is mirrored into status: progress, accuracy, finite outputs, a newer snapshot", () => {
+    const live = {
+      version: 1 as const,
+      state: 'running' as const,
+      iteration: 30,
+      maxIter: 100,
+      trainLoss: 0.9,
+      lastLoss: 0.8,
+      learningRate: 0.01,
+      imagesPerSecond: 12,
+      tests: [
+        {
+          netIndex: 0,
+          iteration: 20,
+          outputs: [
+            { name: 'accuracy', value: 0.5 },
+            { name: 'loss', value: Number.NaN },
           ],
-          updatedAt: now.toISOString(),
         },
-      }),
+      ],
+      latestSnapshot: { iteration: 20, caffemodel: 'm20', solverstate: 's20' },
+      updatedAt: now.toISOString(),
+    };
+    const status = withLiveStatus({ phase: 'Running', pod: 'job-trainer-1' }, live);
+    assert.equal(status.phase, 'Running');
+    assert.equal(status.progress, '30/100');
+    assert.equal(status.accuracy, 0.5);
+    assert.deepEqual(status.testOutputs, [{ name: 'accuracy', value: 0.5 }]);
+    assert.equal(status.trainLoss, 0.9);
+    assert.deepEqual(status.latestSnapshot, live.latestSnapshot);
+    const newer = { iteration: 40, caffemodel: 'm40', solverstate: 's40' };
+    assert.deepEqual(
+      withLiveStatus({ latestSnapshot: newer }, live).latestSnapshot,
+      newer,
+      'never an older snapshot',
     );
-    assert.equal(d.phase, 'Running');
-    assert.equal(d.status.progress, '30/100');
-    assert.equal(d.status.accuracy, 0.5);
-    assert.deepEqual(d.status.testOutputs, [{ name: 'accuracy', value: 0.5 }]);
-    assert.equal(d.status.trainLoss, 0.9);
-    assert.ok((d.requeueAfterMs ?? Infinity) <= 30_000);
   });
 
   test("the trainer's float32 numbers are written rounded to what a person reads", () => {
-    const runningPod = viewTrainerPod(pod({ running: {} }), false);
-    const d = decideTraining(
-      input({
-        pod: runningPod,
-        live: {
-          version: 1,
-          state: 'running',
-          iteration: 30,
-          maxIter: 100,
-          trainLoss: Math.fround(Math.log(3)),
-          lastLoss: 2.3,
-          learningRate: Math.fround(0.01),
-          imagesPerSecond: 123.45678,
-          tests: [{ netIndex: 0, iteration: 20, outputs: [{ name: 'accuracy', value: Math.fround(0.1) }] }],
-          updatedAt: now.toISOString(),
-        },
-      }),
+    const status = withLiveStatus(
+      { phase: 'Running', pod: 'job-trainer-1' },
+      {
+        version: 1,
+        state: 'running',
+        iteration: 30,
+        maxIter: 100,
+        trainLoss: Math.fround(Math.log(3)),
+        lastLoss: 2.3,
+        learningRate: Math.fround(0.01),
+        imagesPerSecond: 123.45678,
+        tests: [{ netIndex: 0, iteration: 20, outputs: [{ name: 'accuracy', value: Math.fround(0.1) }] }],
+        updatedAt: now.toISOString(),
+      },
     );
-    assert.equal(d.status.accuracy, 0.1);
-    assert.deepEqual(d.status.testOutputs, [{ name: 'accuracy', value: 0.1 }]);
-    assert.equal(d.status.trainLoss, 1.09861);
-    assert.equal(d.status.learningRate, 0.01);
-    assert.equal(d.status.imagesPerSecond, 123.5);
+    assert.equal(status.accuracy, 0.1);
+    assert.deepEqual(status.testOutputs, [{ name: 'accuracy', value: 0.1 }]);
+    assert.equal(status.trainLoss, 1.09861);
+    assert.equal(status.learningRate, 0.01);
+    assert.equal(status.imagesPerSecond, 123.5);
   });
 
   test('a finished job is deleted when its TTL is up', () => {
@@ -452,6 +493,37 @@ describe('the trainer pod and the effective prototxts', () => {
       () => CaffeTrainingJobSpec.parse({ ...spec, shardCacheSize: 'lots' }),
       /shardCacheSize[\s\S]*expected a quantity such as 500m or 8Gi/,
     );
+  });
+
+  test("a pod reports progress with its own token for the operator's audience and the operator's CA", () => {
+    const job = { name: 'job', namespace: 'ns', uid: 'u', spec };
+    const object = trainerPod(job, 1, 'scratch', 'img', { url: 'https://op.example:8443/', ca: 'PEM' });
+    const podSpec = object.spec as {
+      containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+      volumes: { name: string; projected?: object }[];
+    };
+    const container = podSpec.containers[0]!;
+    assert.deepEqual(container.args.slice(-3), [
+      '--progress-url=https://op.example:8443/v1/namespaces/ns/caffetrainingjobs/job/progress',
+      `--progress-token=${PROGRESS_MOUNT}/token`,
+      `--progress-ca=${PROGRESS_MOUNT}/ca.crt`,
+    ]);
+    assert.ok(container.volumeMounts.some((m) => m.name === 'progress' && m.mountPath === PROGRESS_MOUNT));
+    assert.deepEqual(podSpec.volumes.find((v) => v.name === 'progress')?.projected, {
+      sources: [
+        { serviceAccountToken: { audience: 'brewery-operator', expirationSeconds: 3600, path: 'token' } },
+        { configMap: { name: 'job-prototxt', items: [{ key: 'progress-ca.crt', path: 'ca.crt' }] } },
+      ],
+    });
+    assert.equal(
+      (prototxtConfigMap(job, { net: 'n', solver: 's', progressCa: 'PEM' }).data as Record<string, string>)[
+        'progress-ca.crt'
+      ],
+      'PEM',
+    );
+    const without = trainerPod(job, 1, 'scratch', 'img').spec as typeof podSpec;
+    assert.ok(!without.containers[0]!.args.some((a) => a.startsWith('--progress')));
+    assert.ok(!without.volumes.some((v) => v.name === 'progress'));
   });
 
   test("the spec's env is the trainer container's env, after the credentials Secret's", () => {

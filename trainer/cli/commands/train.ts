@@ -43,6 +43,7 @@ import {
 } from '../../train/metrics.js';
 import { testNetSources, trainNetSource } from '../../train/net-sources.js';
 import { TrainingNets } from '../../train/nets.js';
+import type { ProgressEndpoint } from '../../train/progress-report.js';
 import { RunProgress } from '../../train/run-progress.js';
 import { listenForStop } from '../../train/signals.js';
 import {
@@ -62,7 +63,8 @@ const usage =
   '[--metrics-port=P (or BREWERY_METRICS_PORT)] [--status-file=URI] [--keep-snapshots=K] ' +
   '[--skip-damaged-records] [--threads=N (default: the CPU limit)] ' +
   '[--memory_budget=BYTES|900Mi|4Gi (default: the memory limit)] ' +
-  '[--cache_dir=D (where S3 shards stream through; default: a temp folder)]';
+  '[--cache_dir=D (where S3 shards stream through; default: a temp folder)] ' +
+  '[--progress-url=https://... --progress-token=FILE --progress-ca=FILE]';
 
 // Where our own lines say they come from; parsers match on the message, never on this.
 const logSource = 'train.ts:1';
@@ -83,6 +85,9 @@ async function run(argv: string[]): Promise<number> {
       threads: { type: 'string' },
       memory_budget: { type: 'string' },
       cache_dir: { type: 'string' },
+      'progress-url': { type: 'string' },
+      'progress-token': { type: 'string' },
+      'progress-ca': { type: 'string' },
     },
     usage,
   );
@@ -101,6 +106,7 @@ async function run(argv: string[]): Promise<number> {
   const keepSnapshots = keepSnapshotsFlag(values['keep-snapshots']);
   const statusFile = values['status-file'];
   const size = runSize({ threads: values.threads, memoryBudget: values.memory_budget }, readCgroupLimits());
+  const report = progressFlags(values['progress-url'], values['progress-token'], values['progress-ca']);
   const log: LogSink = glogSink({
     clock: { now: () => Date.now() },
     threadId: process.pid,
@@ -129,6 +135,7 @@ async function run(argv: string[]): Promise<number> {
       dataShape,
       metrics,
       statusFile,
+      report,
       keepSnapshots,
       skipDamagedRecords: values['skip-damaged-records'] ?? false,
       size,
@@ -146,6 +153,22 @@ async function run(argv: string[]): Promise<number> {
   return ExitCode.Ok;
 }
 
+/** The three progress flags go together, and the URL is https: the token is a credential. */
+function progressFlags(
+  url: string | undefined,
+  tokenFile: string | undefined,
+  caFile: string | undefined,
+): ProgressEndpoint | undefined {
+  if (url === undefined && tokenFile === undefined && caFile === undefined) return undefined;
+  if (!url || !tokenFile || !caFile) {
+    throw new UsageError(`--progress-url, --progress-token and --progress-ca go together\nusage: ${usage}`);
+  }
+  if (!url.startsWith('https://')) {
+    throw new UsageError(`--progress-url: expected an https:// URL, received '${url}'`);
+  }
+  return { url, tokenFile, caFile };
+}
+
 interface TrainOptions {
   solverFile: string;
   snapshot: string | undefined;
@@ -154,6 +177,8 @@ interface TrainOptions {
   dataShape: ReturnType<typeof dataShapeFlag>;
   metrics: TrainingMetrics | undefined;
   statusFile: string | undefined;
+  /** The operator's progress endpoint (--progress-url, --progress-token, --progress-ca). */
+  report: ProgressEndpoint | undefined;
   keepSnapshots: number | undefined;
   /**
    * Skip records that do not parse or decode, with a warning naming each, instead of failing with
@@ -199,6 +224,7 @@ async function train(options: TrainOptions): Promise<void> {
       ...(resume ? { resumed: { iteration: resume.state.iter, progress: resume.progress } } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.statusFile ? { statusFile: options.statusFile } : {}),
+      ...(options.report ? { report: options.report } : {}),
       warn: options.warn,
     });
     options.metrics?.runStarted({

@@ -1,0 +1,121 @@
+// Whether a progress report may change a CaffeTrainingJob's status: the pure check over what was
+// gathered for it (the apiserver's TokenReview of the bearer token, the pod the token is bound to,
+// the job). A report is accepted only from the job's current trainer pod, proven by a service-account
+// token the kubelet projected into that pod for the operator's audience. Pure: no I/O.
+
+/** The pod-bound token's extra fields (Kubernetes: pkg/serviceaccount/claims.go, "extra" of the user). */
+export const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
+export const POD_UID_EXTRA = 'authentication.kubernetes.io/pod-uid';
+
+/** What a TokenReview returned (authentication.k8s.io/v1 TokenReviewStatus). */
+export interface TokenReviewStatus {
+  authenticated?: boolean;
+  user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+  audiences?: string[];
+  error?: string;
+}
+
+export interface ReportFacts {
+  /** The job the report is for, as its URL names it. */
+  target: { namespace: string; name: string };
+  /** The audience the operator accepts tokens for. */
+  audience: string;
+  /** The bearer token was there at all. */
+  hasToken: boolean;
+  review?: TokenReviewStatus;
+  /** The pod the token names, read from the apiserver (undefined: not found, or not looked up). */
+  pod?: { namespace: string; name: string; uid: string; controllerUid?: string };
+  /** The job, read from the apiserver (undefined: not found, or not looked up). */
+  job?: { uid: string; currentPod?: string; finished: boolean };
+}
+
+export type RefusalReason =
+  | 'NoToken'
+  | 'InvalidToken'
+  | 'NotAPodToken'
+  | 'PodGone'
+  | 'JobNotFound'
+  | 'WrongJob'
+  | 'NotCurrentPod'
+  | 'JobFinished';
+
+export type ReportVerdict =
+  | { accepted: true; pod: string }
+  | { accepted: false; httpStatus: 401 | 403 | 404 | 409; reason: RefusalReason; message: string };
+
+/** The pod a reviewed token is bound to, from its user's extra fields and service-account name. */
+export function boundPodOf(
+  review: TokenReviewStatus,
+): { namespace: string; name: string; uid: string } | undefined {
+  const name = review.user?.extra?.[POD_NAME_EXTRA]?.[0];
+  const uid = review.user?.extra?.[POD_UID_EXTRA]?.[0];
+  // system:serviceaccount:<namespace>:<name>: a pod-bound token is its service account's, in the pod's namespace.
+  const parts = review.user?.username?.split(':') ?? [];
+  if (!name || !uid || parts.length !== 4 || parts[0] !== 'system' || parts[1] !== 'serviceaccount')
+    return undefined;
+  return { namespace: parts[2]!, name, uid };
+}
+
+/** Each check in order; the first that fails decides the refusal. */
+export function judgeReport(facts: ReportFacts): ReportVerdict {
+  const job = `${facts.target.namespace}/${facts.target.name}`;
+  if (!facts.hasToken) {
+    return refuse(
+      401,
+      'NoToken',
+      'no bearer token: report with the projected service-account token of the trainer pod',
+    );
+  }
+  const review = facts.review;
+  if (!review?.authenticated) {
+    return refuse(401, 'InvalidToken', `the token is not valid${review?.error ? `: ${review.error}` : ''}`);
+  }
+  if (!(review.audiences ?? []).includes(facts.audience)) {
+    return refuse(401, 'InvalidToken', `the token is not for the audience ${facts.audience}`);
+  }
+  const bound = boundPodOf(review);
+  if (!bound) {
+    return refuse(
+      403,
+      'NotAPodToken',
+      `the token of ${review.user?.username ?? 'an unknown user'} is not bound to a pod`,
+    );
+  }
+  const pod = facts.pod;
+  if (!pod || pod.uid !== bound.uid || pod.namespace !== bound.namespace) {
+    return refuse(
+      403,
+      'PodGone',
+      `the pod ${bound.namespace}/${bound.name} the token is bound to no longer exists`,
+    );
+  }
+  if (bound.namespace !== facts.target.namespace) {
+    return refuse(
+      403,
+      'WrongJob',
+      `the pod ${bound.namespace}/${bound.name} is in another namespace than ${job}`,
+    );
+  }
+  if (!facts.job) return refuse(404, 'JobNotFound', `there is no CaffeTrainingJob ${job}`);
+  if (pod.controllerUid !== facts.job.uid) {
+    return refuse(403, 'WrongJob', `the pod ${bound.namespace}/${bound.name} is not a trainer pod of ${job}`);
+  }
+  if (facts.job.finished)
+    return refuse(409, 'JobFinished', `${job} has finished: its status no longer changes`);
+  if (facts.job.currentPod !== pod.name) {
+    return refuse(
+      409,
+      'NotCurrentPod',
+      `${pod.name} is not the current trainer pod of ${job} (${facts.job.currentPod ?? 'none'})`,
+    );
+  }
+  return { accepted: true, pod: pod.name };
+}
+
+function refuse(
+  httpStatus: 401 | 403 | 404 | 409,
+  reason: RefusalReason,
+  message: string,
+): Extract<ReportVerdict, { accepted: false }> {
+  return { accepted: false, httpStatus, reason, message };
+}
