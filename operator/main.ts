@@ -23,7 +23,6 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, kubeClient } from './runtime/kube-client.js
 import { operatorLogger } from './runtime/log.js';
 import { OperatorMetrics, serveMetrics } from './runtime/metrics.js';
 import type { ProgressRoute } from './training/objects.js';
-import { objectStoreTrainingStore } from './training/store.js';
 
 const DEFAULT_TRAINER_IMAGE = 'ghcr.io/brewery-dev/trainer-cpu:latest';
 
@@ -100,7 +99,6 @@ async function main(argv: string[]): Promise<number> {
       metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
       readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
-      trainingStore: objectStoreTrainingStore,
       trainerImage: values['trainer-image'],
       ...(endpoint ? { progress: endpoint.route } : {}),
       identity,

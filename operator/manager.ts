@@ -11,7 +11,7 @@ import { Informer } from './runtime/informer.js';
 import type { KubeClient } from './runtime/kube-client.js';
 import { LeaderElector } from './runtime/leader-election.js';
 import type { OperatorMetrics } from './runtime/metrics.js';
-import { TRAINING_JOBS, type TrainingStore, trainingReconciler } from './training/controller.js';
+import { TRAINING_JOBS, trainingReconciler } from './training/controller.js';
 import { type ProgressRoute, TRAINER_LABELS } from './training/objects.js';
 import { PODS } from './workloads.js';
 
@@ -22,8 +22,6 @@ export interface OperatorOptions {
   metrics: OperatorMetrics;
   events: EventRecorder;
   readManifest: ManifestReader;
-  /** Reads trainers' live status records and finds their latest snapshots. */
-  trainingStore: TrainingStore;
   /** Image with the `caffe` command for pods whose object names none. */
   trainerImage: string;
   /** Where trainer pods report their progress (the endpoint operator/progress/server.ts serves). */
@@ -138,7 +136,6 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
         events: options.events,
         pods,
         trainingJobs,
-        store: options.trainingStore,
         trainerImage: options.trainerImage,
         ...(options.progress ? { progress: options.progress } : {}),
         metrics,

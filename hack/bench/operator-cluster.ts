@@ -17,7 +17,6 @@ import { kubeEventRecorder } from '../../operator/runtime/events.js';
 import { type KubeClient, kubeClient } from '../../operator/runtime/kube-client.js';
 import { operatorLogger } from '../../operator/runtime/log.js';
 import { OperatorMetrics } from '../../operator/runtime/metrics.js';
-import { objectStoreTrainingStore } from '../../operator/training/store.js';
 import { storageFor } from '../../trainer/storage/index.js';
 import { generateSampleImagenet } from '../sample-imagenet.js';
 
@@ -172,7 +171,6 @@ export function runOperatorInProcess(cluster: BenchCluster, identity: string): I
       metrics,
       events: kubeEventRecorder(cluster.client, systemClock, log, identity),
       readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
-      trainingStore: objectStoreTrainingStore,
       trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
       identity,
     },

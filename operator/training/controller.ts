@@ -1,5 +1,6 @@
-// The CaffeTrainingJob controller: get the job → gather its trainer pod, data, prototxts, the trainer's
-// live status and latest snapshot → decide (decide.ts) → create or stop pods → write status when it
+// The CaffeTrainingJob controller: get the job → gather its trainer pod, data, prototxts and the jobs
+// claiming its prefix (never the object store: progress comes from the trainer's reports) → decide
+// (decide.ts) → create or stop pods → write status when it
 // changed → release ended pods whose end is now on record → Events and metrics.
 
 import { z } from 'zod';
@@ -29,7 +30,6 @@ import { CONFIG_MAPS, PODS, SERVICES } from '../workloads.js';
 import {
   decideTraining,
   type KueueState,
-  type SnapshotRef,
   type TrainingAction,
   type TrainingInput,
 } from './decide.js';
@@ -55,12 +55,6 @@ export const TRAINING_JOBS: Resource = {
   kind: TRAINING_JOB_KIND,
 };
 
-/** What the controller reads from the object store, passed in so tests and the operator choose how. */
-export interface TrainingStore {
-  /** The newest complete snapshot under the prefix. */
-  findLatestSnapshot(prefix: string): Promise<SnapshotRef | undefined>;
-}
-
 export interface TrainingControllerDeps {
   client: KubeClient;
   clock: Clock;
@@ -69,7 +63,6 @@ export interface TrainingControllerDeps {
   pods: Informer;
   /** Every CaffeTrainingJob (cache): whose snapshot prefix is claimed. */
   trainingJobs: Informer;
-  store: TrainingStore;
   trainerImage: string;
   /** Where trainer pods report progress; without it they report nowhere and status shows no progress. */
   progress?: ProgressRoute;
@@ -160,7 +153,6 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
     const terminal = input.status.phase === 'Succeeded' || input.status.phase === 'Failed';
     if (terminal) return input;
 
-    const prefix = snapshotPrefixOf(spec.data);
     const needsPod = !input.pod || input.pod.state === 'Ended';
     if (spec.data.queueName && !suspending) {
       if (input.pod?.queued)
@@ -174,8 +166,6 @@ export function trainingReconciler(deps: TrainingControllerDeps): Reconciler {
       input.data = data.state;
       if (data.state.ready) {
         input.prototxts = await prototxtsFor(client, namespace, spec.data, data.locations);
-        const latest = await deps.store.findLatestSnapshot(prefix);
-        if (latest) input.latestSnapshot = latest;
       }
     }
     return input;
@@ -266,7 +256,7 @@ async function act(
     case 'createPod':
       return createOrKeep(
         PODS,
-        trainerPod(job!, action.attempt, action.from, deps.trainerImage, deps.progress),
+        trainerPod(job!, action.attempt, deps.trainerImage, deps.progress),
       );
     case 'stopPod':
       // The pod's own grace period: the trainer finishes its iteration and snapshots before it exits.

@@ -13,7 +13,7 @@ import type {
 import type { QueuedWorkload } from '../kueue.js';
 import { type ConditionInput, setConditions } from '../runtime/conditions.js';
 import type { EventType } from '../runtime/events.js';
-import { podName, type StartFrom } from './objects.js';
+import { podName, snapshotPrefixOf } from './objects.js';
 import type { PodEnd, TrainerPodView } from './pod-end.js';
 import type { PrefixClaimVerdict } from './prefix-claim.js';
 import type { RenderedPrototxts } from './render.js';
@@ -57,7 +57,6 @@ export interface TrainingInput {
   data?: DataState;
   /** The rendered prototxts, or why they could not be: a bad prototxt, or a ConfigMap still missing. */
   prototxts?: RenderedPrototxts | { error: string; badInput: boolean };
-  latestSnapshot?: SnapshotRef;
   /** Gathered when spec.queueName is set: whether Kueue is there, and what it says of the pod. */
   kueue?: KueueState;
   /** Gathered only when a pod may have to be made: whether another live job's prefix is ahead. */
@@ -71,7 +70,7 @@ export type KueueState =
 export type TrainingAction =
   | { type: 'applyConfigMap'; net: string; solver: string }
   | { type: 'ensureService' }
-  | { type: 'createPod'; attempt: number; from: StartFrom }
+  | { type: 'createPod'; attempt: number }
   | { type: 'stopPod'; name: string; uid: string }
   | { type: 'release'; name: string }
   | { type: 'deleteJob' };
@@ -457,33 +456,33 @@ function startPod(
   }
   const attempt = (input.status.restarts ?? 0) + (input.status.disruptions?.total ?? 0) + 1;
   const name = podName(input.name, attempt);
-  const from: StartFrom = input.latestSnapshot
-    ? { snapshot: input.latestSnapshot.solverstate }
-    : spec.weights
-      ? { weights: spec.weights }
-      : 'scratch';
-  const where =
-    typeof from === 'object'
-      ? 'snapshot' in from
-        ? `resuming from ${from.snapshot} (iteration ${input.latestSnapshot?.iteration})`
-        : `fine-tuning from ${from.weights}`
-      : 'starting from the fillers';
+  const where = startingPoint(spec, input.status.latestSnapshot);
   return {
     phase,
     running: { status: 'False', reason: 'PodCreated', message: `created ${name}, ${where}` },
     actions: [
       { type: 'applyConfigMap', net: prototxts.net, solver: prototxts.solver },
       { type: 'ensureService' },
-      { type: 'createPod', attempt, from },
+      { type: 'createPod', attempt },
     ],
     events: [...events, event('Normal', 'CreatedPod', 'CreatePod', `created trainer pod ${name}, ${where}`)],
-    status: {
-      pod: name,
-      maxIter: input.status.maxIter ?? prototxts.maxIter,
-      ...(input.latestSnapshot ? { latestSnapshot: input.latestSnapshot } : {}),
-    },
+    status: { pod: name, maxIter: input.status.maxIter ?? prototxts.maxIter },
     requeueAfterMs: LIVE_STATUS_INTERVAL_MS,
   };
+}
+
+/**
+ * Where a new pod starts, in words. Every pod runs `caffe train --snapshot=latest`: the trainer finds the
+ * newest complete snapshot under the prefix itself, with the job's credentials (the operator reads no
+ * storage), so all the operator knows is the last snapshot a report named.
+ */
+function startingPoint(spec: CaffeTrainingJobSpec, reported: SnapshotRef | undefined): string {
+  const prefix = snapshotPrefixOf(spec);
+  if (reported) {
+    return `resuming from the latest complete snapshot under ${prefix} (iteration ${reported.iteration} or later)`;
+  }
+  const otherwise = spec.weights ? `fine-tuning from ${spec.weights}` : 'starting from the fillers';
+  return `resuming from the latest complete snapshot under ${prefix} if there is one, else ${otherwise}`;
 }
 
 function failed(reason: string, message: string): Verdict {
@@ -505,9 +504,6 @@ function statusFor(input: TrainingInput, verdict: Verdict): CaffeTrainingJobStat
   const previous = input.status;
   const status: CaffeTrainingJobStatus = { ...previous, ...verdict.status, phase: verdict.phase };
   if (input.generation !== undefined) status.observedGeneration = input.generation;
-  if (input.latestSnapshot && (status.latestSnapshot?.iteration ?? -1) < input.latestSnapshot.iteration) {
-    status.latestSnapshot = input.latestSnapshot;
-  }
   if (status.iteration !== undefined && status.maxIter !== undefined) {
     status.progress = `${status.iteration}/${status.maxIter}`;
   }

@@ -133,10 +133,12 @@ export function metricsService(job: JobRef): KubeObject {
   };
 }
 
-/** Where the new pod starts: from a snapshot, from weights to fine-tune, or from the fillers. */
-export type StartFrom = { snapshot: string } | { weights: string } | 'scratch';
-
-export function trainerArgs(spec: CaffeTrainingJobSpec, from: StartFrom): string[] {
+/**
+ * Every pod resumes from the newest complete snapshot under its prefix, which the trainer finds itself
+ * with the job's credentials (`--snapshot=latest`); with none there, it fine-tunes from spec.weights or
+ * starts from the fillers. The operator reads no storage to choose.
+ */
+export function trainerArgs(spec: CaffeTrainingJobSpec): string[] {
   const args = [
     'train',
     `--solver=${PROTOTXT_MOUNT}/${SOLVER_FILE}`,
@@ -144,8 +146,8 @@ export function trainerArgs(spec: CaffeTrainingJobSpec, from: StartFrom): string
     `--status-file=${statusFileOf(spec)}`,
     `--cache_dir=${SHARD_CACHE_MOUNT}`,
   ];
-  if (typeof from === 'object' && 'snapshot' in from) args.push(`--snapshot=${from.snapshot}`);
-  if (typeof from === 'object' && 'weights' in from) args.push(`--weights=${from.weights}`);
+  args.push('--snapshot=latest');
+  if (spec.weights) args.push(`--weights=${spec.weights}`);
   // The trainer reads its cgroup too; the flags size it where the node's cgroups cannot be read.
   const threads = spec.resources?.cpu === undefined ? undefined : wholeCores(spec.resources.cpu);
   if (threads !== undefined) args.push(`--threads=${threads}`);
@@ -157,7 +159,6 @@ export function trainerArgs(spec: CaffeTrainingJobSpec, from: StartFrom): string
 export function trainerPod(
   job: JobRef,
   attempt: number,
-  from: StartFrom,
   defaultImage: string,
   progress?: ProgressRoute,
 ): KubeObject {
@@ -173,7 +174,7 @@ export function trainerPod(
     name: 'trainer',
     image: spec.image ?? defaultImage,
     command: ['caffe'],
-    args: [...trainerArgs(spec, from), ...(progress ? progressArgs(job, progress) : [])],
+    args: [...trainerArgs(spec), ...(progress ? progressArgs(job, progress) : [])],
     ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
     resources: resourceRequirements(spec.resources),
     volumeMounts: [

@@ -16,7 +16,6 @@ import { EVENTS, kubeEventRecorder } from '../../../operator/runtime/events.js';
 import { type KubeClient, type KubeObject, kubeClient } from '../../../operator/runtime/kube-client.js';
 import { operatorLogger } from '../../../operator/runtime/log.js';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.js';
-import { objectStoreTrainingStore } from '../../../operator/training/store.js';
 import { localCluster, skipReason } from '../../support/cluster.js';
 import { eventually, installCrds, makeNamespace, repositoryRoot } from './support.js';
 
@@ -99,7 +98,6 @@ describe('the dataset controller on the real apiserver, with two operator instan
           readManifest: async () => {
             throw new Error('no manifest in this test');
           },
-          trainingStore: objectStoreTrainingStore,
           trainerImage: 'ghcr.io/brewery-dev/trainer-cpu:test',
           identity,
           lease: {

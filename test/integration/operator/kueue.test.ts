@@ -292,16 +292,15 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
     const disrupted = events.find((e) => e.reason === 'Disrupted');
     // Kueue's reason is WorkloadEvictedDueToPreempted (v0.17), WorkloadEvicted in older releases.
     assert.match(disrupted?.message ?? '', /\(Kueue\): WorkloadEvicted\w*: .*Preempted/i);
-    const resumed = events.filter((e) => e.reason === 'CreatedPod').at(-1);
-    const from = /resuming from .*victim\/snap_iter_(\d+)\.solverstate \(iteration (\d+)\)/.exec(
-      resumed?.message ?? '',
-    );
-    assert.ok(from, `the last CreatedPod Event of victim resumes from a snapshot: ${resumed?.message}`);
+    // The replacement pod finds its snapshot itself (`caffe train --snapshot=latest`) and logs it.
+    const log = (await cluster.kubectl(['logs', '-n', namespace, done.pod!])).stdout;
+    const from = /\] Resuming from .*victim\/snap_iter_(\d+)\.solverstate$/m.exec(log);
+    assert.ok(from, `the last trainer pod of victim resumes from a snapshot: ${log.slice(0, 2000)}`);
     // The snapshot it resumes from can only be its SIGTERM snapshot, taken after what the status showed.
     assert.ok(
-      Number(from[2]) >= iterationBefore,
-      `resumed at ${from[2]}, had trained ${iterationBefore} before`,
+      Number(from[1]) >= iterationBefore,
+      `resumed at ${from[1]}, had trained ${iterationBefore} before`,
     );
-    assert.ok(Number(from[2]) < 600, `resumed at ${from[2]}: a snapshot before the end`);
+    assert.ok(Number(from[1]) < 600, `resumed at ${from[1]}: a snapshot before the end`);
   });
 });

@@ -21,7 +21,6 @@ import { kubeEventRecorder } from '../../../operator/runtime/events.js';
 import type { KubeClient } from '../../../operator/runtime/kube-client.js';
 import { operatorLogger } from '../../../operator/runtime/log.js';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.js';
-import { objectStoreTrainingStore } from '../../../operator/training/store.js';
 import type { LocalCluster } from '../../support/cluster.js';
 import type { ObjectStore } from '../../support/object-store.js';
 import { waitFor } from '../../support/wait.js';
@@ -184,7 +183,6 @@ export async function runOperatorInProcess(
       metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
       readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
-      trainingStore: objectStoreTrainingStore,
       trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
       progress: { url: `https://127.0.0.1:${port}`, ca: tls.cert },
       identity,

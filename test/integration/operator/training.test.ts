@@ -151,6 +151,11 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
       180_000,
       250,
     );
+  /** The solverstate a trainer pod's log says it resumed from (`caffe train --snapshot=latest` finds it). */
+  const resumedFrom = async (ns: string, pod: string) => {
+    const { stdout } = await cluster.kubectl(['logs', '-n', ns, pod]);
+    return /\] Resuming from (\S+)$/m.exec(stdout)?.[1];
+  };
   const sha = async (uri: string) =>
     createHash('sha256')
       .update(await readObject(uri))
@@ -277,9 +282,7 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
     assert.equal(resumed.restarts ?? 0, 0);
     const replacement = (await client.get(PODS, namespace, resumed.pod!)) as KubeObject;
     const args = (replacement.spec as { containers: { args: string[] }[] }).containers[0]!.args;
-    const resumeArg = args.find((a) => a.startsWith('--snapshot='));
-    assert.ok(resumeArg, `the replacement resumes from a snapshot: ${args.join(' ')}`);
-    assert.match(resumeArg, /preempted\/snap_iter_\d+\.solverstate$/);
+    assert.ok(args.includes('--snapshot=latest'), `the replacement resumes from a snapshot: ${args.join(' ')}`);
 
     const [steady, preempted] = [
       await waitForPhase('steady', ['Succeeded', 'Failed']),
@@ -291,6 +294,11 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
     assert.equal(steady.latestSnapshot?.iteration, 2000);
     assert.equal(typeof steady.accuracy, 'number');
     assert.deepEqual(preempted.disruptions, { total: 1, byReason: { Preemption: 1 } });
+    // The replacement found the snapshot itself, with the job's credentials.
+    assert.match(
+      (await resumedFrom(namespace, resumed.pod!)) ?? 'no Resuming line',
+      /preempted\/snap_iter_\d+\.solverstate$/,
+    );
     // The trainer resumes exactly: the interrupted run ends with the uninterrupted run's weights.
     assert.equal(
       await sha(preempted.latestSnapshot!.caffemodel),
@@ -388,8 +396,9 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
     await client.mergePatch(TRAINING_JOBS, namespace, 'pausing', { spec: { suspend: false } });
     const second = await runningPod('pausing');
     const args = (second.spec as { containers: { args: string[] }[] }).containers[0]!.args;
-    assert.ok(args.includes(`--snapshot=${stoppedAt.solverstate}`), args.join(' '));
+    assert.ok(args.includes('--snapshot=latest'), args.join(' '));
     const done = await waitForPhase('pausing', ['Succeeded', 'Failed']);
+    assert.equal(await resumedFrom(namespace, second.metadata?.name ?? ''), stoppedAt.solverstate);
     assert.equal(done.phase, 'Succeeded', JSON.stringify(done.conditions));
     assert.equal(done.restarts ?? 0, 0);
   });
@@ -488,7 +497,8 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
       assert.equal(done.iteration, 800);
       const first = (await client.get(PODS, other, done.pod!)) as KubeObject;
       const args = (first.spec as { containers: { args: string[] }[] }).containers[0]!.args;
-      assert.ok(args.includes(`--snapshot=${prefix}_iter_600.solverstate`), args.join(' '));
+      assert.ok(args.includes('--snapshot=latest'), args.join(' '));
+      assert.equal(await resumedFrom(other, done.pod!), `${prefix}_iter_600.solverstate`);
     } finally {
       await cleanUpOther();
     }

@@ -1,6 +1,6 @@
 // `caffe train` against the object server: snapshots under an s3:// prefix, the status file in the bucket,
-// old snapshots deleted with --keep-snapshots, and findLatestSnapshot choosing what a replacement pod
-// resumes from, which it then does.
+// old snapshots deleted with --keep-snapshots, and `--snapshot=latest` finding (findLatestSnapshot, with
+// the trainer's own credentials) what a replacement pod resumes from, which it then does.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -113,15 +113,20 @@ test('status file, kept snapshots and the latest complete snapshot in s3://', { 
     (await storageFor(prefix).stat(`${prefix}_iter_6.caffemodel`))?.size,
   );
 
-  // The replacement pod resumes from it and finishes; its status names the new snapshot.
+  // The replacement pod, started with --snapshot=latest as the operator starts every pod, finds it itself,
+  // resumes from it and finishes; its status names the new snapshot.
   await writeFile(path.join(dir, 'solver9.prototxt'), solver(9, prefix));
   const resumed = await train([
     '--solver=solver9.prototxt',
-    `--snapshot=${latest?.solverstate}`,
+    '--snapshot=latest',
     `--status-file=${statusUri}`,
     '--keep-snapshots=1',
   ]);
   assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(
+    resumed.stderr,
+    /\] Latest complete snapshot under s3:\/\/trainer-status\/job-a\/snapshots\/tiny: iteration 6\n/,
+  );
   assert.match(
     resumed.stderr,
     /Resuming from s3:\/\/trainer-status\/job-a\/snapshots\/tiny_iter_6\.solverstate/,
@@ -139,4 +144,20 @@ test('status file, kept snapshots and the latest complete snapshot in s3://', { 
     'keep 1: everything older than 9 went; 10, newer than this run, is not its to delete',
   );
   assert.equal((await findLatestSnapshot(prefix, storageFor(prefix)))?.iteration, 9);
+});
+
+test('--snapshot=latest on a prefix with no complete snapshot starts fresh, saying so once', { skip }, async () => {
+  const prefix = `${bucket}/job-b/snapshots/tiny`;
+  // A half-written snapshot is not one to resume from.
+  await storageFor(prefix).write(`${prefix}_iter_2.solverstate`, 'partial');
+  await writeFile(path.join(dir, 'solver2.prototxt'), solver(2, prefix));
+  const fresh = await train(['--solver=solver2.prototxt', '--snapshot=latest']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  const lines = fresh.stderr.split('\n').filter((l) => l.includes('complete snapshot under'));
+  assert.deepEqual(
+    lines.map((l) => l.replace(/^.*\] /, '')),
+    [`No complete snapshot under ${prefix}: starting fresh`],
+  );
+  assert.doesNotMatch(fresh.stderr, /Resuming from/);
+  assert.equal((await findLatestSnapshot(prefix, storageFor(prefix)))?.iteration, 2);
 });

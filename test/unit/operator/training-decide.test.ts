@@ -242,22 +242,26 @@ describe('deciding what a training job does next', () => {
   test('the trainer pod of a queued job carries the queue name; of another, no Kueue label', () => {
     const job = { name: 'job', namespace: 'ns', uid: 'u', spec: queuedSpec };
     const labels = (p: KubeObject) => p.metadata?.labels ?? {};
-    assert.equal(labels(trainerPod(job, 1, 'scratch', 'img'))['kueue.x-k8s.io/queue-name'], 'gpus');
+    assert.equal(labels(trainerPod(job, 1, 'img'))['kueue.x-k8s.io/queue-name'], 'gpus');
     assert.equal(
-      labels(trainerPod({ ...job, spec }, 1, 'scratch', 'img'))['kueue.x-k8s.io/queue-name'],
+      labels(trainerPod({ ...job, spec }, 1, 'img'))['kueue.x-k8s.io/queue-name'],
       undefined,
     );
   });
 
-  test('a first pod is created from scratch, with the config and Service', () => {
+  test('a first pod is created to resume from the latest snapshot if there is one, with the config and Service', () => {
     const d = decideTraining(input({ status: {} }));
     assert.equal(d.phase, 'Pending');
     assert.deepEqual(
       d.actions.map((a) => a.type),
       ['applyConfigMap', 'ensureService', 'createPod'],
     );
-    assert.deepEqual(d.actions[2], { type: 'createPod', attempt: 1, from: 'scratch' });
+    assert.deepEqual(d.actions[2], { type: 'createPod', attempt: 1 });
     assert.equal(d.status.pod, podName('job', 1));
+    assert.match(
+      d.events.at(-1)?.note ?? '',
+      /under s3:\/\/bkt\/job\/snap if there is one, else starting from the fillers$/,
+    );
     assert.equal(d.status.maxIter, 100);
   });
 
@@ -301,15 +305,18 @@ describe('deciding what a training job does next', () => {
       caffemodel: 's3://bkt/job/snap_iter_40.caffemodel',
       solverstate: 's3://bkt/job/snap_iter_40.solverstate',
     };
-    const d = decideTraining(input({ pod: ended, latestSnapshot }));
+    const status = { phase: 'Running' as const, pod: 'job-trainer-1', latestSnapshot };
+    const d = decideTraining(input({ pod: ended, status }));
     assert.equal(d.phase, 'Restarting');
     assert.deepEqual(d.status.disruptions, { total: 1, byReason: { Preemption: 1 } });
     assert.equal(d.status.restarts, undefined);
-    assert.deepEqual(d.actions.at(-1), {
-      type: 'createPod',
-      attempt: 2,
-      from: { snapshot: latestSnapshot.solverstate },
-    });
+    // The trainer finds the newest complete snapshot itself: the one reported is only what the Event says.
+    assert.deepEqual(d.actions.at(-1), { type: 'createPod', attempt: 2 });
+    assert.deepEqual(d.status.latestSnapshot, latestSnapshot);
+    assert.match(
+      d.events.at(-1)?.note ?? '',
+      /resuming from the latest complete snapshot under s3:\/\/bkt\/job\/snap \(iteration 40 or later\)$/,
+    );
     assert.equal(d.status.pod, podName('job', 2));
     // The old pod is released only after the status that records its end.
     assert.deepEqual(d.afterStatus, [{ type: 'release', name: 'job-trainer-1' }]);
@@ -324,7 +331,7 @@ describe('deciding what a training job does next', () => {
     assert.equal(waiting.requeueAfterMs, 5_000); // finished 5 s ago, first backoff 10 s
     const later = decideTraining(input({ pod: ended, now: new Date('2026-11-28T10:00:06Z') }));
     assert.equal(later.status.restarts, 1);
-    assert.deepEqual(later.actions.at(-1), { type: 'createPod', attempt: 2, from: 'scratch' });
+    assert.deepEqual(later.actions.at(-1), { type: 'createPod', attempt: 2 });
     // The second failure's backoff doubles, capped by maxBackoffSeconds (15).
     const second = decideTraining(
       input({ pod: ended, status: { phase: 'Running', pod: 'job-trainer-1', restarts: 1 }, now }),
@@ -444,20 +451,22 @@ describe('deciding what a training job does next', () => {
 });
 
 describe('the trainer pod and the effective prototxts', () => {
-  test('a resumed pod names its snapshot in its args, keeps the finalizer and asks for the GPU', () => {
+  test('a pod resumes from the latest snapshot the trainer finds, keeps the finalizer and asks for the GPU', () => {
     const gpuSpec = CaffeTrainingJobSpec.parse({ ...spec, resources: { gpus: 1 }, priorityClassName: 'low' });
-    const object = trainerPod(
-      { name: 'job', namespace: 'ns', uid: 'u', spec: gpuSpec },
-      3,
-      { snapshot: 's3://bkt/x.solverstate' },
-      'img',
-    );
+    const object = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: gpuSpec }, 3, 'img');
     const podSpec = object.spec as {
       containers: { args: string[]; resources: { limits: object } }[];
       priorityClassName: string;
       restartPolicy: string;
     };
-    assert.ok(podSpec.containers[0]!.args.includes('--snapshot=s3://bkt/x.solverstate'));
+    assert.ok(podSpec.containers[0]!.args.includes('--snapshot=latest'));
+    assert.ok(!podSpec.containers[0]!.args.some((a) => a.startsWith('--weights')));
+    const tuned = CaffeTrainingJobSpec.parse({ ...spec, weights: 's3://bkt/base.caffemodel' });
+    const tunedArgs = (
+      trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: tuned }, 1, 'img').spec as typeof podSpec
+    ).containers[0]!.args;
+    // With no snapshot under the prefix yet, the trainer fine-tunes from spec.weights.
+    assert.ok(tunedArgs.includes('--snapshot=latest') && tunedArgs.includes('--weights=s3://bkt/base.caffemodel'));
     assert.ok(podSpec.containers[0]!.args.includes('--status-file=s3://bkt/job/snap.status.json'));
     assert.deepEqual(podSpec.containers[0]!.resources.limits, { 'nvidia.com/gpu': 1 });
     assert.equal(podSpec.restartPolicy, 'Never');
@@ -479,7 +488,6 @@ describe('the trainer pod and the effective prototxts', () => {
       const podSpec = trainerPod(
         { name: 'job', namespace: 'ns', uid: 'u', spec: jobSpec },
         0,
-        'scratch',
         'img',
       ).spec as CachePod;
       const volume = podSpec.volumes.find((v) => v.name === 'shard-cache');
@@ -497,7 +505,7 @@ describe('the trainer pod and the effective prototxts', () => {
 
   test("a pod reports progress with its own token for the operator's audience and the operator's CA", () => {
     const job = { name: 'job', namespace: 'ns', uid: 'u', spec };
-    const object = trainerPod(job, 1, 'scratch', 'img', { url: 'https://op.example:8443/', ca: 'PEM' });
+    const object = trainerPod(job, 1, 'img', { url: 'https://op.example:8443/', ca: 'PEM' });
     const podSpec = object.spec as {
       containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
       volumes: { name: string; projected?: object }[];
@@ -521,7 +529,7 @@ describe('the trainer pod and the effective prototxts', () => {
       ],
       'PEM',
     );
-    const without = trainerPod(job, 1, 'scratch', 'img').spec as typeof podSpec;
+    const without = trainerPod(job, 1, 'img').spec as typeof podSpec;
     assert.ok(!without.containers[0]!.args.some((a) => a.startsWith('--progress')));
     assert.ok(!without.volumes.some((v) => v.name === 'progress'));
   });
@@ -533,13 +541,13 @@ describe('the trainer pod and the effective prototxts', () => {
       env: [{ name: 'BREWERY_BACKEND', value: 'wasm' }],
     });
     const container = (
-      trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: envSpec }, 0, 'scratch', 'img').spec as {
+      trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: envSpec }, 0, 'img').spec as {
         containers: { env?: unknown; envFrom?: unknown }[];
       }
     ).containers[0]!;
     assert.deepEqual(container.envFrom, [{ secretRef: { name: 'keys' } }]);
     assert.deepEqual(container.env, [{ name: 'BREWERY_BACKEND', value: 'wasm' }]);
-    const plain = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec }, 0, 'scratch', 'img');
+    const plain = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec }, 0, 'img');
     assert.equal((plain.spec as { containers: { env?: unknown }[] }).containers[0]!.env, undefined);
   });
 

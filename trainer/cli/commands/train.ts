@@ -1,4 +1,4 @@
-// `caffe train --solver=S [--snapshot=X.solverstate] [--weights=A.caffemodel[,B]] [--backend=B]
+// `caffe train --solver=S [--snapshot=X.solverstate|latest] [--weights=A.caffemodel[,B]] [--backend=B]
 // [--data-shape=C,H,W] [--metrics-port=P] [--status-file=URI] [--keep-snapshots=K] [--skip-damaged-records]
 // [--cache_dir=D]`:
 // Caffe's training tool.
@@ -12,6 +12,7 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 
 import { initBackend } from '../../backend/index.js';
 import { readCgroupLimits } from '../../cgroup-limits.js';
+import { findLatestSnapshot } from '../../contract/snapshots.js';
 import { BadInputError, ExitCode, UsageError } from '../../contract/errors.js';
 import { readBytes, readText, refuseHdf5 } from '../../files.js';
 import {
@@ -33,6 +34,7 @@ import {
   type SolverStateRecord,
   solverSettings,
 } from '../../solver/index.js';
+import { storageFor } from '../../storage/index.js';
 import { MIN_ITERATION_MS, paceFromEnv } from '../../test-pace.js';
 import {
   closeServer,
@@ -58,7 +60,7 @@ import { dataShapeFlag, parseFlags } from '../flags.js';
 import { type RunSize, runSize } from '../resource-flags.js';
 
 const usage =
-  'caffe train --solver=S [--snapshot=X.solverstate | --weights=A.caffemodel[,B.caffemodel...]] ' +
+  'caffe train --solver=S [--snapshot=X.solverstate|latest] [--weights=A.caffemodel[,B.caffemodel...]] ' +
   '[--backend=auto|tensorflow|wasm|cpu] [--data-shape=C,H,W (default: from the first record)] ' +
   '[--metrics-port=P (or BREWERY_METRICS_PORT)] [--status-file=URI] [--keep-snapshots=K] ' +
   '[--skip-damaged-records] [--threads=N (default: the CPU limit)] ' +
@@ -68,6 +70,8 @@ const usage =
 
 // Where our own lines say they come from; parsers match on the message, never on this.
 const logSource = 'train.ts:1';
+/** `--snapshot=latest`: the newest complete snapshot under the solver's snapshot_prefix, if any. */
+const LATEST_SNAPSHOT = 'latest';
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
@@ -94,7 +98,10 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length > 0)
     throw new UsageError(`unexpected arguments: ${positionals.join(' ')}\nusage: ${usage}`);
   if (!values.solver) throw new UsageError(`--solver is required\nusage: ${usage}`);
-  if (values.snapshot && values.weights) {
+  // Caffe compat: Caffe refuses --snapshot with --weights; `--snapshot=latest` may take --weights as
+  // what to fine-tune from when the prefix has no snapshot yet (a job's first pod and its replacements
+  // are started with the same flags).
+  if (values.snapshot && values.snapshot !== LATEST_SNAPSHOT && values.weights) {
     throw new UsageError('give --snapshot to resume training or --weights to fine-tune, but not both');
   }
   const weightFiles = (values.weights ?? '')
@@ -195,18 +202,21 @@ interface TrainOptions {
   warn: (message: string) => void;
 }
 
-async function train(options: TrainOptions): Promise<void> {
-  if (options.snapshot) refuseHdf5(options.snapshot, 'solver states (--snapshot)');
-  for (const file of options.weightFiles) refuseHdf5(file, 'weights (--weights)');
-  const backend = await initBackend(options.backend);
-  const param = await readSolver(options);
+async function train(given: TrainOptions): Promise<void> {
+  if (given.snapshot && given.snapshot !== LATEST_SNAPSHOT) {
+    refuseHdf5(given.snapshot, 'solver states (--snapshot)');
+  }
+  for (const file of given.weightFiles) refuseHdf5(file, 'weights (--weights)');
+  const backend = await initBackend(given.backend);
+  const param = await readSolver(given);
   if (param.snapshotFormat === SNAPSHOT_FORMAT.HDF5) {
     // Before the nets load (a dataset open can be slow); solverSettings refuses it too. See trainer/README.md.
     throw new BadInputError(
       'HDF5 snapshots are not supported; use BINARYPROTO (the default)',
-      `${options.solverFile}: snapshot_format`,
+      `${given.solverFile}: snapshot_format`,
     );
   }
+  const options = given.snapshot === LATEST_SNAPSHOT ? await withLatestSnapshot(given, param) : given;
   const resume = options.snapshot ? await readResume(options.snapshot) : undefined;
   if (resume?.state.learnedNet) refuseHdf5(resume.state.learnedNet, `the learned net of ${resume.file}`);
   const damaged = damagedRecordCounter(options);
@@ -246,6 +256,32 @@ async function train(options: TrainOptions): Promise<void> {
     solver?.dispose();
     await nets.dispose();
   }
+}
+
+/**
+ * `--snapshot=latest` made concrete: the newest complete snapshot under the solver's snapshot_prefix,
+ * found with this process's own credentials, and then no --weights; or none, a fresh start (from
+ * --weights when given), said in one line.
+ */
+async function withLatestSnapshot(options: TrainOptions, param: SolverParameter): Promise<TrainOptions> {
+  const prefix = param.snapshotPrefix ?? '';
+  if (prefix === '') {
+    throw new BadInputError(
+      '--snapshot=latest needs a snapshot_prefix to look under',
+      `${options.solverFile}: snapshot_prefix`,
+    );
+  }
+  const latest = await findLatestSnapshot(prefix, storageFor(prefix));
+  if (!latest) {
+    const from = options.weightFiles.length > 0 ? `fine-tuning from ${options.weightFiles.join(',')}` : 'starting fresh';
+    options.info(logSource, `No complete snapshot under ${prefix}: ${from}`);
+    return { ...options, snapshot: undefined };
+  }
+  options.info(logSource, `Latest complete snapshot under ${prefix}: iteration ${latest.iteration}`);
+  if (options.weightFiles.length > 0) {
+    options.info(logSource, `Not fine-tuning from ${options.weightFiles.join(',')}: resuming instead`);
+  }
+  return { ...options, snapshot: latest.solverstate, weightFiles: [] };
 }
 
 interface Resume {
