@@ -12,8 +12,6 @@ import { parseArgs } from 'node:util';
 
 import { KubeConfig } from '@kubernetes/client-node';
 
-import { storageFor } from '../trainer/storage/index.js';
-
 import { DEFAULT_LEASE_NAME, runOperator } from './manager.js';
 import { DEFAULT_PROGRESS_PORT, serveProgress } from './progress/server.js';
 import { systemClock } from './runtime/clock.js';
@@ -98,7 +96,6 @@ async function main(argv: string[]): Promise<number> {
       log,
       metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
-      readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
       trainerImage: values['trainer-image'],
       ...(endpoint ? { progress: endpoint.route } : {}),
       identity,

@@ -2,7 +2,7 @@
 // talks to is passed in, so the integration tests run two of them against one cluster.
 import type { Logger } from 'pino';
 
-import { DATASETS, datasetReconciler, type ManifestReader } from './dataset/controller.js';
+import { DATASETS, datasetReconciler } from './dataset/controller.js';
 import { JOBS, MANAGED_BY } from './dataset/jobs.js';
 import type { Clock } from './runtime/clock.js';
 import { Controller } from './runtime/controller.js';
@@ -21,10 +21,9 @@ export interface OperatorOptions {
   log: Logger;
   metrics: OperatorMetrics;
   events: EventRecorder;
-  readManifest: ManifestReader;
   /** Image with the `caffe` command for pods whose object names none. */
   trainerImage: string;
-  /** Where trainer pods report their progress (the endpoint operator/progress/server.ts serves). */
+  /** Where trainer and finalize pods report (the endpoint operator/progress/server.ts serves). */
   progress?: ProgressRoute;
   /** Unique name of this instance (pod name), the lease holder identity. */
   identity: string;
@@ -116,8 +115,10 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
         clock,
         events: options.events,
         jobs,
-        readManifest: options.readManifest,
-        defaults: { trainerImage: options.trainerImage },
+        defaults: {
+          trainerImage: options.trainerImage,
+          ...(options.progress ? { progress: options.progress } : {}),
+        },
       }),
       clock,
       log,

@@ -14,6 +14,30 @@ export const BAD_INPUT_EXIT_CODE = ExitCode.BadInput;
 /** Exit code of the `caffe` command for a wrong command line: no retry fixes it either. */
 export const USAGE_EXIT_CODE = ExitCode.Usage;
 
+/** The audience of a pod's projected token for the operator: a token for the apiserver is never accepted. */
+export const PROGRESS_AUDIENCE = 'brewery-operator';
+/** Where a trainer or finalize pod finds its token for the operator and the operator's CA (a projected volume). */
+export const PROGRESS_MOUNT = '/var/run/secrets/caffe.brewery.dev/progress';
+/** Lifetime asked for the projected token; the kubelet renews it before it expires. */
+export const PROGRESS_TOKEN_SECONDS = 3600;
+
+/** Where pods report to the operator: its endpoint, and the CA its certificate chains to. */
+export interface ProgressRoute {
+  /** https://host:port of the operator's progress endpoint, as pods reach it. */
+  url: string;
+  /** PEM CA bundle the pods trust for it. */
+  ca: string;
+}
+
+/** The `caffe` flags that report to the operator at `path`, with the token and CA of PROGRESS_MOUNT. */
+export function progressFlags(route: ProgressRoute, path: string): string[] {
+  return [
+    `--progress-url=${route.url.replace(/\/+$/, '')}${path}`,
+    `--progress-token=${PROGRESS_MOUNT}/token`,
+    `--progress-ca=${PROGRESS_MOUNT}/ca.crt`,
+  ];
+}
+
 export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' };
 export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service' };
 export const CONFIG_MAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };

@@ -170,7 +170,6 @@ export function runOperatorInProcess(cluster: BenchCluster, identity: string): I
       log,
       metrics,
       events: kubeEventRecorder(cluster.client, systemClock, log, identity),
-      readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
       trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
       identity,
     },

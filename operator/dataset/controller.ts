@@ -1,5 +1,6 @@
-// The ImageNetDataset controller: get the dataset → gather its Jobs (and the manifest once finalize
-// is done) → decide (decide.ts) → create or suspend Jobs → write status when it changed → Events.
+// The ImageNetDataset controller: get the dataset → gather its Jobs → decide (decide.ts) → create or
+// suspend Jobs → write status when it changed → Events. It reads no object store: the finalize step
+// reports its counts to operator/progress, which writes them into the status.
 import { z } from 'zod';
 
 import { GROUP, VERSION } from '../api/common.js';
@@ -22,10 +23,9 @@ import {
   JOBS,
   type JobDefaults,
   jobName,
-  outputPrefix,
   prepJob,
 } from './jobs.js';
-import { type ManifestSummary, summariseManifest, viewJob } from './observe.js';
+import { viewJob } from './observe.js';
 
 export const DATASETS: Resource = {
   group: GROUP,
@@ -34,16 +34,12 @@ export const DATASETS: Resource = {
   kind: DATASET_KIND,
 };
 
-/** Reads a file's text from the object store; throws when it is missing or unreadable. */
-export type ManifestReader = (uri: string) => Promise<string>;
-
 export interface DatasetControllerDeps {
   client: KubeClient;
   clock: Clock;
   events: EventRecorder;
   /** The operator's Jobs (cache); events on them reconcile their dataset. */
   jobs: Informer;
-  readManifest: ManifestReader;
   defaults: JobDefaults;
 }
 
@@ -103,21 +99,7 @@ export function datasetReconciler(deps: DatasetControllerDeps): Reconciler {
     else input.specError = `spec is invalid: ${z.prettifyError(spec.error)}`;
     if (prep) input.prepJob = viewJob(prep);
     if (finalize) input.finalizeJob = viewJob(finalize);
-    // The manifest is read once: when finalize has just completed and the dataset is not Ready yet.
-    const finalizeDone = input.finalizeJob?.outcome?.type === 'Complete';
-    if (finalizeDone && input.spec && input.status.phase !== 'Ready') {
-      input.manifest = await readSummary(deps.readManifest, outputPrefix(input.spec));
-    }
     return input;
-  }
-}
-
-async function readSummary(read: ManifestReader, out: string): Promise<ManifestSummary | string> {
-  const uri = `${out}/manifest.json`;
-  try {
-    return summariseManifest(await read(uri), uri, out);
-  } catch (error) {
-    return `could not read ${uri}: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
 

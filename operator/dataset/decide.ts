@@ -3,8 +3,8 @@
 import type { DatasetPhase, ImageNetDatasetSpec, ImageNetDatasetStatus } from '../api/imagenet-dataset.js';
 import { type ConditionInput, setConditions } from '../runtime/conditions.js';
 import type { EventType } from '../runtime/events.js';
-import { jobName, outputPrefix, type Step } from './jobs.js';
-import type { JobView, ManifestSummary } from './observe.js';
+import { datasetOutputs, jobName, outputPrefix, type Step } from './jobs.js';
+import type { JobView } from './observe.js';
 
 export const Reason = {
   Pending: 'Pending',
@@ -20,7 +20,7 @@ export const Reason = {
   ShardFailed: 'ShardFailed',
   FinalizeFailed: 'FinalizeFailed',
   Failed: 'Failed',
-  ManifestUnreadable: 'ManifestUnreadable',
+  CountsNotReported: 'CountsNotReported',
 } as const;
 
 /** How long to wait before looking again at a Job left by an earlier dataset of the same name. */
@@ -36,8 +36,6 @@ export interface DatasetInput {
   status: ImageNetDatasetStatus;
   prepJob?: JobView;
   finalizeJob?: JobView;
-  /** Read only once finalize has completed: the summary, or a sentence saying why it is missing. */
-  manifest?: ManifestSummary | string;
   now: Date;
 }
 
@@ -269,40 +267,30 @@ function finalizeFailed(job: JobView): Verdict {
 
 function ready(input: DatasetInput, spec: ImageNetDatasetSpec): Verdict {
   const out = outputPrefix(spec);
-  const manifest = input.manifest;
+  // The counts are in the status already: the finalize step reported them to the operator before it
+  // exited (operator/progress), which wrote them there. The operator reads no manifest.
+  const counts = input.status.images;
   const status: Partial<ImageNetDatasetStatus> = {
     completionTime: input.now.toISOString(),
-    outputs: {
-      manifest: `${out}/manifest.json`,
-      mean: `${out}/mean.binaryproto`,
-      trainList: `${out}/train.txt`,
-      valList: `${out}/val.txt`,
-      synsets: `${out}/synsets.txt`,
-      ...(typeof manifest === 'object' && manifest.shards ? { shards: manifest.shards } : {}),
-    },
+    outputs: datasetOutputs(spec, input.status.outputs?.shards),
   };
   const events: DatasetEvent[] = [];
-  if (typeof manifest === 'object') {
-    status.images = {
-      train: manifest.train,
-      val: manifest.val,
-      skipped: manifest.skipped,
-      total: manifest.train + manifest.val,
-    };
+  if (counts) {
     events.push({
       type: 'Normal',
       reason: Reason.Ready,
       action: 'ObserveJob',
-      note: `Ready: ${manifest.train} training and ${manifest.val} validation images, ${manifest.skipped} skipped.`,
+      note: `Ready: ${counts.train} training and ${counts.val} validation images, ${counts.skipped} skipped.`,
     });
   } else {
-    const why = manifest ?? 'manifest.json was not read';
     events.push({ type: 'Normal', reason: Reason.Ready, action: 'ObserveJob', note: `Ready at ${out}.` });
     events.push({
       type: 'Warning',
-      reason: Reason.ManifestUnreadable,
-      action: 'ReadManifest',
-      note: `The data is ready but the image counts are unknown: ${why}`,
+      reason: Reason.CountsNotReported,
+      action: 'ObserveJob',
+      note:
+        'The data is ready but the image counts are unknown: the finalize step reported none to the ' +
+        `operator (its log says why); they are in ${out}/manifest.json.`,
     });
   }
   return {

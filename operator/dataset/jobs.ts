@@ -1,7 +1,7 @@
 // The Jobs an ImageNetDataset runs: an Indexed Job of `caffe imagenet prep` workers, one per shard,
 // then one `caffe imagenet finalize`. Pure functions from the dataset to Job manifests.
 import { wholeCores } from '../../trainer/contract/quantity.js';
-import { DATASET_KIND, type ImageNetDatasetSpec } from '../api/imagenet-dataset.js';
+import { DATASET_KIND, type ImageNetDatasetSpec, type ImageNetDatasetStatus } from '../api/imagenet-dataset.js';
 import { QUEUE_NAME_LABEL } from '../kueue.js';
 import type { KubeObject, Resource } from '../runtime/kube-client.js';
 import {
@@ -10,6 +10,11 @@ import {
   controllerReference,
   MANAGED_BY,
   mergeEnv,
+  PROGRESS_AUDIENCE,
+  PROGRESS_MOUNT,
+  PROGRESS_TOKEN_SECONDS,
+  type ProgressRoute,
+  progressFlags,
   resourceRequirements,
 } from '../workloads.js';
 
@@ -19,6 +24,11 @@ export const JOBS: Resource = { group: 'batch', version: 'v1', plural: 'jobs', k
 
 export const DATASET_LABEL = 'caffe.brewery.dev/dataset';
 export const STEP_LABEL = 'caffe.brewery.dev/step';
+/**
+ * The annotation of the finalize pod holding the CA of the operator's endpoint, which a downwardAPI file
+ * hands the pod: the CA is public, and this way no ConfigMap per dataset is needed.
+ */
+export const PROGRESS_CA_ANNOTATION = 'caffe.brewery.dev/progress-ca';
 /** Where a volume source is mounted in the prep pods. */
 export const SOURCE_MOUNT = '/data/source';
 
@@ -34,6 +44,8 @@ export interface DatasetRef {
 export interface JobDefaults {
   /** The image with the `caffe` command, used when the dataset names none. */
   trainerImage: string;
+  /** Where the finalize step reports its counts; without it the dataset's status has no counts. */
+  progress?: ProgressRoute;
 }
 
 /** A child's name: `<dataset>-<step>`, shortened with a hash when it would pass 63 characters. */
@@ -44,6 +56,27 @@ export function jobName(dataset: string, step: Step): string {
 /** The output prefix without a trailing slash, so file URIs join cleanly. */
 export function outputPrefix(spec: ImageNetDatasetSpec): string {
   return spec.output.replace(/\/+$/, '');
+}
+
+/** Where a prepared dataset's files are, with its shards (relative to the output, as reported) when known. */
+export function datasetOutputs(
+  spec: ImageNetDatasetSpec,
+  shards?: string[],
+): NonNullable<ImageNetDatasetStatus['outputs']> {
+  const out = outputPrefix(spec);
+  return {
+    manifest: `${out}/manifest.json`,
+    mean: `${out}/mean.binaryproto`,
+    trainList: `${out}/train.txt`,
+    valList: `${out}/val.txt`,
+    synsets: `${out}/synsets.txt`,
+    ...(shards ? { shards } : {}),
+  };
+}
+
+/** The shard files the finalize step reported, as URIs under the output prefix. */
+export function shardUris(spec: ImageNetDatasetSpec, files: string[]): string[] {
+  return files.map((file) => `${outputPrefix(spec)}/${file.replace(/^\/+/, '')}`);
 }
 
 /** The folder (URI or mounted path) holding train/ and val/. */
@@ -87,6 +120,11 @@ export function finalizeArgs(spec: ImageNetDatasetSpec): string[] {
   return ['imagenet', 'finalize', `--out=${outputPrefix(spec)}`];
 }
 
+/** The path of the operator's endpoint that takes a dataset's counts from its finalize pod. */
+export function countsPath(dataset: { namespace: string; name: string }): string {
+  return `/v1/namespaces/${dataset.namespace}/imagenetdatasets/${dataset.name}/counts`;
+}
+
 // Disruptions (preemption, eviction, node loss) are not the worker's fault and must not use up its
 // retries; exit code 65 means the input is bad and no retry can help. Other failures count (the default).
 const podFailurePolicy = (container: string) => ({
@@ -119,9 +157,52 @@ export function prepJob(dataset: DatasetRef, defaults: JobDefaults): KubeObject 
 }
 
 export function finalizeJob(dataset: DatasetRef, defaults: JobDefaults): KubeObject {
-  const job = baseJob(dataset, 'finalize', finalizeArgs(dataset.spec), defaults);
+  const route = defaults.progress;
+  const args = [...finalizeArgs(dataset.spec), ...(route ? progressFlags(route, countsPath(dataset)) : [])];
+  const job = baseJob(dataset, 'finalize', args, defaults);
   Object.assign(job.spec as object, { backoffLimit: dataset.spec.backoffLimitPerIndex });
+  if (route) withProgressVolume(job, route);
   return job;
+}
+
+/** The pod's own token for the operator's audience and the operator's CA, at PROGRESS_MOUNT. */
+function withProgressVolume(job: KubeObject, route: ProgressRoute): void {
+  const template = (job.spec as { template: { metadata: Record<string, unknown>; spec: PodSpec } }).template;
+  template.metadata.annotations = { [PROGRESS_CA_ANNOTATION]: route.ca };
+  const container = template.spec.containers[0]!;
+  container.volumeMounts = [
+    ...(container.volumeMounts ?? []),
+    { name: 'progress', mountPath: PROGRESS_MOUNT, readOnly: true },
+  ];
+  template.spec.volumes = [
+    ...(template.spec.volumes ?? []),
+    {
+      name: 'progress',
+      projected: {
+        sources: [
+          {
+            serviceAccountToken: {
+              audience: PROGRESS_AUDIENCE,
+              expirationSeconds: PROGRESS_TOKEN_SECONDS,
+              path: 'token',
+            },
+          },
+          {
+            downwardAPI: {
+              items: [
+                { path: 'ca.crt', fieldRef: { fieldPath: `metadata.annotations['${PROGRESS_CA_ANNOTATION}']` } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ];
+}
+
+interface PodSpec {
+  containers: { volumeMounts?: unknown[] }[];
+  volumes?: unknown[];
 }
 
 function baseJob(

@@ -1,8 +1,5 @@
 // What the dataset controller reads, reduced to plain values for the decision: a Job's progress and
-// outcome, and the counts in the finished manifest.json.
-import { z } from 'zod';
-
-import { parseRecord } from '../../trainer/contract/records.js';
+// outcome.
 import type { KubeObject } from '../runtime/kube-client.js';
 
 export interface JobView {
@@ -73,41 +70,4 @@ export function countIndexes(list: string): number {
     count += last === undefined || Number.isNaN(last) ? 1 : last - first + 1;
   }
   return count;
-}
-
-/** The figures the status shows from manifest.json. */
-export interface ManifestSummary {
-  train: number;
-  val: number;
-  skipped: number;
-  shards?: string[];
-}
-
-const count = z.int().min(0);
-// The manifest `caffe imagenet finalize` writes (trainer/data/finalize.ts, format brewery.imagenet/v1);
-// only the parts the status shows are read, and anything else in it is left alone.
-const Manifest = z
-  .object({
-    format: z.literal('brewery.imagenet/v1'),
-    splits: z.record(z.string(), z.object({ records: count }).loose()),
-    shards: z.array(z.object({ file: z.string() }).loose()),
-    skipped: z.array(z.unknown()),
-  })
-  .loose();
-
-/** The summary of manifest.json's text read from `uri`, or a sentence saying what was wrong with it. */
-export function summariseManifest(text: string, uri: string, outputPrefix: string): ManifestSummary | string {
-  let manifest: z.output<typeof Manifest>;
-  try {
-    manifest = parseRecord(uri, text, Manifest);
-  } catch (error) {
-    return `manifest.json is not the brewery.imagenet/v1 manifest finalize writes: ${(error as Error).message}`;
-  }
-  const { splits, shards, skipped } = manifest;
-  return {
-    train: splits.train?.records ?? 0,
-    val: splits.val?.records ?? 0,
-    skipped: skipped.length,
-    shards: shards.map((s) => `${outputPrefix}/${s.file.replace(/^\/+/, '')}`),
-  };
 }

@@ -1,7 +1,8 @@
-// Whether a progress report may change a CaffeTrainingJob's status: the pure check over what was
-// gathered for it (the apiserver's TokenReview of the bearer token, the pod the token is bound to,
-// the job). A report is accepted only from the job's current trainer pod, proven by a service-account
-// token the kubelet projected into that pod for the operator's audience. Pure: no I/O.
+// Whether a report may change a CaffeTrainingJob's or an ImageNetDataset's status: the pure check over
+// what was gathered for it (the apiserver's TokenReview of the bearer token, the pod the token is bound
+// to, the job or dataset). A job's progress is accepted only from its current trainer pod; a dataset's
+// counts only from a pod of its finalize Job; each proven by a service-account token the kubelet
+// projected into that pod for the operator's audience. Pure: no I/O.
 
 /** The pod-bound token's extra fields (Kubernetes: pkg/serviceaccount/claims.go, "extra" of the user). */
 export const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
@@ -15,17 +16,23 @@ export interface TokenReviewStatus {
   error?: string;
 }
 
+/** What a report is for: a training job's progress, or a dataset's counts from its finalize step. */
+export type ReportKind = 'CaffeTrainingJob' | 'ImageNetDataset';
+
 export interface ReportFacts {
-  /** The job the report is for, as its URL names it. */
-  target: { namespace: string; name: string };
+  /** The job or dataset the report is for, as its URL names it (kind: CaffeTrainingJob when absent). */
+  target: { namespace: string; name: string; kind?: ReportKind };
   /** The audience the operator accepts tokens for. */
   audience: string;
   /** The bearer token was there at all. */
   hasToken: boolean;
   review?: TokenReviewStatus;
-  /** The pod the token names, read from the apiserver (undefined: not found, or not looked up). */
+  /**
+   * The pod the token names, read from the apiserver (undefined: not found, or not looked up);
+   * controllerUid: the uid of the job that controls it, or of the dataset whose finalize Job does.
+   */
   pod?: { namespace: string; name: string; uid: string; controllerUid?: string };
-  /** The job, read from the apiserver (undefined: not found, or not looked up). */
+  /** The job or dataset, read from the apiserver (undefined: not found, or not looked up). */
   job?: { uid: string; currentPod?: string; finished: boolean };
 }
 
@@ -58,7 +65,9 @@ export function boundPodOf(
 
 /** Each check in order; the first that fails decides the refusal. */
 export function judgeReport(facts: ReportFacts): ReportVerdict {
+  const kind = facts.target.kind ?? 'CaffeTrainingJob';
   const job = `${facts.target.namespace}/${facts.target.name}`;
+  const podOf = kind === 'CaffeTrainingJob' ? 'a trainer pod of' : 'a pod of the finalize Job of';
   if (!facts.hasToken) {
     return refuse(
       401,
@@ -96,13 +105,14 @@ export function judgeReport(facts: ReportFacts): ReportVerdict {
       `the pod ${bound.namespace}/${bound.name} is in another namespace than ${job}`,
     );
   }
-  if (!facts.job) return refuse(404, 'JobNotFound', `there is no CaffeTrainingJob ${job}`);
+  if (!facts.job) return refuse(404, 'JobNotFound', `there is no ${kind} ${job}`);
   if (pod.controllerUid !== facts.job.uid) {
-    return refuse(403, 'WrongJob', `the pod ${bound.namespace}/${bound.name} is not a trainer pod of ${job}`);
+    return refuse(403, 'WrongJob', `the pod ${bound.namespace}/${bound.name} is not ${podOf} ${job}`);
   }
   if (facts.job.finished)
     return refuse(409, 'JobFinished', `${job} has finished: its status no longer changes`);
-  if (facts.job.currentPod !== pod.name) {
+  // A dataset has one finalize Job, which runs one pod at a time: any of its pods may report.
+  if (kind === 'CaffeTrainingJob' && facts.job.currentPod !== pod.name) {
     return refuse(
       409,
       'NotCurrentPod',

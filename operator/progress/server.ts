@@ -1,16 +1,22 @@
 // The progress endpoint: trainer pods POST their live status record to
 //   https://<operator>/v1/namespaces/<namespace>/caffetrainingjobs/<name>/progress
+// and a dataset's finalize pod POSTs its counts (records per split, skipped files, shards) to
+//   https://<operator>/v1/namespaces/<namespace>/imagenetdatasets/<name>/counts
 // with `Authorization: Bearer <projected service-account token>`. For each report: gather (TokenReview
-// of the token, the pod it is bound to, the job) → judgeReport → mirror the record into the job's
-// status → count the result. The operator reads no object store for it: the trainer tells it.
+// of the token, the pod it is bound to, the job or dataset) → judgeReport → mirror the record into the
+// status → count the result. The operator reads no object store: the pods tell it.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 
 import type { Logger } from 'pino';
 
+import { type DatasetCounts, parseDatasetCounts } from '../../trainer/contract/dataset-counts.js';
 import { type LiveStatus, parseLiveStatus } from '../../trainer/contract/live-status.js';
 import { CaffeTrainingJobStatus } from '../api/caffe-training-job.js';
+import { ImageNetDatasetSpec, ImageNetDatasetStatus } from '../api/imagenet-dataset.js';
+import { DATASETS } from '../dataset/controller.js';
+import { datasetOutputs, JOBS, jobName, shardUris } from '../dataset/jobs.js';
 import { statusChanged } from '../runtime/conditions.js';
 import { isConflict, type KubeClient, type KubeObject, type Resource } from '../runtime/kube-client.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
@@ -18,14 +24,29 @@ import { TRAINING_JOBS } from '../training/controller.js';
 import { withLiveStatus } from '../training/decide.js';
 import { PROGRESS_AUDIENCE } from '../training/objects.js';
 import { PODS } from '../workloads.js';
-import { boundPodOf, judgeReport, type ReportFacts, type TokenReviewStatus } from './authorize.js';
+import {
+  boundPodOf,
+  judgeReport,
+  type ReportFacts,
+  type ReportKind,
+  type TokenReviewStatus,
+} from './authorize.js';
 
 export { PROGRESS_AUDIENCE };
 
 export const DEFAULT_PROGRESS_PORT = 8443;
 /** A live status record is a few KiB; anything far larger is not one. */
 const MAX_BODY_BYTES = 256 * 1024;
-const ROUTE = /^\/v1\/namespaces\/([a-z0-9.-]+)\/caffetrainingjobs\/([a-z0-9.-]+)\/progress$/;
+const ROUTES: { pattern: RegExp; kind: ReportKind }[] = [
+  {
+    pattern: /^\/v1\/namespaces\/([a-z0-9.-]+)\/caffetrainingjobs\/([a-z0-9.-]+)\/progress$/,
+    kind: 'CaffeTrainingJob',
+  },
+  {
+    pattern: /^\/v1\/namespaces\/([a-z0-9.-]+)\/imagenetdatasets\/([a-z0-9.-]+)\/counts$/,
+    kind: 'ImageNetDataset',
+  },
+];
 const TOKEN_REVIEWS: Resource = {
   group: 'authentication.k8s.io',
   version: 'v1',
@@ -60,20 +81,30 @@ export async function serveProgress(options: ProgressServerOptions): Promise<Ser
   return server;
 }
 
+type Report = { kind: 'CaffeTrainingJob'; live: LiveStatus } | { kind: 'ImageNetDataset'; counts: DatasetCounts };
+
 async function handle(options: ProgressServerOptions, request: IncomingMessage, response: ServerResponse) {
-  const route = ROUTE.exec(new URL(request.url ?? '/', 'https://operator').pathname);
-  if (!route || request.method !== 'POST') {
+  const path = new URL(request.url ?? '/', 'https://operator').pathname;
+  const route = ROUTES.map((r) => ({ kind: r.kind, match: r.pattern.exec(path) })).find((r) => r.match);
+  if (!route?.match || request.method !== 'POST') {
     return reply(response, 404, {
-      message: 'POST /v1/namespaces/<namespace>/caffetrainingjobs/<name>/progress',
+      message:
+        'POST /v1/namespaces/<namespace>/caffetrainingjobs/<name>/progress or ' +
+        '/v1/namespaces/<namespace>/imagenetdatasets/<name>/counts',
     });
   }
-  const target = { namespace: route[1]!, name: route[2]! };
-  const where = `the progress report for ${target.namespace}/${target.name}`;
+  const target = { namespace: route.match[1]!, name: route.match[2]!, kind: route.kind };
+  const what = route.kind === 'CaffeTrainingJob' ? 'the progress report' : 'the counts';
+  const where = `${what} for ${target.namespace}/${target.name}`;
   const body = await readBody(request);
-  let live: LiveStatus;
+  let report: Report;
   try {
     if (body === undefined) throw new Error(`larger than ${MAX_BODY_BYTES} bytes`);
-    live = parseLiveStatus(JSON.parse(body.toString('utf8')), where);
+    const json: unknown = JSON.parse(body.toString('utf8'));
+    report =
+      route.kind === 'CaffeTrainingJob'
+        ? { kind: route.kind, live: parseLiveStatus(json, where) }
+        : { kind: route.kind, counts: parseDatasetCounts(json, where) };
   } catch (error) {
     options.metrics.progressReports.inc({ result: 'refused', reason: 'BadReport' });
     return reply(response, 400, { reason: 'BadReport', message: `${where}: ${(error as Error).message}` });
@@ -83,13 +114,23 @@ async function handle(options: ProgressServerOptions, request: IncomingMessage, 
   const verdict = judgeReport(facts);
   if (!verdict.accepted) {
     options.metrics.progressReports.inc({ result: 'refused', reason: verdict.reason });
-    options.log.warn({ job: `${target.namespace}/${target.name}`, reason: verdict.reason }, verdict.message);
+    options.log.warn(
+      { [route.kind === 'CaffeTrainingJob' ? 'job' : 'dataset']: `${target.namespace}/${target.name}`, reason: verdict.reason },
+      verdict.message,
+    );
     return reply(response, verdict.httpStatus, { reason: verdict.reason, message: verdict.message });
   }
-  await mirror(options.client, target, verdict.pod, live);
+  if (report.kind === 'CaffeTrainingJob') {
+    await mirror(options.client, target, verdict.pod, report.live);
+  } else {
+    await mirrorCounts(options.client, target, report.counts);
+  }
   options.metrics.progressReports.inc({ result: 'accepted', reason: '' });
   return reply(response, 200, {
-    message: `recorded iteration ${live.iteration} of ${target.namespace}/${target.name}`,
+    message:
+      report.kind === 'CaffeTrainingJob'
+        ? `recorded iteration ${report.live.iteration} of ${target.namespace}/${target.name}`
+        : `recorded the counts of ${target.namespace}/${target.name}`,
   });
 }
 
@@ -113,13 +154,21 @@ async function gather(
   if (!facts.review.authenticated || !bound) return facts;
   const pod = await options.client.get(PODS, bound.namespace, bound.name);
   if (pod) {
-    const controller = pod.metadata?.ownerReferences?.find((o) => o.controller);
     facts.pod = {
       namespace: pod.metadata?.namespace ?? '',
       name: pod.metadata?.name ?? '',
       uid: pod.metadata?.uid ?? '',
-      ...(controller?.kind === TRAINING_JOBS.kind ? { controllerUid: controller.uid } : {}),
     };
+    const controllerUid = await podControllerUid(options.client, pod, target);
+    if (controllerUid) facts.pod.controllerUid = controllerUid;
+  }
+  if (target.kind === 'ImageNetDataset') {
+    const dataset = await options.client.get(DATASETS, target.namespace, target.name);
+    if (dataset) {
+      const phase = (dataset.status as { phase?: string } | undefined)?.phase;
+      facts.job = { uid: dataset.metadata?.uid ?? '', finished: phase === 'Ready' || phase === 'Failed' };
+    }
+    return facts;
   }
   const job = await options.client.get(TRAINING_JOBS, target.namespace, target.name);
   if (job) {
@@ -131,6 +180,53 @@ async function gather(
     };
   }
   return facts;
+}
+
+/**
+ * Whose pod it is: the uid of the CaffeTrainingJob controlling it; or, for a dataset's counts, of the
+ * ImageNetDataset controlling the pod's Job, when that Job is the dataset's finalize Job.
+ */
+async function podControllerUid(
+  client: KubeClient,
+  pod: KubeObject,
+  target: ReportFacts['target'],
+): Promise<string | undefined> {
+  const controller = pod.metadata?.ownerReferences?.find((o) => o.controller);
+  if (target.kind !== 'ImageNetDataset') {
+    return controller?.kind === TRAINING_JOBS.kind ? controller.uid : undefined;
+  }
+  if (controller?.kind !== JOBS.kind || controller.name !== jobName(target.name, 'finalize')) return undefined;
+  const job = await client.get(JOBS, pod.metadata?.namespace ?? '', controller.name);
+  if (job?.metadata?.uid !== controller.uid) return undefined;
+  const owner = job.metadata?.ownerReferences?.find((o) => o.controller);
+  return owner?.kind === DATASETS.kind ? owner.uid : undefined;
+}
+
+/** Writes a dataset's counts and shards into its status, for the controller to make it Ready with. */
+async function mirrorCounts(client: KubeClient, target: ReportFacts['target'], counts: DatasetCounts) {
+  for (let attempt = 1; ; attempt++) {
+    const dataset = await client.get(DATASETS, target.namespace, target.name);
+    const spec = ImageNetDatasetSpec.safeParse(dataset?.spec);
+    const parsed = ImageNetDatasetStatus.safeParse(dataset?.status ?? {});
+    if (!dataset || !spec.success || !parsed.success) return;
+    const status: ImageNetDatasetStatus = {
+      ...parsed.data,
+      images: {
+        train: counts.train,
+        val: counts.val,
+        skipped: counts.skipped,
+        total: counts.train + counts.val,
+      },
+      outputs: datasetOutputs(spec.data, shardUris(spec.data, counts.shards)),
+    };
+    if (!statusChanged(parsed.data, status)) return;
+    try {
+      await client.replaceStatus(DATASETS, target.namespace, target.name, { ...dataset, status });
+      return;
+    } catch (error) {
+      if (!isConflict(error) || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** Writes the report into the job's status; a write that races the controller's is tried again. */

@@ -8,7 +8,19 @@ import {
 } from '../api/caffe-training-job.js';
 import { QUEUE_NAME_LABEL } from '../kueue.js';
 import type { KubeObject } from '../runtime/kube-client.js';
-import { childName, controllerReference, MANAGED_BY, resourceRequirements } from '../workloads.js';
+import {
+  childName,
+  controllerReference,
+  MANAGED_BY,
+  PROGRESS_AUDIENCE,
+  PROGRESS_MOUNT,
+  PROGRESS_TOKEN_SECONDS,
+  type ProgressRoute,
+  progressFlags,
+  resourceRequirements,
+} from '../workloads.js';
+
+export { PROGRESS_AUDIENCE, PROGRESS_MOUNT, type ProgressRoute };
 
 export const JOB_LABEL = 'caffe.brewery.dev/job';
 export const ATTEMPT_LABEL = 'caffe.brewery.dev/attempt';
@@ -26,22 +38,8 @@ export const NET_FILE = 'train_val.prototxt';
 export const SOLVER_FILE = 'solver.prototxt';
 /** Where the trainer's emptyDir for streamed S3 shards is mounted (`caffe train --cache_dir`). */
 export const SHARD_CACHE_MOUNT = '/var/cache/brewery/shards';
-/** The audience of the trainer's projected token: a token for the apiserver is never accepted by the operator. */
-export const PROGRESS_AUDIENCE = 'brewery-operator';
-/** Where the trainer finds its progress token and the operator's CA (a projected volume). */
-export const PROGRESS_MOUNT = '/var/run/secrets/caffe.brewery.dev/progress';
 /** The key of the job's ConfigMap that holds the CA of the operator's progress endpoint. */
 export const PROGRESS_CA_KEY = 'progress-ca.crt';
-/** Lifetime asked for the projected token; the kubelet renews it before it expires. */
-const PROGRESS_TOKEN_SECONDS = 3600;
-
-/** Where trainers report progress: the operator's endpoint, and the CA its certificate chains to. */
-export interface ProgressRoute {
-  /** https://host:port of the operator's progress endpoint, as trainer pods reach it. */
-  url: string;
-  /** PEM CA bundle the trainer trusts for it. */
-  ca: string;
-}
 
 /** Time the trainer gets after SIGTERM to finish its iteration and write a snapshot. */
 export const TERMINATION_GRACE_SECONDS = 300;
@@ -91,12 +89,7 @@ export function prototxtConfigMap(
 
 /** The trainer's flags for reporting to the operator: its job's endpoint, its token, the CA. */
 export function progressArgs(job: JobRef, route: ProgressRoute): string[] {
-  const path = `/v1/namespaces/${job.namespace}/caffetrainingjobs/${job.name}/progress`;
-  return [
-    `--progress-url=${route.url.replace(/\/+$/, '')}${path}`,
-    `--progress-token=${PROGRESS_MOUNT}/token`,
-    `--progress-ca=${PROGRESS_MOUNT}/ca.crt`,
-  ];
+  return progressFlags(route, `/v1/namespaces/${job.namespace}/caffetrainingjobs/${job.name}/progress`);
 }
 
 /** The pod's own service-account token for the operator's audience, and the CA from the job's ConfigMap. */

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 
+import { DATASET_COUNTS_VERSION, type DatasetCounts } from '../contract/dataset-counts.js';
 import { BadInputError } from '../contract/errors.js';
 import { parseRecord } from '../contract/records.js';
 import { joinUri, storageFor } from '../storage/index.js';
@@ -30,6 +31,17 @@ export interface Manifest {
   skipped: { split: Split; path: string; reason: string }[];
   converted: { split: Split; path: string; from: string }[];
   mean: { file: string; channels: number; height: number; width: number; perChannel: number[] };
+}
+
+/** What the operator's status shows of the manifest, as the finalize step reports it. */
+export function countsOf(manifest: Manifest): DatasetCounts {
+  return {
+    version: DATASET_COUNTS_VERSION,
+    train: manifest.splits.train?.records ?? 0,
+    val: manifest.splits.val?.records ?? 0,
+    skipped: manifest.skipped.length,
+    shards: manifest.shards.map((s) => s.file),
+  };
 }
 
 const MARKER_NAME = /\/(train|val)-(\d+)-of-(\d+)\.json$/;

@@ -95,9 +95,6 @@ describe('the dataset controller on the real apiserver, with two operator instan
           log,
           metrics,
           events: kubeEventRecorder(operatorClient, systemClock, log, identity),
-          readManifest: async () => {
-            throw new Error('no manifest in this test');
-          },
           trainerImage: 'ghcr.io/brewery-dev/trainer-cpu:test',
           identity,
           lease: {

@@ -1,6 +1,6 @@
 // An ImageNetDataset from raw images to Ready on the local cluster: a generated sample tree in the
 // object server, the operator's Indexed Job of four real `caffe imagenet prep` pods (run as processes
-// by the local kubelet), the finalize Job, and the counts read back from manifest.json into the status.
+// by the local kubelet), the finalize Job, and the counts it reports to the operator in the status.
 import assert from 'node:assert/strict';
 import { relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -152,5 +152,29 @@ describe('an ImageNetDataset end to end on the local cluster', { skip: skipReaso
       'jsonpath={range .items[*]}{.metadata.annotations.batch\\.kubernetes\\.io/job-completion-index}{"\\n"}{end}',
     ]);
     assert.deepEqual(stdout.trim().split('\n').sort(), ['0', '1', '2', '3']);
+
+    // The counts reached the status from the finalize pod's report: the operator reads no manifest.
+    const finalizePods = await localCluster().kubectl([
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-l',
+      `job-name=${jobName('sample', 'finalize')}`,
+      '-o',
+      'jsonpath={.items[0].metadata.name}',
+    ]);
+    const { stdout: finalizeLog } = await localCluster().kubectl([
+      'logs',
+      '-n',
+      namespace,
+      finalizePods.stdout.trim(),
+    ]);
+    assert.ok(
+      finalizeLog.includes(
+        `reported ${status.images?.train} train, ${status.images?.val} val, ${skipped} skipped to the operator`,
+      ),
+      finalizeLog,
+    );
   });
 });

@@ -182,7 +182,6 @@ export async function runOperatorInProcess(
       log,
       metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
-      readManifest: async (uri) => (await storageFor(uri).read(uri)).toString('utf8'),
       trainerImage: `ghcr.io/brewery-dev/trainer-cpu:${identity}`,
       progress: { url: `https://127.0.0.1:${port}`, ca: tls.cert },
       identity,

@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { summariseManifest } from '../../../operator/dataset/observe.js';
+import { parseDatasetCounts } from '../../../trainer/contract/dataset-counts.js';
 import { liveStatusSchema } from '../../../trainer/contract/live-status.js';
 import { fieldPath, parseRecord } from '../../../trainer/contract/records.js';
 import { progressRecordSchema } from '../../../trainer/contract/snapshots.js';
+import { countsOf, type Manifest } from '../../../trainer/data/finalize.js';
 import { labelsFileSchema, parseShardMarker } from '../../../trainer/data/layout.js';
 
 /** Asserts a BadInputError whose message is `<file>: <rest>`, the rest matching `field`. */
@@ -116,16 +117,19 @@ describe('a malformed record of each kind names its file and field', () => {
     );
   });
 
-  test("finalize's manifest, as the operator reads it into a status message", () => {
-    const where = 's3://d/out/manifest.json';
-    assert.deepEqual(summariseManifest(text(manifest), where, 's3://d/out'), {
+  test("finalize's counts, as it reports them from its manifest and the operator reads them", () => {
+    const counts = countsOf(manifest as unknown as Manifest);
+    assert.deepEqual(counts, {
+      version: 1,
       train: 2,
       val: 1,
       skipped: 0,
-      shards: ['s3://d/out/train/shard-00000-of-00001'],
+      shards: ['train/shard-00000-of-00001'],
     });
-    const broken = summariseManifest(text({ ...manifest, shards: [{ path: 'x' }] }), where, 's3://d/out');
-    assert.match(String(broken), /s3:\/\/d\/out\/manifest\.json: shards\[0\]\.file: /);
+    const where = 'the counts of ns/sample';
+    assert.deepEqual(parseDatasetCounts(JSON.parse(text(counts)), where), counts);
+    namesFileAndField(() => parseDatasetCounts({ ...counts, skipped: -1 }, where), where, /^skipped: /);
+    namesFileAndField(() => parseDatasetCounts({ ...counts, shards: [3] }, where), where, /^shards\[0\]: /);
   });
 
   test("the trainer's live status record", () => {

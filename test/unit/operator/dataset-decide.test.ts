@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { ImageNetDatasetSpec, type ImageNetDatasetStatus } from '../../../operator/api/imagenet-dataset.js';
 import { type DatasetInput, decideDataset, OLD_JOB_RECHECK_MS } from '../../../operator/dataset/decide.js';
 import type { JobView } from '../../../operator/dataset/observe.js';
+import { datasetOutputs } from '../../../operator/dataset/jobs.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const EARLIER = '2026-03-01T11:00:00.000Z';
@@ -177,12 +178,11 @@ const rows: Row[] = [
     failed: 'True FinalizeFailed',
   },
   {
-    name: 'a completed finalize Job with a readable manifest makes the dataset Ready with image counts',
+    name: 'a completed finalize Job whose counts were reported makes the dataset Ready with image counts',
     input: input({
-      status: { phase: 'Finalizing' },
+      status: { phase: 'Finalizing', images: { train: 1200, val: 50, skipped: 3, total: 1250 } },
       prepJob: job('ds-prep', { succeededIndexes: 4, outcome: complete }),
       finalizeJob: job('ds-finalize', { succeededIndexes: 1, outcome: complete }),
-      manifest: { train: 1200, val: 50, skipped: 3 },
     }),
     phase: 'Ready',
     actions: [],
@@ -192,16 +192,15 @@ const rows: Row[] = [
     failed: 'False NoFailure',
   },
   {
-    name: 'a completed finalize Job with an unreadable manifest is Ready but warns that counts are unknown',
+    name: 'a completed finalize Job that reported no counts is Ready but warns that counts are unknown',
     input: input({
       status: { phase: 'Finalizing' },
       prepJob: job('ds-prep', { succeededIndexes: 4, outcome: complete }),
       finalizeJob: job('ds-finalize', { succeededIndexes: 1, outcome: complete }),
-      manifest: 'could not read s3://data/imagenet-256/manifest.json: NoSuchKey',
     }),
     phase: 'Ready',
     actions: [],
-    events: ['Normal Ready', 'Warning ManifestUnreadable'],
+    events: ['Normal Ready', 'Warning CountsNotReported'],
     ready: 'True Ready',
   },
   {
@@ -268,13 +267,18 @@ describe('decideDataset: status details', () => {
     assert.match(condition(decision.status, 'Progressing')?.message ?? '', /3 of 4 shards prepared/);
   });
 
-  test('a Ready dataset lists its outputs under the output prefix and counts from the manifest', () => {
+  test('a Ready dataset lists its outputs under the output prefix and keeps the reported counts and shards', () => {
+    const images = { train: 1200, val: 50, skipped: 3, total: 1250 };
     const decision = decideDataset(
       input({
-        status: { phase: 'Finalizing', startTime: EARLIER },
+        status: {
+          phase: 'Finalizing',
+          startTime: EARLIER,
+          images,
+          outputs: { ...datasetOutputs(spec), shards: ['s3://data/imagenet-256/train-0'] },
+        },
         prepJob: job('ds-prep', { succeededIndexes: 4, outcome: complete }),
         finalizeJob: job('ds-finalize', { outcome: complete }),
-        manifest: { train: 1200, val: 50, skipped: 3, shards: ['s3://data/imagenet-256/train-0'] },
       }),
     );
     assert.deepEqual(decision.status.images, { train: 1200, val: 50, skipped: 3, total: 1250 });
