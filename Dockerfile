@@ -50,13 +50,14 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
 # ---- operator-deps: the production dependencies less those only the trainer loads (node_modules of
-#      205 MiB down to 67 MiB; docs/images.md). The operator never imports them (the import rules in
+#      205 MiB down to 67 MiB before the S3 client went too; docs/images.md): no compute and no object-store
+#      client, as the operator reads no bucket. The operator never imports them (the import rules in
 #      .dependency-cruiser.cjs), and test/unit/packaging/dockerfile.test.ts runs this same uninstall and
 #      resolves every import of operator/main.js without them. ----
 FROM prod-deps AS operator-deps
 RUN npm uninstall --no-save --omit=dev --no-audit --no-fund \
       @tensorflow/tfjs @tensorflow/tfjs-backend-cpu @tensorflow/tfjs-backend-wasm @tensorflow/tfjs-core \
-      sharp vega vega-lite \
+      sharp vega vega-lite @aws-sdk/client-s3 @aws-sdk/lib-storage \
  && npm cache clean --force
 
 # ---- runtime: what the trainer-cpu image builds on ----

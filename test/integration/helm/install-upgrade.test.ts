@@ -18,7 +18,7 @@ import {
   fixture,
   freePort,
   helm,
-  installWithObjectStore,
+  installWithStoreSecret,
   kubectl,
   type Release,
   removeRelease,
@@ -88,7 +88,7 @@ describe('helm install and upgrade', { skip: skipReason }, () => {
   });
 
   test('the operator installed by the chart becomes Ready and holds the lease', async () => {
-    await installWithObjectStore(cluster, release, store);
+    await installWithStoreSecret(cluster, release, store);
     const leader = await waitForLeader(cluster, release);
     const base = `http://${leader.podIP}:${release.metricsPort}`;
     for (const path of ['/healthz', '/readyz']) {

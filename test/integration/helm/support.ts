@@ -139,10 +139,11 @@ export async function installRelease(
 }
 
 /**
- * installRelease with the operator pointed at the object server, and an `object-store` Secret in the
- * release namespace that the operator and the jobs' pods read their AWS_* settings from.
+ * installRelease with an `object-store` Secret in the release namespace that the jobs' and datasets'
+ * pods read their AWS_* settings from (spec.credentials). The operator itself gets none: it reads no
+ * object store.
  */
-export async function installWithObjectStore(
+export async function installWithStoreSecret(
   cluster: LocalCluster,
   release: Release,
   store: ObjectStore,
@@ -157,14 +158,7 @@ export async function installWithObjectStore(
     release.namespace,
     ...Object.entries(store.env).map(([k, v]) => `--from-literal=${k}=${v}`),
   ]);
-  return installRelease(cluster, release, [
-    '--set',
-    `objectStore.endpoint=${store.endpoint}`,
-    '--set',
-    `objectStore.region=${store.region}`,
-    '--set',
-    'objectStore.credentialsSecret=object-store',
-  ]);
+  return installRelease(cluster, release);
 }
 
 /** Uninstalls and deletes the namespace; CRDs stay (resource-policy keep), as a user's would. */

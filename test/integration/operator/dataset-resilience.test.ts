@@ -5,7 +5,10 @@
 // shard's retries, and its replacement redoes that one shard only.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { relative } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
@@ -26,6 +29,7 @@ import {
   eventually,
   installCrds,
   makeNamespace,
+  progressServingCertificate,
   runOperatorInProcess,
   stageSampleSource,
   storageWith,
@@ -141,14 +145,27 @@ describe('an ImageNetDataset whose operator is killed mid-way', { skip: skipReas
   let removeSample = () => {};
   let tree: SampleTree;
   let operator: ChildProcess | undefined;
+  /** The progress endpoint's certificate files and port, the same for both operator processes. */
+  let tlsDir = '';
+  let progressPort = 0;
 
-  // The operator as its own process (operator/main.js), so SIGKILL stops it with no clean-up at all.
+  // The operator as its own process (operator/main.js), so SIGKILL stops it with no clean-up at all. It
+  // gets no object-store settings or keys: the finalize pod reports the counts to its endpoint.
   function startOperator(): ChildProcess {
     const main = new URL('../../../operator/main.js', import.meta.url);
-    const child = spawn(process.execPath, [main.pathname, '--metrics-port=0', '--leader-elect=false'], {
+    const args = [
+      main.pathname,
+      '--metrics-port=0',
+      '--leader-elect=false',
+      `--progress-port=${progressPort}`,
+      `--progress-url=https://127.0.0.1:${progressPort}`,
+      `--tls-cert-file=${join(tlsDir, 'tls.crt')}`,
+      `--tls-key-file=${join(tlsDir, 'tls.key')}`,
+    ];
+    const child = spawn(process.execPath, args, {
       env: {
         ...localCluster().env,
-        ...store.env,
+        BREWERY_LISTEN_HOST: '127.0.0.1',
         BREWERY_TRAINER_IMAGE: 'ghcr.io/brewery-dev/trainer-cpu:resil',
       },
       stdio: 'ignore',
@@ -167,6 +184,11 @@ describe('an ImageNetDataset whose operator is killed mid-way', { skip: skipReas
     const cluster = localCluster();
     await installCrds(cluster);
     [namespace, cleanUp] = await makeNamespace(cluster, 'dataset-restart');
+    tlsDir = mkdtempSync(join(tmpdir(), 'dataset-restart-tls-'));
+    const tls = progressServingCertificate();
+    writeFileSync(join(tlsDir, 'tls.crt'), tls.cert);
+    writeFileSync(join(tlsDir, 'tls.key'), tls.key);
+    progressPort = await freePort();
     client = kubeClient(cluster.kubeConfig);
     store = await objectStore();
     ({
@@ -187,6 +209,7 @@ describe('an ImageNetDataset whose operator is killed mid-way', { skip: skipReas
   after(async () => {
     if (operator) await kill(operator);
     removeSample();
+    if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
     await cleanUp();
   });
 
@@ -537,4 +560,16 @@ async function markerTimes(store: ObjectStore, out: string): Promise<Map<string,
     if (/^[a-z]+-\d{5}-of-\d{5}\.json$/.test(name)) times.set(name, object.LastModified?.toISOString() ?? '');
   }
   return times;
+}
+
+/** A TCP port free on 127.0.0.1 a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

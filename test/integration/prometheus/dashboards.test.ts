@@ -32,7 +32,7 @@ import {
   buildRoot,
   fixture,
   freePort,
-  installWithObjectStore,
+  installWithStoreSecret,
   kubectl,
   type Release,
   removeRelease,
@@ -174,7 +174,7 @@ describe('Prometheus over the chart and a trainer', { skip: skipReason ?? noTrai
       namespace: `prom-${randomBytes(3).toString('hex')}`,
       metricsPort: await freePort(),
     };
-    await installWithObjectStore(cluster, release, store);
+    await installWithStoreSecret(cluster, release, store);
     await waitForLeader(cluster, release);
     // A suspended dataset: the operator reconciles it and counts it by phase, and starts no pods.
     const example = parse(

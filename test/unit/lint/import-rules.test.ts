@@ -1,7 +1,7 @@
 // The import rules of `npm run lint` (.dependency-cruiser.cjs) catch what they forbid: run over a small
 // tree that breaks each rule on purpose (test/fixtures/import-rules), they report exactly those imports
-// and fail, and they pass the imports the rules allow there (the contract, storage until issue #21).
-// And, at run time, the operator's modules load no compute library.
+// and fail, and they pass the imports the rules allow there (the contract). And, at run time, the
+// operator's modules load no compute library and no object-store client.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -45,26 +45,28 @@ describe('the import rules', () => {
       'formats-import-no-storage: trainer/proto/reads-files.js -> trainer/storage/index.js',
       'no-folder-cycles: hack/a -> hack/b',
       'no-folder-cycles: hack/b -> hack/a',
+      'operator-imports-only-the-contract: operator/training/store.js -> trainer/storage/index.js',
       'operator-imports-only-the-contract: operator/training/uses-trainer.js -> trainer/train/writer.js',
       'operator-loads-no-compute: operator/dataset/via-contract.js -> node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js',
       'operator-loads-no-compute: operator/dataset/via-contract.js -> trainer/net/layer.js',
-      // Storage itself is allowed; here it imports data code, which the operator then reaches.
+      // Storage imports data code here, which the operator then reaches too.
       'operator-loads-no-compute: operator/training/store.js -> trainer/data/lmdb.js',
       'operator-loads-no-compute: operator/training/uses-trainer.js -> trainer/train/writer.js',
+      'operator-reads-no-object-store: operator/training/store.js -> trainer/storage/index.js',
       'storage-imports-no-data-code: trainer/storage/index.js -> trainer/data/lmdb.js',
     ]);
   });
 
   it('fail the command, as `npm run lint` runs it', async () => {
     const { code, stdout } = await cruise('err');
-    assert.equal(code, 11, 'depcruise exits with the number of errors');
+    assert.equal(code, 13, 'depcruise exits with the number of errors');
     assert.match(stdout, /error operator-imports-only-the-contract: operator\/training\/uses-trainer\.js/);
   });
 });
 
 describe('what the operator loads at run time', () => {
-  it('has no TensorFlow.js, sharp or vega among its modules', async () => {
-    const modules = ['operator/manager.js', 'operator/training/store.js'].map(
+  it('has no TensorFlow.js, sharp, vega or S3 client among its modules', async () => {
+    const modules = ['operator/manager.js', 'operator/progress/server.js'].map(
       (m) => new URL(`../../../${m}`, import.meta.url).href,
     );
     const script = `
@@ -79,7 +81,7 @@ describe('what the operator loads at run time', () => {
       'the check sees the CommonJS modules the operator loads (the Kubernetes client), as it would see tfjs-node',
     );
     assert.deepEqual(
-      loaded.filter((file) => /\/node_modules\/(@tensorflow|sharp|vega)/.test(file)),
+      loaded.filter((file) => /\/node_modules\/(@tensorflow|sharp|vega|@aws-sdk)/.test(file)),
       [],
     );
   });

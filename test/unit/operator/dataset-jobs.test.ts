@@ -38,7 +38,7 @@ interface JobShape {
     suspend: boolean;
     podFailurePolicy: { rules: unknown[] };
     template: {
-      metadata: { labels: Record<string, string> };
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
       spec: {
         restartPolicy: string;
         volumes?: unknown[];
@@ -197,6 +197,47 @@ test('the finalize Job runs `caffe imagenet finalize --out` once', () => {
     '--out=s3://data/imagenet-256',
   ]);
   assert.equal(job.spec.template.spec.volumes, undefined);
+});
+
+test('given a progress route, the finalize pod reports its counts with its own token and the CA of an annotation', () => {
+  const route = { url: 'https://op.example:8443/', ca: 'PEM' };
+  const job = shape(finalizeJob(dataset, { ...defaults, progress: route }));
+  const pod = job.spec.template;
+  assert.deepEqual(pod.spec.containers[0]!.args, [
+    'imagenet',
+    'finalize',
+    '--out=s3://data/imagenet-256',
+    '--progress-url=https://op.example:8443/v1/namespaces/ml/imagenetdatasets/ilsvrc/counts',
+    '--progress-token=/var/run/secrets/caffe.brewery.dev/progress/token',
+    '--progress-ca=/var/run/secrets/caffe.brewery.dev/progress/ca.crt',
+  ]);
+  assert.deepEqual(pod.metadata.annotations, { 'caffe.brewery.dev/progress-ca': 'PEM' });
+  assert.deepEqual(pod.spec.containers[0]!.volumeMounts, [
+    { name: 'progress', mountPath: '/var/run/secrets/caffe.brewery.dev/progress', readOnly: true },
+  ]);
+  assert.deepEqual(pod.spec.volumes, [
+    {
+      name: 'progress',
+      projected: {
+        sources: [
+          { serviceAccountToken: { audience: 'brewery-operator', expirationSeconds: 3600, path: 'token' } },
+          {
+            downwardAPI: {
+              items: [
+                {
+                  path: 'ca.crt',
+                  fieldRef: { fieldPath: "metadata.annotations['caffe.brewery.dev/progress-ca']" },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ]);
+  // The prep workers report nothing: only finalize knows the counts.
+  const prep = shape(prepJob(dataset, { ...defaults, progress: route }));
+  assert.ok(!prep.spec.template.spec.containers[0]!.args.some((a) => a.startsWith('--progress')));
 });
 
 test('a long dataset name gives Job names of at most 63 characters that stay distinct', () => {

@@ -90,6 +90,32 @@ describe('judging a progress report', () => {
     });
   }
 
+  const datasetFacts = (overrides: Partial<ReportFacts> = {}): ReportFacts =>
+    facts({
+      target: { namespace: 'team-a', name: 'images', kind: 'ImageNetDataset' },
+      pod: { namespace: 'team-a', name: 'images-finalize-x', uid: 'pod-uid', controllerUid: 'dataset-uid' },
+      job: { uid: 'dataset-uid', finished: false },
+      ...overrides,
+    });
+
+  test("a pod of the dataset's finalize Job reports its counts; it need not be any job's current pod", () => {
+    assert.deepEqual(judgeReport(datasetFacts()), { accepted: true, pod: 'images-finalize-x' });
+  });
+
+  test("a pod of another dataset's finalize Job, or of none, is refused: 403 WrongJob", () => {
+    for (const controllerUid of ['other-dataset-uid', undefined]) {
+      const pod = { namespace: 'team-a', name: 'images-finalize-x', uid: 'pod-uid', controllerUid };
+      const verdict = judgeReport(datasetFacts({ pod }));
+      assert.equal(!verdict.accepted && verdict.reason, 'WrongJob');
+      assert.match(!verdict.accepted ? verdict.message : '', /not a pod of the finalize Job of team-a\/images/);
+    }
+  });
+
+  test('a dataset that is Ready or Failed takes no counts: 409 JobFinished', () => {
+    const verdict = judgeReport(datasetFacts({ job: { uid: 'dataset-uid', finished: true } }));
+    assert.equal(!verdict.accepted && verdict.reason, 'JobFinished');
+  });
+
   test("the bound pod comes from the token's extra fields and its service account's namespace", () => {
     assert.deepEqual(boundPodOf(review), { namespace: 'team-a', name: 'job-trainer-2', uid: 'pod-uid' });
     assert.equal(boundPodOf({ ...review, user: { ...review.user, username: 'alice' } }), undefined);
