@@ -17,7 +17,6 @@ import { kubeEventRecorder } from '../../operator/runtime/events.js';
 import { type KubeClient, kubeClient } from '../../operator/runtime/kube-client.js';
 import { operatorLogger } from '../../operator/runtime/log.js';
 import { OperatorMetrics } from '../../operator/runtime/metrics.js';
-import { storageFor } from '../../trainer/storage/index.js';
 import { generateSampleImagenet } from '../sample-imagenet.js';
 
 const execFileAsync = promisify(execFile);

@@ -17,14 +17,7 @@ import type { EventRecorder } from '../runtime/events.js';
 import { type Informer, splitKey } from '../runtime/informer.js';
 import { isAlreadyExists, type KubeClient, type KubeObject, type Resource } from '../runtime/kube-client.js';
 import { type DatasetAction, type DatasetInput, decideDataset } from './decide.js';
-import {
-  type DatasetRef,
-  finalizeJob,
-  JOBS,
-  type JobDefaults,
-  jobName,
-  prepJob,
-} from './jobs.js';
+import { type DatasetRef, finalizeJob, JOBS, type JobDefaults, jobName, prepJob } from './jobs.js';
 import { viewJob } from './observe.js';
 
 export const DATASETS: Resource = {
@@ -50,7 +43,7 @@ export function datasetReconciler(deps: DatasetControllerDeps): Reconciler {
     // Read the dataset itself fresh: a stale copy would only end in a conflict on the status write.
     const object = await client.get(DATASETS, namespace, name);
     if (!object || object.metadata?.deletionTimestamp) return undefined; // its Jobs are garbage-collected
-    const input = await gather(deps, object, namespace, name);
+    const input = gather(object, namespace, name);
     const decision = decideDataset(input);
 
     // An event about a Job we created is recorded once, when the create succeeds (not when it already
@@ -78,12 +71,7 @@ export function datasetReconciler(deps: DatasetControllerDeps): Reconciler {
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : undefined;
   };
 
-  async function gather(
-    deps: DatasetControllerDeps,
-    object: KubeObject,
-    namespace: string,
-    name: string,
-  ): Promise<DatasetInput> {
+  function gather(object: KubeObject, namespace: string, name: string): DatasetInput {
     const spec = ImageNetDatasetSpec.safeParse(object.spec);
     const status = ImageNetDatasetStatus.safeParse(object.status ?? {});
     const prep = jobs.get(`${namespace}/${jobName(name, 'prep')}`);

@@ -1,7 +1,11 @@
 // The Jobs an ImageNetDataset runs: an Indexed Job of `caffe imagenet prep` workers, one per shard,
 // then one `caffe imagenet finalize`. Pure functions from the dataset to Job manifests.
 import { wholeCores } from '../../trainer/contract/quantity.js';
-import { DATASET_KIND, type ImageNetDatasetSpec, type ImageNetDatasetStatus } from '../api/imagenet-dataset.js';
+import {
+  DATASET_KIND,
+  type ImageNetDatasetSpec,
+  type ImageNetDatasetStatus,
+} from '../api/imagenet-dataset.js';
 import { QUEUE_NAME_LABEL } from '../kueue.js';
 import type { KubeObject, Resource } from '../runtime/kube-client.js';
 import {
@@ -190,7 +194,10 @@ function withProgressVolume(job: KubeObject, route: ProgressRoute): void {
           {
             downwardAPI: {
               items: [
-                { path: 'ca.crt', fieldRef: { fieldPath: `metadata.annotations['${PROGRESS_CA_ANNOTATION}']` } },
+                {
+                  path: 'ca.crt',
+                  fieldRef: { fieldPath: `metadata.annotations['${PROGRESS_CA_ANNOTATION}']` },
+                },
               ],
             },
           },

@@ -81,7 +81,9 @@ export async function serveProgress(options: ProgressServerOptions): Promise<Ser
   return server;
 }
 
-type Report = { kind: 'CaffeTrainingJob'; live: LiveStatus } | { kind: 'ImageNetDataset'; counts: DatasetCounts };
+type Report =
+  | { kind: 'CaffeTrainingJob'; live: LiveStatus }
+  | { kind: 'ImageNetDataset'; counts: DatasetCounts };
 
 async function handle(options: ProgressServerOptions, request: IncomingMessage, response: ServerResponse) {
   const path = new URL(request.url ?? '/', 'https://operator').pathname;
@@ -115,7 +117,10 @@ async function handle(options: ProgressServerOptions, request: IncomingMessage, 
   if (!verdict.accepted) {
     options.metrics.progressReports.inc({ result: 'refused', reason: verdict.reason });
     options.log.warn(
-      { [route.kind === 'CaffeTrainingJob' ? 'job' : 'dataset']: `${target.namespace}/${target.name}`, reason: verdict.reason },
+      {
+        [route.kind === 'CaffeTrainingJob' ? 'job' : 'dataset']: `${target.namespace}/${target.name}`,
+        reason: verdict.reason,
+      },
       verdict.message,
     );
     return reply(response, verdict.httpStatus, { reason: verdict.reason, message: verdict.message });
@@ -195,7 +200,8 @@ async function podControllerUid(
   if (target.kind !== 'ImageNetDataset') {
     return controller?.kind === TRAINING_JOBS.kind ? controller.uid : undefined;
   }
-  if (controller?.kind !== JOBS.kind || controller.name !== jobName(target.name, 'finalize')) return undefined;
+  if (controller?.kind !== JOBS.kind || controller.name !== jobName(target.name, 'finalize'))
+    return undefined;
   const job = await client.get(JOBS, pod.metadata?.namespace ?? '', controller.name);
   if (job?.metadata?.uid !== controller.uid) return undefined;
   const owner = job.metadata?.ownerReferences?.find((o) => o.controller);

@@ -27,12 +27,7 @@ import {
 } from '../runtime/kube-client.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { CONFIG_MAPS, PODS, SERVICES } from '../workloads.js';
-import {
-  decideTraining,
-  type KueueState,
-  type TrainingAction,
-  type TrainingInput,
-} from './decide.js';
+import { decideTraining, type KueueState, type TrainingAction, type TrainingInput } from './decide.js';
 import {
   configMapName,
   JOB_LABEL,
@@ -254,10 +249,7 @@ async function act(
     case 'ensureService':
       return createOrKeep(SERVICES, metricsService(job!));
     case 'createPod':
-      return createOrKeep(
-        PODS,
-        trainerPod(job!, action.attempt, deps.trainerImage, deps.progress),
-      );
+      return createOrKeep(PODS, trainerPod(job!, action.attempt, deps.trainerImage, deps.progress));
     case 'stopPod':
       // The pod's own grace period: the trainer finishes its iteration and snapshots before it exits.
       return client.delete(PODS, namespace, action.name, { uid: action.uid });

@@ -73,7 +73,7 @@ describe('a CaffeTrainingJob over a damaged dataset shard', { skip: skipReason }
     });
     removeSample = staged.removeLocal;
     out = `s3://damaged-out/${namespace}`;
-    stopOperator = await runOperatorInProcess(client, store, 'damaged');
+    stopOperator = await runOperatorInProcess(client, 'damaged');
     await client.create(DATASETS, namespace, {
       apiVersion: 'caffe.brewery.dev/v1alpha1',
       kind: 'ImageNetDataset',

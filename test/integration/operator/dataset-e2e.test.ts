@@ -66,7 +66,7 @@ describe('an ImageNetDataset end to end on the local cluster', { skip: skipReaso
       height: 40,
       brokenPerKind: 0,
     }));
-    stopOperator = await runOperatorInProcess(client, store, 'e2e');
+    stopOperator = await runOperatorInProcess(client, 'e2e');
   });
 
   after(async () => {

@@ -83,7 +83,7 @@ describe('an ImageNetDataset whose source has no images', { skip: skipReason }, 
     const readme = `s3://resil-empty-raw/${namespace}/README.txt`;
     await storageFor(readme).write(readme, Buffer.from('no images here\n'));
     await createStoreSecret(cluster, namespace, store);
-    stopOperator = await runOperatorInProcess(client, store, 'resil');
+    stopOperator = await runOperatorInProcess(client, 'resil');
   });
 
   after(async () => {
@@ -312,7 +312,7 @@ describe('an ImageNetDataset whose prep worker is preempted mid-shard', { skip: 
       brokenPerKind: 0,
     }));
     await cluster.kubectl(['create', 'priorityclass', priorityClass, '--value=1000000']);
-    stopOperator = await runOperatorInProcess(client, store, 'resil-preempt');
+    stopOperator = await runOperatorInProcess(client, 'resil-preempt');
   });
 
   after(async () => {

@@ -31,7 +31,7 @@ describe("a deleted job's metric series", { skip: skipReason }, () => {
     const server = await serveMetrics(metrics, 0, '127.0.0.1');
     closeServer = () => server.close();
     metricsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
-    stopOperator = await runOperatorInProcess(client, store, 'job-metrics', metrics);
+    stopOperator = await runOperatorInProcess(client, 'job-metrics', metrics);
   });
 
   after(async () => {

@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import { type KubeClient, kubeClient } from '../../../operator/runtime/kube-client.js';
 import { TRAINING_JOBS } from '../../../operator/training/controller.js';
 import { type LocalCluster, localCluster, skipReason } from '../../support/cluster.js';
-import { objectStore } from '../../support/object-store.js';
 import { TINY_NET } from '../../support/tiny-net.js';
 import { eventsAbout } from '../../support/wait.js';
 import { eventually, installCrds, makeNamespace, runOperatorInProcess } from './support.js';
@@ -28,7 +27,7 @@ describe('queueName without Kueue installed', { skip: skipReason }, () => {
     await installCrds(cluster);
     [namespace, cleanUp] = await makeNamespace(cluster, 'nokueue');
     client = kubeClient(cluster.kubeConfig);
-    stopOperator = await runOperatorInProcess(client, await objectStore(), 'nokueue');
+    stopOperator = await runOperatorInProcess(client, 'nokueue');
   });
 
   after(async () => {

@@ -185,7 +185,7 @@ describe('Brewery under the real Kueue', { skip: skipReason }, () => {
         ],
       }),
     );
-    stopOperator = await runOperatorInProcess(client, store, 'kueue');
+    stopOperator = await runOperatorInProcess(client, 'kueue');
     await client.create(DATASETS, namespace, {
       apiVersion: 'caffe.brewery.dev/v1alpha1',
       kind: 'ImageNetDataset',

@@ -131,7 +131,7 @@ describe('pods within their limits on the local cluster', { skip: cgroupSkipReas
     });
     removeSample = staged.removeLocal;
     out = `s3://limits-out/${namespace}`;
-    stopOperator = await runOperatorInProcess(client, store, 'limits');
+    stopOperator = await runOperatorInProcess(client, 'limits');
     // 256x256 records, as CaffeNet's 227x227 crop needs (the mini CaffeNet crops 56x56 of them).
     await client.create(DATASETS, namespace, {
       apiVersion: 'caffe.brewery.dev/v1alpha1',

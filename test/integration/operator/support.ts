@@ -164,11 +164,9 @@ export async function stageSampleSource(
  */
 export async function runOperatorInProcess(
   client: KubeClient,
-  store: ObjectStore,
   identity: string,
   metrics = new OperatorMetrics(),
 ): Promise<() => Promise<void>> {
-  const storageFor = await storageWith(store);
   const stop = new AbortController();
   const log = operatorLogger('warn');
   // The progress endpoint, as the operator serves it: trainer pods (local processes) reach it here.

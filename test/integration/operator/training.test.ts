@@ -192,7 +192,7 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
           if ((error as { code?: number }).code !== 409) throw error;
         });
     }
-    stopOperator = await runOperatorInProcess(client, store, 'training');
+    stopOperator = await runOperatorInProcess(client, 'training');
     await client.create(DATASETS, namespace, {
       apiVersion: 'caffe.brewery.dev/v1alpha1',
       kind: 'ImageNetDataset',
@@ -282,7 +282,10 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
     assert.equal(resumed.restarts ?? 0, 0);
     const replacement = (await client.get(PODS, namespace, resumed.pod!)) as KubeObject;
     const args = (replacement.spec as { containers: { args: string[] }[] }).containers[0]!.args;
-    assert.ok(args.includes('--snapshot=latest'), `the replacement resumes from a snapshot: ${args.join(' ')}`);
+    assert.ok(
+      args.includes('--snapshot=latest'),
+      `the replacement resumes from a snapshot: ${args.join(' ')}`,
+    );
 
     const [steady, preempted] = [
       await waitForPhase('steady', ['Succeeded', 'Failed']),
@@ -362,7 +365,7 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
     // cluster (its informer's first list queues them all), the running pod is the same one.
     await stopOperator();
     const metrics = new OperatorMetrics();
-    stopOperator = await runOperatorInProcess(client, store, 'training-2', metrics);
+    stopOperator = await runOperatorInProcess(client, 'training-2', metrics);
     const jobs = (await client.list(TRAINING_JOBS)).items.length;
     await eventually(
       `the restarted operator to reconcile the ${jobs} jobs`,

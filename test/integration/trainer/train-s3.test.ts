@@ -146,7 +146,9 @@ test('status file, kept snapshots and the latest complete snapshot in s3://', { 
   assert.equal((await findLatestSnapshot(prefix, storageFor(prefix)))?.iteration, 9);
 });
 
-test('--snapshot=latest on a prefix with no complete snapshot starts fresh, saying so once', { skip }, async () => {
+test('--snapshot=latest on a prefix with no complete snapshot starts fresh, saying so once', {
+  skip,
+}, async () => {
   const prefix = `${bucket}/job-b/snapshots/tiny`;
   // A half-written snapshot is not one to resume from.
   await storageFor(prefix).write(`${prefix}_iter_2.solverstate`, 'partial');

@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 
 import { ImageNetDatasetSpec, type ImageNetDatasetStatus } from '../../../operator/api/imagenet-dataset.js';
 import { type DatasetInput, decideDataset, OLD_JOB_RECHECK_MS } from '../../../operator/dataset/decide.js';
-import type { JobView } from '../../../operator/dataset/observe.js';
 import { datasetOutputs } from '../../../operator/dataset/jobs.js';
+import type { JobView } from '../../../operator/dataset/observe.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const EARLIER = '2026-03-01T11:00:00.000Z';

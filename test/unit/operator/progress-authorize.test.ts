@@ -107,7 +107,10 @@ describe('judging a progress report', () => {
       const pod = { namespace: 'team-a', name: 'images-finalize-x', uid: 'pod-uid', controllerUid };
       const verdict = judgeReport(datasetFacts({ pod }));
       assert.equal(!verdict.accepted && verdict.reason, 'WrongJob');
-      assert.match(!verdict.accepted ? verdict.message : '', /not a pod of the finalize Job of team-a\/images/);
+      assert.match(
+        !verdict.accepted ? verdict.message : '',
+        /not a pod of the finalize Job of team-a\/images/,
+      );
     }
   });
 

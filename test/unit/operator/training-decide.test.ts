@@ -243,10 +243,7 @@ describe('deciding what a training job does next', () => {
     const job = { name: 'job', namespace: 'ns', uid: 'u', spec: queuedSpec };
     const labels = (p: KubeObject) => p.metadata?.labels ?? {};
     assert.equal(labels(trainerPod(job, 1, 'img'))['kueue.x-k8s.io/queue-name'], 'gpus');
-    assert.equal(
-      labels(trainerPod({ ...job, spec }, 1, 'img'))['kueue.x-k8s.io/queue-name'],
-      undefined,
-    );
+    assert.equal(labels(trainerPod({ ...job, spec }, 1, 'img'))['kueue.x-k8s.io/queue-name'], undefined);
   });
 
   test('a first pod is created to resume from the latest snapshot if there is one, with the config and Service', () => {
@@ -466,7 +463,9 @@ describe('the trainer pod and the effective prototxts', () => {
       trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: tuned }, 1, 'img').spec as typeof podSpec
     ).containers[0]!.args;
     // With no snapshot under the prefix yet, the trainer fine-tunes from spec.weights.
-    assert.ok(tunedArgs.includes('--snapshot=latest') && tunedArgs.includes('--weights=s3://bkt/base.caffemodel'));
+    assert.ok(
+      tunedArgs.includes('--snapshot=latest') && tunedArgs.includes('--weights=s3://bkt/base.caffemodel'),
+    );
     assert.ok(podSpec.containers[0]!.args.includes('--status-file=s3://bkt/job/snap.status.json'));
     assert.deepEqual(podSpec.containers[0]!.resources.limits, { 'nvidia.com/gpu': 1 });
     assert.equal(podSpec.restartPolicy, 'Never');
@@ -485,11 +484,8 @@ describe('the trainer pod and the effective prototxts', () => {
       [sized, '8Gi'],
       [spec, '40Gi'],
     ] as const) {
-      const podSpec = trainerPod(
-        { name: 'job', namespace: 'ns', uid: 'u', spec: jobSpec },
-        0,
-        'img',
-      ).spec as CachePod;
+      const podSpec = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: jobSpec }, 0, 'img')
+        .spec as CachePod;
       const volume = podSpec.volumes.find((v) => v.name === 'shard-cache');
       assert.deepEqual(volume, { name: 'shard-cache', emptyDir: { sizeLimit } });
       const container = podSpec.containers[0]!;

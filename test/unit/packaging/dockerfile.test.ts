@@ -290,7 +290,13 @@ describe('the production install (npm ci --omit=dev)', () => {
     );
     const args = uninstall.split(/\s+/).slice(1);
     const removed = args.filter((a) => !a.startsWith('-') && a !== 'uninstall');
-    for (const expected of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', 'sharp', 'vega', '@aws-sdk/client-s3'])
+    for (const expected of [
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-core',
+      'sharp',
+      'vega',
+      '@aws-sdk/client-s3',
+    ])
       assert.ok(removed.includes(expected), `the operator's image keeps ${expected}`);
     for (const name of removed)
       assert.ok(pkg.dependencies?.[name], `${name} is not a production dependency in package.json`);

@@ -42,7 +42,9 @@ async function report(endpoint: ProgressEndpoint, counts: DatasetCounts): Promis
   for (let attempt = 0; ; attempt++) {
     try {
       await post(endpoint.url, JSON.stringify(counts));
-      console.log(`reported ${counts.train} train, ${counts.val} val, ${counts.skipped} skipped to the operator`);
+      console.log(
+        `reported ${counts.train} train, ${counts.val} val, ${counts.skipped} skipped to the operator`,
+      );
       return;
     } catch (error) {
       const wait = REPORT_RETRY_MS[attempt];

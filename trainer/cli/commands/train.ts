@@ -12,8 +12,8 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 
 import { initBackend } from '../../backend/index.js';
 import { readCgroupLimits } from '../../cgroup-limits.js';
-import { findLatestSnapshot } from '../../contract/snapshots.js';
 import { BadInputError, ExitCode, UsageError } from '../../contract/errors.js';
+import { findLatestSnapshot } from '../../contract/snapshots.js';
 import { readBytes, readText, refuseHdf5 } from '../../files.js';
 import {
   decodeNetParameter,
@@ -273,7 +273,8 @@ async function withLatestSnapshot(options: TrainOptions, param: SolverParameter)
   }
   const latest = await findLatestSnapshot(prefix, storageFor(prefix));
   if (!latest) {
-    const from = options.weightFiles.length > 0 ? `fine-tuning from ${options.weightFiles.join(',')}` : 'starting fresh';
+    const from =
+      options.weightFiles.length > 0 ? `fine-tuning from ${options.weightFiles.join(',')}` : 'starting fresh';
     options.info(logSource, `No complete snapshot under ${prefix}: ${from}`);
     return { ...options, snapshot: undefined };
   }
