@@ -211,7 +211,7 @@ export const ImageNetDatasetStatus = z
         skipped: z.int().min(0).describe('Files skipped because they could not be read or decoded.'),
         total: z.int().min(0).describe('train + val.'),
       })
-      .describe('Image counts from the finished manifest.json.')
+      .describe('Image counts, as the finalize step reported them from the manifest.json it wrote.')
       .optional(),
     outputs: z
       .object({
