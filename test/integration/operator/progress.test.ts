@@ -2,11 +2,14 @@
 // tokens the apiserver issues (TokenRequest, as the kubelet does for a projected volume) and the
 // endpoint checks them with TokenReview. A report from the job's own pod reaches its status; one with
 // no token, a token for the apiserver's audience, or another pod's token is refused and counted.
+// A dataset's counts are taken only from a pod of its finalize Job.
 import assert from 'node:assert/strict';
 import type { Server } from 'node:https';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { DATASETS } from '../../../operator/dataset/controller.js';
+import { JOBS } from '../../../operator/dataset/jobs.js';
 import { PROGRESS_AUDIENCE, serveProgress } from '../../../operator/progress/server.js';
 import {
   type KubeClient,
@@ -50,7 +53,7 @@ describe('the progress endpoint on the local cluster', { skip: skipReason }, () 
   const metrics = new OperatorMetrics();
   const pods: Record<string, KubeObject> = {};
 
-  const post = (job: string, body: unknown, token?: string) =>
+  const post = (job: string, body: unknown, token?: string, path = `caffetrainingjobs/${job}/progress`) =>
     new Promise<{ status: number; reason?: string }>((resolve, reject) => {
       const { port } = server.address() as AddressInfo;
       const req = request(
@@ -58,7 +61,7 @@ describe('the progress endpoint on the local cluster', { skip: skipReason }, () 
           host: '127.0.0.1',
           port,
           method: 'POST',
-          path: `/v1/namespaces/${namespace}/caffetrainingjobs/${job}/progress`,
+          path: `/v1/namespaces/${namespace}/${path}`,
           ca,
           headers: {
             'Content-Type': 'application/json',
@@ -201,6 +204,176 @@ describe('the progress endpoint on the local cluster', { skip: skipReason }, () 
       status: 400,
       reason: 'BadReport',
     });
+  });
+});
+
+describe("a dataset's counts at the progress endpoint", { skip: skipReason }, () => {
+  test('are taken only from a pod of its finalize Job, into status.images and status.outputs.shards', async () => {
+    const cluster = localCluster();
+    await installCrds(cluster);
+    const [namespace, cleanUp] = await makeNamespace(cluster, 'counts');
+    const client = kubeClient(cluster.kubeConfig);
+    const metrics = new OperatorMetrics();
+    const tls = progressServingCertificate();
+    const server = await serveProgress({
+      client,
+      metrics,
+      log: operatorLogger('silent'),
+      tls,
+      port: 0,
+      host: '127.0.0.1',
+    });
+    try {
+      await cluster.kubectl(['create', 'serviceaccount', 'reporter', '-n', namespace]);
+      const dataset = await client.create(DATASETS, namespace, {
+        apiVersion: 'caffe.brewery.dev/v1alpha1',
+        kind: 'ImageNetDataset',
+        metadata: { name: 'images', namespace },
+        spec: { source: { uri: 's3://raw/images' }, output: 's3://out/images', shards: 1 },
+      });
+      await client.replaceStatus(DATASETS, namespace, 'images', {
+        ...dataset,
+        status: { phase: 'Finalizing' },
+      });
+      const controlledBy = (kind: string, object: KubeObject, apiVersion: string): OwnerReference[] => [
+        {
+          apiVersion,
+          kind,
+          name: object.metadata?.name ?? '',
+          uid: object.metadata?.uid ?? '',
+          controller: true,
+        },
+      ];
+      // The finalize Job, suspended so the Job controller makes no pod of its own; its pod is made here
+      // without the Job's selector labels, so the Job controller leaves it alone.
+      const finalize = await client.create(JOBS, namespace, {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: {
+          name: 'images-finalize',
+          namespace,
+          ownerReferences: controlledBy('ImageNetDataset', dataset, 'caffe.brewery.dev/v1alpha1'),
+        },
+        spec: {
+          suspend: true,
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [{ name: 'f', image: 'busybox', command: ['true'] }],
+            },
+          },
+        },
+      });
+      const other = await client.create(JOBS, namespace, {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'images-prep', namespace },
+        spec: {
+          suspend: true,
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [{ name: 'p', image: 'busybox', command: ['true'] }],
+            },
+          },
+        },
+      });
+      const pods: Record<string, KubeObject> = {
+        'finalize-pod': await client.create(
+          PODS,
+          namespace,
+          podManifest('finalize-pod', controlledBy('Job', finalize, 'batch/v1')),
+        ),
+        'prep-pod': await client.create(
+          PODS,
+          namespace,
+          podManifest('prep-pod', controlledBy('Job', other, 'batch/v1')),
+        ),
+      };
+      const tokenOf = async (pod: string) =>
+        (
+          await cluster.kubectl([
+            'create',
+            'token',
+            'reporter',
+            '-n',
+            namespace,
+            `--audience=${PROGRESS_AUDIENCE}`,
+            '--bound-object-kind=Pod',
+            `--bound-object-name=${pod}`,
+            `--bound-object-uid=${pods[pod]?.metadata?.uid}`,
+          ])
+        ).stdout.trim();
+      const counts = {
+        version: 1,
+        train: 18,
+        val: 9,
+        skipped: 3,
+        shards: ['train/shard-00000-of-00001/data.mdb'],
+      };
+      const postCounts = (body: unknown, token?: string) =>
+        new Promise<{ status: number; reason?: string }>((resolve, reject) => {
+          const { port } = server.address() as AddressInfo;
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port,
+              method: 'POST',
+              path: `/v1/namespaces/${namespace}/imagenetdatasets/images/counts`,
+              ca: tls.cert,
+              headers: {
+                'Content-Type': 'application/json',
+                ...(token ? { Authorization: `Bearer ${token}` } : {}),
+              },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (chunk: Buffer) => {
+                text += chunk.toString('utf8');
+              });
+              res.on('end', () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  reason: (JSON.parse(text) as { reason?: string }).reason,
+                }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end(JSON.stringify(body));
+        });
+
+      assert.deepEqual(await postCounts(counts, await tokenOf('prep-pod')), {
+        status: 403,
+        reason: 'WrongJob',
+      });
+      assert.deepEqual(await postCounts(counts), { status: 401, reason: 'NoToken' });
+      assert.deepEqual(await postCounts({ ...counts, train: -1 }, await tokenOf('finalize-pod')), {
+        status: 400,
+        reason: 'BadReport',
+      });
+      const before = (await client.get(DATASETS, namespace, 'images'))?.status as Record<string, unknown>;
+      assert.equal(before.images, undefined, 'no refused report wrote counts');
+
+      assert.equal((await postCounts(counts, await tokenOf('finalize-pod'))).status, 200);
+      const status = (await client.get(DATASETS, namespace, 'images'))?.status as {
+        phase?: string;
+        images?: unknown;
+        outputs?: { shards?: string[]; manifest?: string };
+      };
+      assert.equal(status.phase, 'Finalizing');
+      assert.deepEqual(status.images, { train: 18, val: 9, skipped: 3, total: 27 });
+      assert.deepEqual(status.outputs?.shards, ['s3://out/images/train/shard-00000-of-00001/data.mdb']);
+      assert.equal(status.outputs?.manifest, 's3://out/images/manifest.json');
+      const { values } = await metrics.progressReports.get();
+      assert.deepEqual(
+        Object.fromEntries(values.map((v) => [`${v.labels.result}/${v.labels.reason}`, v.value])),
+        { 'accepted/': 1, 'refused/WrongJob': 1, 'refused/NoToken': 1, 'refused/BadReport': 1 },
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await cleanUp();
+    }
   });
 });
 
