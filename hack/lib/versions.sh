@@ -15,8 +15,11 @@ HELM_VERSION=v3.21.4
 PROMETHEUS_MODULE_VERSION=v0.316.0
 # Only the service discoveries we use (static and Kubernetes): the cloud ones triple the build.
 PROMETHEUS_TAGS="remove_all_sd enable_kubernetes_sd"
-# The S3-compatible object server: a small main of ours over gofakes3 (MIT) with a bolt store.
-GOFAKES3_VERSION=v1.2.0
+# The S3-compatible object server: Versity's S3 gateway (Apache-2.0) over its posix backend, with its
+# built-in IAM accounts (users.json in an --iam-dir) for several identities and per-bucket owners. It
+# checks SigV4 signatures, takes multipart uploads and pages listings past 1,000 keys.
+# MEASURED_COMMENT
+VERSITYGW_VERSION=v1.8.0
 # Kueue, the Kubernetes project's job queueing: its manager for `hack/cluster up --with kueue`; its CRDs
 # are applied from this module's source in the Go module cache.
 KUEUE_VERSION=v0.17.0
