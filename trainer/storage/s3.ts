@@ -93,7 +93,9 @@ export class S3Storage implements Storage {
     let token: string | undefined;
     do {
       const page = await this.refusalExplained(bucket, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        ),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key) out.push({ uri: `s3://${bucket}/${object.Key}`, size: object.Size ?? 0 });
@@ -110,7 +112,9 @@ export class S3Storage implements Storage {
     do {
       // S3 lists keys in UTF-8 byte order, a page of up to 1,000 at a time.
       const page = await this.refusalExplained(bucket, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        ),
       );
       for (const object of page.Contents ?? []) if (object.Key) yield `s3://${bucket}/${object.Key}`;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

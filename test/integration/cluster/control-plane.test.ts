@@ -157,7 +157,9 @@ describe('the local control plane', { skip: skipReason }, () => {
 
   test('the tenant identity in env.json may use its own bucket and no other', async () => {
     const described = JSON.parse(readFileSync(process.env.BREWERY_CLUSTER_ENV!, 'utf8')) as {
-      objectStore: { identities: Record<string, { accessKeyId: string; secretAccessKey: string; buckets?: string[] }> };
+      objectStore: {
+        identities: Record<string, { accessKeyId: string; secretAccessKey: string; buckets?: string[] }>;
+      };
     };
     const tenant = described.objectStore.identities.tenant!;
     const own = tenant.buckets![0]!;

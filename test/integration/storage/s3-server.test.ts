@@ -54,7 +54,9 @@ function wrongSecret(): Record<string, string> {
   return { ...store.env, AWS_SECRET_ACCESS_KEY: `${store.env.AWS_SECRET_ACCESS_KEY}-wrong` };
 }
 
-test('a wrong secret is refused as bad input naming the bucket and the endpoint, after one request', { skip }, async () => {
+test('a wrong secret is refused as bad input naming the bucket and the endpoint, after one request', {
+  skip,
+}, async () => {
   const uri = `${bucket}/refused/a.txt`;
   await new S3Storage(new S3Client(s3ConfigFromEnv(store.env))).write(uri, 'written with the right keys');
   const calls: [string, (storage: S3Storage) => Promise<unknown>][] = [
@@ -70,14 +72,19 @@ test('a wrong secret is refused as bad input naming the bucket and the endpoint,
       (e: unknown) => e as Error & { cause?: { $metadata?: { attempts?: number } } },
     );
     assert.equal(error.name, 'BadInputError', `${name}: ${error.message}`);
-    assert.ok(error.message.startsWith(`${bucket}: the object server at ${store.endpoint} refused`), error.message);
+    assert.ok(
+      error.message.startsWith(`${bucket}: the object server at ${store.endpoint} refused`),
+      error.message,
+    );
     // What the SDK itself reports, and what went over the wire: one try, no retry on either layer.
     assert.equal(error.cause?.$metadata?.attempts, 1, `${name}: SDK attempts`);
     assert.equal(requests(), 1, `${name}: HTTP requests`);
   }
 });
 
-test('caffe train with a wrong secret exits with bad input (65), the bucket and endpoint named', { skip }, async () => {
+test('caffe train with a wrong secret exits with bad input (65), the bucket and endpoint named', {
+  skip,
+}, async () => {
   const solver = `${bucket}/refused/solver.prototxt`;
   await new S3Storage(new S3Client(s3ConfigFromEnv(store.env))).write(solver, 'net: "x"\nmax_iter: 1\n');
   const run = promisify(execFile)(process.execPath, [caffe, 'train', `--solver=${solver}`], {
@@ -121,7 +128,10 @@ test('a snapshot larger than one upload part round-trips byte-exact', { skip }, 
   const modelBack = await storage.read(latest.caffemodel);
   assert.ok(modelBack.equals(model), 'the .caffemodel came back different');
   const stateBytes = encodeSolverState(toSolverStateMessage(state));
-  assert.ok(stateBytes.length > PART_SIZE, `the .solverstate is ${stateBytes.length} bytes, not over one part`);
+  assert.ok(
+    stateBytes.length > PART_SIZE,
+    `the .solverstate is ${stateBytes.length} bytes, not over one part`,
+  );
   const stateBack = await storage.read(latest.solverstate);
   assert.equal(sha256(stateBack), sha256(stateBytes));
   assert.equal(latest.record.solverState.sha256, sha256(stateBytes));
@@ -135,7 +145,9 @@ test('a prefix of more than 1,000 objects lists whole through list and walk', { 
   const keys = Array.from({ length: count }, (_, i) => `${prefix}/shard-${String(i).padStart(5, '0')}.bin`);
   for (let i = 0; i < keys.length; i += 32) {
     await Promise.all(
-      keys.slice(i, i + 32).map((key) => client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: key }))),
+      keys
+        .slice(i, i + 32)
+        .map((key) => client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: key }))),
     );
   }
   await client.send(new PutObjectCommand({ Bucket: name, Key: `${prefix}-beside/x`, Body: 'not below' }));
@@ -151,5 +163,8 @@ test('a prefix of more than 1,000 objects lists whole through list and walk', { 
   assert.equal(requests(), Math.ceil(count / PAGE), 'list pages');
   const walked: string[] = [];
   for await (const uri of storage.walk(`${bucket}/${prefix}/`)) walked.push(uri);
-  assert.deepEqual(walked, keys.map((key) => `${bucket}/${key}`));
+  assert.deepEqual(
+    walked,
+    keys.map((key) => `${bucket}/${key}`),
+  );
 });

@@ -11,9 +11,21 @@ function awsError(name: string, status: number, message = name): Error {
 }
 
 const cases: { name: string; error: unknown; refused: boolean }[] = [
-  { name: 'a wrong secret (SignatureDoesNotMatch) is refused', error: awsError('SignatureDoesNotMatch', 403), refused: true },
-  { name: 'an unknown key (InvalidAccessKeyId) is refused', error: awsError('InvalidAccessKeyId', 403), refused: true },
-  { name: 'a bucket the identity may not use (AccessDenied) is refused', error: awsError('AccessDenied', 403), refused: true },
+  {
+    name: 'a wrong secret (SignatureDoesNotMatch) is refused',
+    error: awsError('SignatureDoesNotMatch', 403),
+    refused: true,
+  },
+  {
+    name: 'an unknown key (InvalidAccessKeyId) is refused',
+    error: awsError('InvalidAccessKeyId', 403),
+    refused: true,
+  },
+  {
+    name: 'a bucket the identity may not use (AccessDenied) is refused',
+    error: awsError('AccessDenied', 403),
+    refused: true,
+  },
   { name: 'a HEAD answered 403 without a body is refused', error: awsError('Forbidden', 403), refused: true },
   { name: 'a missing key is not a refusal', error: awsError('NoSuchKey', 404), refused: false },
   { name: 'throttling is not a refusal', error: awsError('SlowDown', 503), refused: false },
