@@ -44,7 +44,10 @@ let found: CaffeReference | undefined | null = null;
 export function caffeReference(): CaffeReference | undefined {
   if (found !== null) return found;
   const file = envFile();
-  if (!file) return (found = undefined);
+  if (!file) {
+    found = undefined;
+    return found;
+  }
   const env = sourced(file);
   found = {
     env,
