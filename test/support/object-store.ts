@@ -1,7 +1,9 @@
 // An S3-compatible object server for integration tests: the local cluster's (named by the JSON file in
-// BREWERY_CLUSTER_ENV), or else a gofakes3 started here on a free loopback port and stopped after.
+// BREWERY_CLUSTER_ENV), or else Versity's S3 gateway started here on a free loopback port, over a
+// temporary folder, with fresh random keys, and stopped after. Either checks SigV4 signatures.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,49 +32,65 @@ export async function objectStore(): Promise<ObjectStore> {
     const vars = (json.env ?? json) as Record<string, string>;
     return connect(vars, async () => {});
   }
-  return startGofakes3();
+  return startVersitygw();
 }
 
 /** Why no object server can be had here, or undefined; in CI a missing server throws instead. */
 export function objectStoreMissing(): string | undefined {
   if (process.env.BREWERY_CLUSTER_ENV) return undefined;
-  const reason = gofakes3Path()
+  const reason = versitygwPath()
     ? undefined
-    : 'no object server: gofakes3 is not built (run hack/build-tools s3)';
+    : 'no object server: versitygw is not built (run hack/build-tools s3)';
   if (reason && process.env.CI === 'true') throw new Error(reason);
   return reason;
 }
 
-function gofakes3Path(): string | undefined {
+function versitygwPath(): string | undefined {
   try {
     const dir = execFileSync(join(repoRoot, 'hack/build-tools'), ['path', 's3'], { encoding: 'utf8' }).trim();
-    const binary = join(dir, 'gofakes3');
+    const binary = join(dir, 'versitygw');
     return existsSync(binary) ? binary : undefined;
   } catch {
     return undefined;
   }
 }
 
-async function startGofakes3(): Promise<ObjectStore> {
-  const binary = gofakes3Path();
-  if (!binary) throw new Error('gofakes3 is not built: run hack/build-tools s3');
+async function startVersitygw(): Promise<ObjectStore> {
+  const binary = versitygwPath();
+  if (!binary) throw new Error('versitygw is not built: run hack/build-tools s3');
   const dir = mkdtempSync(join(tmpdir(), 'brewery-s3-'));
+  mkdirSync(join(dir, 'data'));
+  mkdirSync(join(dir, 'iam'));
   const port = await freePort();
+  const vars = {
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+    AWS_ACCESS_KEY_ID: `brewery-test-${randomBytes(4).toString('hex')}`,
+    AWS_SECRET_ACCESS_KEY: randomBytes(20).toString('hex'),
+    AWS_REGION: 'us-east-1',
+  };
   const child: ChildProcess = spawn(
     binary,
-    ['-backend', 'fs', '-fs.path', dir, '-fs.create', '-host', `127.0.0.1:${port}`, '-autobucket'],
+    [
+      '--port',
+      `127.0.0.1:${port}`,
+      '--access',
+      vars.AWS_ACCESS_KEY_ID,
+      '--secret',
+      vars.AWS_SECRET_ACCESS_KEY,
+      '--region',
+      vars.AWS_REGION,
+      '--iam-dir',
+      join(dir, 'iam'),
+      '--quiet',
+      'posix',
+      join(dir, 'data'),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const vars = {
-    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
-    AWS_ACCESS_KEY_ID: 'brewery-test',
-    AWS_SECRET_ACCESS_KEY: 'brewery-test-secret',
-    AWS_REGION: 'us-east-1',
-  };
   const stop = async () => {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -90,7 +108,7 @@ async function startGofakes3(): Promise<ObjectStore> {
     } catch (error) {
       if (i >= 100 || child.exitCode !== null) {
         await stop();
-        throw new Error(`gofakes3 did not start on port ${port}: ${(error as Error).message}\n${stderr}`);
+        throw new Error(`versitygw did not start on port ${port}: ${(error as Error).message}\n${stderr}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }

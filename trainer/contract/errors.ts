@@ -19,8 +19,9 @@ export class BadInputError extends Error {
   constructor(
     message: string,
     readonly where?: string,
+    options?: ErrorOptions,
   ) {
-    super(where ? `${where}: ${message}` : message);
+    super(where ? `${where}: ${message}` : message, options);
   }
 }
 

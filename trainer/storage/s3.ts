@@ -1,6 +1,9 @@
 // Storage on S3 and S3-compatible servers (client settings: s3-config.ts). Large objects go up as multipart
-// uploads, which S3 shows only once complete. The SDK retries each request (s3-config.ts); ours retry only
-// a body that breaks half-way (readBody).
+// uploads, which S3 shows only once complete.
+// One retry layer per call path: every request (GET, PUT, each multipart part, list pages, HEAD, DELETE)
+// is retried by the SDK alone (s3-config.ts: maxAttempts, standard mode, which backs off on throttling and
+// 5xx and leaves 4xx alone); the SDK cannot retry a body that breaks after its response arrived, so ours
+// (readBody) covers only that. A refused credential is bad input (refused.ts) and is tried once.
 
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -20,6 +23,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 
 import { retry } from '../contract/retry.js';
+import { explainRefusal, isRefusedCredentials } from './refused.js';
 import { BODY_RETRY, isRetryable } from './retry.js';
 import { parseS3Uri, s3ConfigFromEnv } from './s3-config.js';
 import type { Body, ObjectInfo, Storage } from './storage.js';
@@ -33,7 +37,9 @@ export class S3Storage implements Storage {
 
   async readStream(uri: string): Promise<Readable> {
     const { bucket, key } = parseS3Uri(uri);
-    const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await this.refusalExplained(bucket, () =>
+      this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+    );
     return out.Body as Readable;
   }
 
@@ -43,24 +49,28 @@ export class S3Storage implements Storage {
 
   async write(uri: string, body: Body): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
-    await new Upload({
-      client: this.client,
-      params: { Bucket: bucket, Key: key, Body: body },
-      partSize: PART_SIZE,
-      queueSize: PARALLEL_PARTS,
-      leavePartsOnError: false,
-    }).done();
+    await this.refusalExplained(bucket, () =>
+      new Upload({
+        client: this.client,
+        params: { Bucket: bucket, Key: key, Body: body },
+        partSize: PART_SIZE,
+        queueSize: PARALLEL_PARTS,
+        leavePartsOnError: false,
+      }).done(),
+    );
   }
 
   async putFile(localPath: string, uri: string, options: { move?: boolean } = {}): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
-    await new Upload({
-      client: this.client,
-      params: { Bucket: bucket, Key: key, Body: createReadStream(localPath) },
-      partSize: PART_SIZE,
-      queueSize: PARALLEL_PARTS,
-      leavePartsOnError: false,
-    }).done();
+    await this.refusalExplained(bucket, () =>
+      new Upload({
+        client: this.client,
+        params: { Bucket: bucket, Key: key, Body: createReadStream(localPath) },
+        partSize: PART_SIZE,
+        queueSize: PARALLEL_PARTS,
+        leavePartsOnError: false,
+      }).done(),
+    );
     if (options.move) await unlink(localPath);
   }
 
@@ -82,8 +92,10 @@ export class S3Storage implements Storage {
     const out: ObjectInfo[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      const page = await this.refusalExplained(bucket, () =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        ),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key) out.push({ uri: `s3://${bucket}/${object.Key}`, size: object.Size ?? 0 });
@@ -99,8 +111,10 @@ export class S3Storage implements Storage {
     let token: string | undefined;
     do {
       // S3 lists keys in UTF-8 byte order, a page of up to 1,000 at a time.
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      const page = await this.refusalExplained(bucket, () =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        ),
       );
       for (const object of page.Contents ?? []) if (object.Key) yield `s3://${bucket}/${object.Key}`;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -122,13 +136,32 @@ export class S3Storage implements Storage {
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404 || (error as Error).name === 'NotFound') return undefined;
-      throw error;
+      throw isRefusedCredentials(error) ? explainRefusal(error, bucket, await this.endpoint()) : error;
     }
   }
 
   async delete(uri: string): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
-    await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    await this.refusalExplained(bucket, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+    );
+  }
+
+  /** `call`'s result; a refused credential becomes bad input naming the bucket and the endpoint. */
+  private async refusalExplained<T>(bucket: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw isRefusedCredentials(error) ? explainRefusal(error, bucket, await this.endpoint()) : error;
+    }
+  }
+
+  /** Where the client sends its requests, for messages: the custom endpoint, or AWS's own. */
+  private async endpoint(): Promise<string> {
+    const endpoint = await this.client.config.endpoint?.();
+    if (!endpoint) return `AWS S3 (${await this.client.config.region()})`;
+    const port = endpoint.port ? `:${endpoint.port}` : '';
+    return `${endpoint.protocol}//${endpoint.hostname}${port}${endpoint.path === '/' ? '' : endpoint.path}`;
   }
 
   /**

@@ -5,6 +5,8 @@ import type { NetParameter, NetState, SolverParameter } from '../proto/index.js'
 
 /** One net to build: from a file (local path or s3:// URI, relative to the current directory) or inline. */
 export interface NetSource {
+  /** The solver field the net came from. */
+  field: 'net' | 'net_param' | 'train_net' | 'train_net_param' | 'test_net' | 'test_net_param';
   file?: string;
   inline?: NetParameter;
   /** Names the net in log lines and errors. */
@@ -27,10 +29,11 @@ export function trainNetSource(solver: SolverParameter, where: string): NetSourc
     );
   }
   const state = solver.trainState ?? {};
-  if (solver.trainNetParam) return { inline: solver.trainNetParam, label: 'train_net_param', state };
-  if (solver.trainNet) return { file: solver.trainNet, label: solver.trainNet, state };
-  if (solver.netParam) return { inline: solver.netParam, label: 'net_param', state };
-  return { file: solver.net!, label: solver.net!, state };
+  if (solver.trainNetParam)
+    return { field: 'train_net_param', inline: solver.trainNetParam, label: 'train_net_param', state };
+  if (solver.trainNet) return { field: 'train_net', file: solver.trainNet, label: solver.trainNet, state };
+  if (solver.netParam) return { field: 'net_param', inline: solver.netParam, label: 'net_param', state };
+  return { field: 'net', file: solver.net!, label: solver.net!, state };
 }
 
 /**
@@ -39,8 +42,12 @@ export function trainNetSource(solver: SolverParameter, where: string): NetSourc
  */
 export function testNetSources(solver: SolverParameter, where: string): NetSource[] {
   const sources: Omit<NetSource, 'state'>[] = [
-    ...(solver.testNetParam ?? []).map((inline) => ({ inline, label: 'test_net_param' })),
-    ...(solver.testNet ?? []).map((file) => ({ file, label: file })),
+    ...(solver.testNetParam ?? []).map((inline) => ({
+      field: 'test_net_param' as const,
+      inline,
+      label: 'test_net_param',
+    })),
+    ...(solver.testNet ?? []).map((file) => ({ field: 'test_net' as const, file, label: file })),
   ];
   const testIter = solver.testIter ?? [];
   if (sources.length > 0 && testIter.length !== sources.length) {
@@ -51,9 +58,9 @@ export function testNetSources(solver: SolverParameter, where: string): NetSourc
   }
   if (sources.length === 0 && testIter.length > 0) {
     const general = solver.netParam
-      ? { inline: solver.netParam, label: 'net_param' }
+      ? { field: 'net_param' as const, inline: solver.netParam, label: 'net_param' }
       : solver.net
-        ? { file: solver.net, label: solver.net }
+        ? { field: 'net' as const, file: solver.net, label: solver.net }
         : undefined;
     if (!general) {
       throw new BadInputError('test_iter is set but there is no net, net_param or test_net to test', where);
@@ -68,4 +75,20 @@ export function testNetSources(solver: SolverParameter, where: string): NetSourc
     );
   }
   return sources.map((source, i) => ({ ...source, state: states[i] ?? {} }));
+}
+
+/**
+ * The line Caffe's Solver logs before it builds a net (Solver::InitTrainNet, InitTestNets): where the
+ * net comes from. `testIndex` is undefined for the training net.
+ */
+export function creatingNetLine(source: NetSource, testIndex?: number): string {
+  const inline = source.inline !== undefined;
+  if (testIndex === undefined) {
+    return inline
+      ? `Creating training net specified in ${source.field}.`
+      : `Creating training net from ${source.field} file: ${source.file}`;
+  }
+  return inline
+    ? `Creating test net (#${testIndex}) specified by ${source.field}`
+    : `Creating test net (#${testIndex}) specified by ${source.field} file: ${source.file}`;
 }

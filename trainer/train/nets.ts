@@ -35,6 +35,8 @@ export interface BuildOptions {
   onDamagedRecord?: (message: string) => void;
   /** What the run may use: each loader's threads and batches in flight come from it. */
   resources?: RunResources;
+  /** Told of each net's spec as it is set up (net 0 trains, the others test), before its loaders open. */
+  onNetSpec?: (spec: NetSpec, source: NetSource, index: number) => void;
 }
 
 export interface RunResources {
@@ -60,6 +62,9 @@ export class TrainingNets {
       await specOf(train, Phase.TRAIN, options),
       ...(await Promise.all(tests.map((t) => specOf(t, Phase.TEST, options)))),
     ];
+    specs.forEach((spec, i) => {
+      options.onNetSpec?.(spec, i === 0 ? train : tests[i - 1]!, i);
+    });
     const rngs = specs.map((_, i) => new Rng(options.seed + i));
     const netBytes = netMemoryBytes(specs);
     const loaderCount = specs.reduce((sum, spec) => sum + externalDataLayers(spec).length, 0);

@@ -3,6 +3,7 @@
 // speaks S3.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -151,6 +152,31 @@ describe('the local control plane', { skip: skipReason }, () => {
     await s3.send(new PutObjectCommand({ Bucket: 'brewery-test', Key: 'a/b.txt', Body: body }));
     const got = await s3.send(new GetObjectCommand({ Bucket: 'brewery-test', Key: 'a/b.txt' }));
     assert.equal(await got.Body?.transformToString(), body);
+    s3.destroy();
+  });
+
+  test('the tenant identity in env.json may use its own bucket and no other', async () => {
+    const described = JSON.parse(readFileSync(process.env.BREWERY_CLUSTER_ENV!, 'utf8')) as {
+      objectStore: {
+        identities: Record<string, { accessKeyId: string; secretAccessKey: string; buckets?: string[] }>;
+      };
+    };
+    const tenant = described.objectStore.identities.tenant!;
+    const own = tenant.buckets![0]!;
+    const s3 = new S3Client({
+      endpoint: cluster.env.AWS_ENDPOINT_URL,
+      region: cluster.env.AWS_REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: tenant.accessKeyId, secretAccessKey: tenant.secretAccessKey },
+    });
+    await s3.send(new PutObjectCommand({ Bucket: own, Key: 'probe.txt', Body: 'mine' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: own, Key: 'probe.txt' }));
+    assert.equal(await got.Body?.transformToString(), 'mine');
+    // brewery-test belongs to the admin identity (the test above made it).
+    await assert.rejects(
+      s3.send(new PutObjectCommand({ Bucket: 'brewery-test', Key: 'intruder.txt', Body: 'not mine' })),
+      (error: Error) => error.name === 'AccessDenied',
+    );
     s3.destroy();
   });
 

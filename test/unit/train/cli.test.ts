@@ -161,6 +161,25 @@ describe('caffe train', () => {
     expect(/^Snapshotting to binary proto file basic\/tiny_iter_2\.caffemodel$/);
     expect(/^Snapshotting solver state to binary proto file basic\/tiny_iter_4\.solverstate$/);
     assert.equal(lines.filter((l) => l === 'Optimization Done.').length, 2, 'the solver and the tool');
+    // Caffe's set-up lines, in Caffe's order: each net's source, its layers' tops, its memory.
+    const setUp = [
+      'Creating training net from net file: net.prototxt',
+      'Network initialization done.',
+      'Creating test net (#0) specified by net file: net.prototxt',
+      'Network initialization done.',
+      'Solver scaffolding done.',
+      'Starting Optimization',
+    ].map((line) => lines.indexOf(line, 0));
+    assert.ok(
+      setUp.every((at) => at >= 0),
+      `set-up lines missing:\n${lines.join('\n')}`,
+    );
+    const testNetAt = lines.indexOf('Creating test net (#0) specified by net file: net.prototxt');
+    assert.ok(lines.indexOf('Network initialization done.', testNetAt) > testNetAt);
+    expect(/^Top shape: \d+ 1 \d+ \d+ \(\d+\)$/);
+    expect(/^Memory required for data: \d+$/);
+    expect(/^ {4}with loss weight 1$/);
+    expect(/^relu -> conv \(in-place\)$/);
 
     const model = decodeNetParameter(await readFile(path.join(dir, 'basic/tiny_iter_4.caffemodel')));
     const blobs = Object.fromEntries(

@@ -15,6 +15,7 @@ import { readCgroupLimits } from '../../cgroup-limits.js';
 import { BadInputError, ExitCode, UsageError } from '../../contract/errors.js';
 import { findLatestSnapshot } from '../../contract/snapshots.js';
 import { readBytes, readText, refuseHdf5 } from '../../files.js';
+import { setUpLogLines } from '../../net/spec/index.js';
 import {
   decodeNetParameter,
   decodeSolverState,
@@ -43,7 +44,7 @@ import {
   serveMetrics,
   TrainingMetrics,
 } from '../../train/metrics.js';
-import { testNetSources, trainNetSource } from '../../train/net-sources.js';
+import { creatingNetLine, testNetSources, trainNetSource } from '../../train/net-sources.js';
 import { TrainingNets } from '../../train/nets.js';
 import type { ProgressEndpoint } from '../../train/progress-report.js';
 import { RunProgress } from '../../train/run-progress.js';
@@ -221,6 +222,7 @@ async function train(given: TrainOptions): Promise<void> {
   if (resume?.state.learnedNet) refuseHdf5(resume.state.learnedNet, `the learned net of ${resume.file}`);
   const damaged = damagedRecordCounter(options);
   const nets = await buildNets(param, options, resume, damaged);
+  options.info('solver.cpp:57', 'Solver scaffolding done.');
   const signals = listenForStop();
   let solver: Solver | undefined;
   try {
@@ -344,6 +346,12 @@ function buildNets(
     },
     ...(resume?.progress ? { position: resume.progress.position } : {}),
     ...(damaged ? { onDamagedRecord: (message: string) => damaged.skip(message) } : {}),
+    // Caffe's set-up lines (Solver::InitTrainNet/InitTestNets, Net::Init): where each net comes from,
+    // each layer's tops and shapes, and the memory its activations need.
+    onNetSpec: (spec, source, index) => {
+      info('solver.cpp:87', creatingNetLine(source, index === 0 ? undefined : index - 1));
+      for (const line of setUpLogLines(spec)) info('net.cpp:100', line);
+    },
     resources: {
       threads: size.threads,
       ...(size.memoryBudgetBytes !== undefined && { memoryBudgetBytes: size.memoryBudgetBytes }),
