@@ -4,6 +4,7 @@
 // with backoff, a bad prototxt, suspend and resume across an operator restart, and deletion.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -502,6 +503,67 @@ describe('CaffeTrainingJob on the local cluster', { skip: skipReason }, () => {
       const args = (first.spec as { containers: { args: string[] }[] }).containers[0]!.args;
       assert.ok(args.includes('--snapshot=latest'), args.join(' '));
       assert.equal(await resumedFrom(other, done.pod!), `${prefix}_iter_600.solverstate`);
+    } finally {
+      await cleanUpOther();
+    }
+  });
+
+  test("a job in another namespace aimed at a finished job's prefix, with an identity that cannot read that bucket, shows none of its progress and fails with access denied", async (t) => {
+    // The local cluster's object server has a tenant identity that owns one bucket and can reach no other.
+    const described = JSON.parse(readFileSync(process.env.BREWERY_CLUSTER_ENV ?? '', 'utf8')) as {
+      objectStore?: { identities?: { tenant?: { accessKeyId: string; secretAccessKey: string } } };
+    };
+    const tenant = described.objectStore?.identities?.tenant;
+    if (!tenant) return t.skip('the object server has no tenant identity (hack/cluster env.json)');
+    // The holder of the shared-prefix test above finished there with snapshots up to iteration 600.
+    const prefix = `${out}/shared/snap`;
+    assert.equal((await getStatus('holder')).phase, 'Succeeded');
+    const [other, cleanUpOther] = await makeNamespace(cluster, 'tenant');
+    try {
+      await cluster.kubectl([
+        'create',
+        'secret',
+        'generic',
+        'tenant-keys',
+        '-n',
+        other,
+        `--from-literal=AWS_ACCESS_KEY_ID=${tenant.accessKeyId}`,
+        `--from-literal=AWS_SECRET_ACCESS_KEY=${tenant.secretAccessKey}`,
+        `--from-literal=AWS_ENDPOINT_URL=${store.endpoint}`,
+        `--from-literal=AWS_REGION=${store.region}`,
+      ]);
+      await client.create(TRAINING_JOBS, other, {
+        apiVersion: 'caffe.brewery.dev/v1alpha1',
+        kind: 'CaffeTrainingJob',
+        metadata: { name: 'intruder', namespace: other },
+        spec: {
+          net: { inline: TINY_NET },
+          // Explicit data: no dataset of its own to wait for; the snapshot lookup comes first anyway.
+          data: { trainSource: `${out}/sample/train` },
+          credentials: { secretName: 'tenant-keys' },
+          resources: { gpus: 1, cpu: '1', memory: '1Gi' },
+          solver: { inline: solver(800, 200) },
+          snapshotURI: prefix,
+        },
+      });
+      const done = await eventually(
+        'intruder to finish',
+        async () => {
+          const s = ((await client.get(TRAINING_JOBS, other, 'intruder'))?.status ?? {}) as JobStatus;
+          return s.phase === 'Succeeded' || s.phase === 'Failed' ? s : undefined;
+        },
+        180_000,
+        500,
+      );
+      assert.equal(done.phase, 'Failed', JSON.stringify(done.conditions));
+      const failed = done.conditions?.find((c) => c.type === 'Failed');
+      assert.match(failed?.message ?? '', /refused the credentials/, failed?.message);
+      assert.match(failed?.message ?? '', /s3:\/\/training-out/);
+      assert.equal(done.restarts ?? 0, 0, 'refused credentials are bad input: no retry');
+      // None of the holder's progress: no iteration, loss or snapshot of its prefix.
+      assert.equal(done.iteration, undefined);
+      assert.equal(done.trainLoss, undefined);
+      assert.equal(done.latestSnapshot, undefined);
     } finally {
       await cleanUpOther();
     }
