@@ -16,7 +16,8 @@ import { decodeInterleaved, storedAsGray } from '../../../trainer/data/images.js
 import { LmdbReader } from '../../../trainer/data/lmdb-reader.js';
 import { nativeCodec } from '../../../trainer/data/native-codec.js';
 import { readDatum } from '../../../trainer/data/records.js';
-import { Rng } from '../../../trainer/rng.js';
+import { resizeImage } from '../../../trainer/data/resize.js';
+import { rgbPhoto } from '../../support/images.js';
 import { runCaffeOk } from './prep-checks.js';
 
 const work = mkdtempSync(join(tmpdir(), 'brewery-opencv-decoders-'));
@@ -48,21 +49,6 @@ interface Decoded {
 }
 let cv: { files: Record<string, Record<string, Decoded>>; means: Record<string, number[]> };
 const files: Record<string, string> = {};
-
-/** A photo-like RGB image with saturated colours, so the gray and CMYK formulas are all exercised. */
-function rgbPhoto(width: number, height: number, seed: number): Buffer {
-  const rng = new Rng(seed);
-  const pixels = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const p = (y * width + x) * 3;
-      pixels[p] = (x * 9 + rng.nextInt(40)) % 256;
-      pixels[p + 1] = (y * 7 + rng.nextInt(40)) % 256;
-      pixels[p + 2] = x < width / 2 ? (x * y) % 256 : rng.nextInt(256);
-    }
-  }
-  return pixels;
-}
 
 before(async () => {
   const width = 37;
@@ -170,7 +156,6 @@ test('convert_imageset --encode_type=png with a resize stores PNG records with c
   const png = datum.data!;
   assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')], 'the record is PNG-encoded');
   const direct = await decodeInterleaved(readFileSync(files['colour.png']!), { color: true });
-  const { resizeImage } = await import('../../../trainer/data/resize.js');
   const expected = resizeImage(direct, 20, 15);
   const stored = await decodeInterleaved(png, { color: true });
   assert.deepEqual(differences(stored.pixels, Buffer.from(expected.pixels)), { count: 0, max: 0 });

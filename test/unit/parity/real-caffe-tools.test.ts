@@ -15,28 +15,13 @@ import { decodeInterleaved } from '../../../trainer/data/images.js';
 import { LmdbReader } from '../../../trainer/data/lmdb-reader.js';
 import { nativeCodec } from '../../../trainer/data/native-codec.js';
 import { readDatum, readMeanBlob } from '../../../trainer/data/records.js';
-import { Rng } from '../../../trainer/rng.js';
 import { caffeReference, caffeReferenceMissing } from '../../support/caffe-reference.js';
+import { rgbPhoto } from '../../support/images.js';
 import { runCaffeOk } from '../data/prep-checks.js';
 
 const skip = caffeReferenceMissing() ?? false;
 const work = mkdtempSync(join(tmpdir(), 'brewery-real-caffe-tools-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-/** A photo-like RGB image with saturated colours and noise. */
-function rgbPhoto(width: number, height: number, seed: number): Buffer {
-  const rng = new Rng(seed);
-  const pixels = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const p = (y * width + x) * 3;
-      pixels[p] = (x * 9 + rng.nextInt(40)) % 256;
-      pixels[p + 1] = (y * 7 + rng.nextInt(40)) % 256;
-      pixels[p + 2] = x < width / 2 ? (x * y) % 256 : rng.nextInt(256);
-    }
-  }
-  return pixels;
-}
 
 const images = join(work, 'images');
 /** List files by what they hold; CMYK only with the native codec (sharp converts it by a profile). */

@@ -4,12 +4,12 @@
 // sigmoid(x) - t. (Caffe refuses to backpropagate to the targets; here they come from data layers.)
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { LossParameter } from '../../proto/messages.js';
 import { NormalizationMode } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer } from './layer.js';
-import { countOf, enumValue } from './params.js';
+import { countOf } from './params.js';
 import { registerLayer } from './registry.js';
+import { lossNormalizer, normalizationMode } from './softmax-with-loss.js';
 
 export class SigmoidCrossEntropyLossLayer extends Layer {
   readonly normalization: number;
@@ -19,7 +19,9 @@ export class SigmoidCrossEntropyLossLayer extends Layer {
 
   constructor(spec: LayerSpec) {
     super(spec, { bottoms: exactly(2), tops: exactly(1) });
-    this.normalization = normalizationMode(spec.param.lossParam, this.where);
+    // Unlike SoftmaxWithLoss, with neither field set it normalizes by the batch size
+    // (sigmoid_cross_entropy_loss_layer.cpp, LayerSetUp).
+    this.normalization = normalizationMode(spec.param.lossParam, this.where, NormalizationMode.BATCH_SIZE);
     this.ignoreLabel = spec.param.lossParam?.ignoreLabel;
     const scores = this.bottomShape(0);
     this.outer = scores[0] ?? 1;
@@ -61,34 +63,8 @@ export class SigmoidCrossEntropyLossLayer extends Layer {
 
   /** Caffe's get_normalizer, clamped to at least 1. */
   normalizer(validCount: number): number {
-    switch (this.normalization) {
-      case NormalizationMode.FULL:
-        return Math.max(1, this.count);
-      case NormalizationMode.VALID:
-        return Math.max(1, validCount);
-      case NormalizationMode.BATCH_SIZE:
-        return Math.max(1, this.outer);
-      default:
-        return 1;
-    }
+    return lossNormalizer(this.normalization, { total: this.count, valid: validCount, outer: this.outer });
   }
-}
-
-/**
- * loss_param.normalization, else the deprecated `normalize` flag; unlike SoftmaxWithLoss, when neither
- * is set this layer normalizes by the batch size (sigmoid_cross_entropy_loss_layer.cpp, LayerSetUp).
- */
-function normalizationMode(param: LossParameter | undefined, where: string): number {
-  if (param?.normalization === undefined && param?.normalize !== undefined) {
-    return param.normalize ? NormalizationMode.VALID : NormalizationMode.BATCH_SIZE;
-  }
-  return enumValue(
-    param?.normalization,
-    NormalizationMode.BATCH_SIZE,
-    NormalizationMode,
-    'loss_param.normalization',
-    where,
-  );
 }
 
 registerLayer('SigmoidCrossEntropyLoss', (spec) => new SigmoidCrossEntropyLossLayer(spec));

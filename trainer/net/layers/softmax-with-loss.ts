@@ -59,16 +59,11 @@ export class SoftmaxWithLossLayer extends Layer {
   /** Caffe's get_normalizer, clamped to at least 1. */
   normalizer(validCount: number): number {
     const total = this.outer * this.inner;
-    switch (this.normalization) {
-      case NormalizationMode.FULL:
-        return Math.max(1, total);
-      case NormalizationMode.VALID:
-        return Math.max(1, this.ignoreLabel === undefined ? total : validCount);
-      case NormalizationMode.BATCH_SIZE:
-        return Math.max(1, this.outer);
-      default:
-        return 1;
-    }
+    return lossNormalizer(this.normalization, {
+      total,
+      valid: this.ignoreLabel === undefined ? total : validCount,
+      outer: this.outer,
+    });
   }
 
   /** One-hot targets (outer × C × inner) and which positions count (outer × 1 × inner), from the labels. */
@@ -136,18 +131,36 @@ function softmaxLoss(
   return lossOf(logits, labels);
 }
 
-/** loss_param.normalization, or the deprecated `normalize` flag when normalization is unset (default VALID). */
-export function normalizationMode(param: LossParameter | undefined, where: string): number {
+/**
+ * loss_param.normalization, or the deprecated `normalize` flag when normalization is unset, else
+ * `fallback` (VALID here; SigmoidCrossEntropyLoss falls back to BATCH_SIZE).
+ */
+export function normalizationMode(
+  param: LossParameter | undefined,
+  where: string,
+  fallback: number = NormalizationMode.VALID,
+): number {
   if (param?.normalization === undefined && param?.normalize !== undefined) {
     return param.normalize ? NormalizationMode.VALID : NormalizationMode.BATCH_SIZE;
   }
-  return enumValue(
-    param?.normalization,
-    NormalizationMode.VALID,
-    NormalizationMode,
-    'loss_param.normalization',
-    where,
-  );
+  return enumValue(param?.normalization, fallback, NormalizationMode, 'loss_param.normalization', where);
+}
+
+/** Caffe's get_normalizer for a loss layer's counts, clamped to at least 1. */
+export function lossNormalizer(
+  mode: number,
+  counts: { total: number; valid: number; outer: number },
+): number {
+  switch (mode) {
+    case NormalizationMode.FULL:
+      return Math.max(1, counts.total);
+    case NormalizationMode.VALID:
+      return Math.max(1, counts.valid);
+    case NormalizationMode.BATCH_SIZE:
+      return Math.max(1, counts.outer);
+    default:
+      return 1;
+  }
 }
 
 registerLayer('SoftmaxWithLoss', (spec) => new SoftmaxWithLossLayer(spec));
