@@ -3,7 +3,7 @@
 //
 // Every layer's parameter message is declared, also for layers this trainer does not run, so that any
 // net of Caffe's parses, prints and upgrades (upgrade_net_proto_text); such a layer is refused when the
-// net is built, by its type. Only V0 layer definitions (V1LayerParameter.layer) stay opaque `bytes`.
+// net is built, by its type.
 
 export const CAFFE_PROTO = `
 syntax = "proto2";
@@ -398,7 +398,7 @@ message ScaleParameter {
   optional FillerParameter bias_filler = 5;
 }
 
-// The pre-2015 layer format (NetParameter.layers). Field 1 would hold a V0 layer, which we do not read.
+// The pre-2015 layer format (NetParameter.layers). Field 1 holds a V0 layer (before 2014), upgraded to V1 first.
 message V1LayerParameter {
   enum LayerType {
     NONE = 0; ABSVAL = 35; ACCURACY = 1; ARGMAX = 30; BNLL = 2; CONCAT = 3; CONTRASTIVE_LOSS = 37;
@@ -410,7 +410,7 @@ message V1LayerParameter {
     TANH = 23; WINDOW_DATA = 24; THRESHOLD = 31;
   }
   enum DimCheckMode { STRICT = 0; PERMISSIVE = 1; }
-  optional bytes layer = 1;
+  optional V0LayerParameter layer = 1;
   repeated string bottom = 2;
   repeated string top = 3;
   optional string name = 4;
@@ -453,6 +453,49 @@ message V1LayerParameter {
   optional LossParameter loss_param = 42;
   repeated string param = 1001;
   repeated DimCheckMode blob_share_mode = 1002;
+}
+
+// The first layer format (2013-2014): one message with every layer's fields, the type a lowercase string.
+message V0LayerParameter {
+  enum PoolMethod { MAX = 0; AVE = 1; STOCHASTIC = 2; }
+  optional string name = 1;
+  optional string type = 2;
+  optional uint32 num_output = 3;
+  optional bool biasterm = 4 [default = true];
+  optional FillerParameter weight_filler = 5;
+  optional FillerParameter bias_filler = 6;
+  optional uint32 pad = 7 [default = 0];
+  optional uint32 kernelsize = 8;
+  optional uint32 group = 9 [default = 1];
+  optional uint32 stride = 10 [default = 1];
+  optional PoolMethod pool = 11 [default = MAX];
+  optional float dropout_ratio = 12 [default = 0.5];
+  optional uint32 local_size = 13 [default = 5];
+  optional float alpha = 14 [default = 1.];
+  optional float beta = 15 [default = 0.75];
+  optional float k = 22 [default = 1.];
+  optional string source = 16;
+  optional float scale = 17 [default = 1];
+  optional string meanfile = 18;
+  optional uint32 batchsize = 19;
+  optional uint32 cropsize = 20 [default = 0];
+  optional bool mirror = 21 [default = false];
+  repeated BlobProto blobs = 50;
+  repeated float blobs_lr = 51;
+  repeated float weight_decay = 52;
+  optional uint32 rand_skip = 53 [default = 0];
+  optional float det_fg_threshold = 54 [default = 0.5];
+  optional float det_bg_threshold = 55 [default = 0.5];
+  optional float det_fg_fraction = 56 [default = 0.25];
+  optional uint32 det_context_pad = 58 [default = 0];
+  optional string det_crop_mode = 59 [default = "warp"];
+  optional int32 new_num = 60 [default = 0];
+  optional int32 new_channels = 61 [default = 0];
+  optional int32 new_height = 62 [default = 0];
+  optional int32 new_width = 63 [default = 0];
+  optional bool shuffle_images = 64 [default = false];
+  optional uint32 concat_dim = 65 [default = 1];
+  optional HDF5OutputParameter hdf5_output_param = 1001;
 }
 
 message ArgMaxParameter {

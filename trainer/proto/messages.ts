@@ -440,7 +440,7 @@ export interface ScaleParameter {
 
 /** The pre-2015 layer format, read only to be upgraded. */
 export interface V1LayerParameter {
-  layer?: OpaqueParameter;
+  layer?: V0LayerParameter;
   bottom?: string[];
   top?: string[];
   name?: string;
@@ -483,6 +483,47 @@ export interface V1LayerParameter {
   lossParam?: LossParameter;
   param?: string[];
   blobShareMode?: number[];
+}
+
+export interface V0LayerParameter {
+  name?: string;
+  type?: string;
+  numOutput?: number;
+  biasterm?: boolean;
+  weightFiller?: FillerParameter;
+  biasFiller?: FillerParameter;
+  pad?: number;
+  kernelsize?: number;
+  group?: number;
+  stride?: number;
+  pool?: number;
+  dropoutRatio?: number;
+  localSize?: number;
+  alpha?: number;
+  beta?: number;
+  k?: number;
+  source?: string;
+  scale?: number;
+  meanfile?: string;
+  batchsize?: number;
+  cropsize?: number;
+  mirror?: boolean;
+  blobs?: BlobProto[];
+  blobsLr?: number[];
+  weightDecay?: number[];
+  randSkip?: number;
+  detFgThreshold?: number;
+  detBgThreshold?: number;
+  detFgFraction?: number;
+  detContextPad?: number;
+  detCropMode?: string;
+  newNum?: number;
+  newChannels?: number;
+  newHeight?: number;
+  newWidth?: number;
+  shuffleImages?: boolean;
+  concatDim?: number;
+  hdf5OutputParam?: HDF5OutputParameter;
 }
 
 export interface ArgMaxParameter {

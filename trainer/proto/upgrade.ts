@@ -1,6 +1,6 @@
 // Legacy nets and solvers brought to the current form, as Caffe does every time it reads one:
-// V1 `layers` (numeric types, blobs_lr/weight_decay) → `layer`, data-layer transform fields → transform_param,
-// net-level input/input_dim/input_shape → an Input layer, old BatchNorm param specs, and solver_type → type.
+// V0 `layers { layer { ... } }` → V1 (upgrade-v0.ts), V1 `layers` (numeric types, blobs_lr/weight_decay) →
+// `layer`, data-layer transform fields → transform_param, net-level input/input_dim/input_shape → an Input layer, old BatchNorm param specs, and solver_type → type.
 // Pure functions: each returns a new message and the list of upgrades it applied.
 import { BadInputError } from '../contract/errors.js';
 import type {
@@ -10,6 +10,7 @@ import type {
   SolverParameter,
   V1LayerParameter,
 } from './messages.js';
+import { netNeedsV0Upgrade, upgradeV0Net } from './upgrade-v0.js';
 
 /** V1LayerParameter.LayerType number → current type string. */
 export const V1_LAYER_TYPES: Record<number, string> = {
@@ -83,17 +84,19 @@ export function upgradeNetParameter(input: NetParameter, fileName = '<net>'): Up
   let net: NetParameter = { ...input };
   const upgrades: string[] = [];
   if (net.layers && net.layers.length > 0) {
-    if (net.layers.some((l) => l.layer !== undefined)) {
-      throw new BadInputError('V0 layer definitions (layers { layer { ... } }) are not supported', fileName);
+    if (netNeedsV0Upgrade(net)) {
+      net = upgradeV0Net(net, fileName);
+      upgrades.push('V0LayerParameter');
     }
-    if (net.layers.some(needsDataTransformUpgrade)) {
-      net.layers = net.layers.map(upgradeV1DataTransform);
+    let layers = net.layers ?? [];
+    if (layers.some(needsDataTransformUpgrade)) {
+      layers = layers.map(upgradeV1DataTransform);
       upgrades.push('data transformation parameters');
     }
     if (net.layer && net.layer.length > 0) {
       throw new BadInputError("the net has both 'layer' and legacy 'layers' fields", fileName);
     }
-    net.layer = net.layers.map((l, i) => upgradeV1Layer(l, `${fileName}: layers[${i}]`));
+    net.layer = layers.map((l, i) => upgradeV1Layer(l, `${fileName}: layers[${i}]`));
     delete net.layers;
     upgrades.push('V1LayerParameter');
   }

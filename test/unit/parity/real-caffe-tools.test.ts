@@ -150,3 +150,44 @@ layers { name: "o" type: HDF5_OUTPUT bottom: "a" bottom: "b" hdf5_output_param {
     assert.equal(readFileSync(ours, 'utf8'), readFileSync(theirs, 'utf8'));
   });
 });
+
+/**
+ * Every net prototxt in real Caffe's own upgrade tests (src/caffe/test/test_upgrade_proto.cpp, read from
+ * the reference build's source tree): V0 nets with padding layers and every V0 parameter, V0 and V1
+ * CaffeNet, and the current forms they upgrade to. The C++ string literals of each `const string& x =`
+ * are joined as the compiler would.
+ */
+function caffeUpgradeTestNets(): { name: string; text: string }[] {
+  const source = readFileSync(
+    join(caffeReference()!.env.CAFFE_REF_ROOT!, 'src', 'src', 'caffe', 'test', 'test_upgrade_proto.cpp'),
+    'utf8',
+  );
+  const nets: { name: string; text: string }[] = [];
+  for (const test of source.split(/^TEST_F\(/m).slice(1)) {
+    const testName = test.slice(0, test.indexOf(')')).replace(', ', '.');
+    for (const match of test.matchAll(/const string& (\w+) =((?:\s*"(?:[^"\\]|\\.)*")+)\s*;/g)) {
+      const text = [...match[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)]
+        .map((literal) => literal[1]!.replace(/\\(.)/g, '$1'))
+        .join('');
+      if (/\blayers? \{/.test(text)) nets.push({ name: `${testName} ${match[1]}`, text });
+    }
+  }
+  return nets;
+}
+
+describe("upgrade_net_proto_text on real Caffe's own upgrade test nets", { skip }, () => {
+  it('V0, V1 and current nets upgrade to the same text as real Caffe writes', async () => {
+    const nets = caffeUpgradeTestNets();
+    const v0 = nets.filter((net) => /layers \{[^}]*\blayer \{/.test(net.text));
+    assert.ok(v0.length >= 6, `expected Caffe's V0 test nets, found ${v0.length} of ${nets.length}`);
+    for (const [i, net] of nets.entries()) {
+      const input = join(work, `upgrade-${i}.prototxt`);
+      writeFileSync(input, net.text);
+      const theirs = join(work, `upgrade-${i}.caffe.prototxt`);
+      const ours = join(work, `upgrade-${i}.ours.prototxt`);
+      caffeReference()!.run('upgrade_net_proto_text', [input, theirs]);
+      await runCaffeOk(['upgrade_net_proto_text', input, ours]);
+      assert.equal(readFileSync(ours, 'utf8'), readFileSync(theirs, 'utf8'), net.name);
+    }
+  });
+});

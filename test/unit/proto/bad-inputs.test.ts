@@ -120,10 +120,10 @@ const cases: BadCase[] = [
   },
   { name: 'bad string escape', run: text('name: "a\\qb"'), where: /:1:9$/, message: /invalid escape '\\q'/ },
   {
-    name: 'V0 layer definition',
-    run: text('layers { layer { } }'),
-    where: /:1:10$/,
-    message: /V0 layer definitions \(layers \{ layer \{ \.\.\. \} \}\) are not supported/,
+    name: 'V0 parameter on a layer type without it',
+    run: text('layers { layer { name: "r" type: "relu" num_output: 3 } }'),
+    where: /: layers\[0\] \("r"\)$/,
+    message: /V0 parameter num_output does not apply to layer type "relu"/,
   },
   {
     name: 'truncated binary',

@@ -223,10 +223,47 @@ describe('other upgrades Caffe applies on reading', () => {
     ]);
   });
 
-  it('a V0 layer inside V1 layers is refused with a clear message', () => {
+  it('a V0 net upgrades: its padding layer folds into the conv it feeds, flat fields into param messages', () => {
+    const net = parseNetPrototxt(
+      `input: "data" input_dim: 1 input_dim: 3 input_dim: 8 input_dim: 8
+layers { layer { name: "pad1" type: "padding" pad: 2 } bottom: "data" top: "pad1" }
+layers { layer { name: "conv1" type: "conv" num_output: 4 kernelsize: 3 stride: 2 biasterm: false blobs_lr: 1 }
+  bottom: "pad1" top: "conv1" }
+layers { layer { name: "pool1" type: "pool" pool: AVE kernelsize: 2 stride: 2 } bottom: "conv1" top: "pool1" }`,
+      'v0.prototxt',
+    );
+    assert.deepEqual(
+      net.layer?.map((l) => [l.name, l.type, l.bottom]),
+      [
+        ['input', 'Input', undefined],
+        ['conv1', 'Convolution', ['data']],
+        ['pool1', 'Pooling', ['conv1']],
+      ],
+    );
+    assert.deepEqual(net.layer?.[1]?.convolutionParam, {
+      numOutput: 4,
+      biasTerm: false,
+      pad: [2],
+      kernelSize: [3],
+      stride: [2],
+    });
+    assert.deepEqual(net.layer?.[1]?.param, [{ lrMult: 1 }]);
+    assert.deepEqual(net.layer?.[2]?.poolingParam, { pool: 1, kernelSize: 2, stride: 2 });
+  });
+
+  it('a V0 padding layer feeding anything but conv or pool, and an unknown V0 type, are refused', () => {
     assert.throws(
-      () => parseNetPrototxt('layers { layer { name: "x" } }', 'v0.prototxt'),
-      /V0 layer definitions/,
+      () =>
+        parseNetPrototxt(
+          `input: "d" layers { layer { name: "p" type: "padding" pad: 1 } bottom: "d" top: "p" }
+layers { layer { name: "r" type: "relu" } bottom: "p" top: "r" }`,
+          'v0.prototxt',
+        ),
+      /v0\.prototxt: layers\[1\] \("r"\).*a padding layer feeds a layer of type "relu"/s,
+    );
+    assert.throws(
+      () => parseNetPrototxt('layers { layer { name: "x" type: "warp" } }', 'v0.prototxt'),
+      /unknown V0 layer type "warp"/,
     );
   });
 });
