@@ -86,8 +86,12 @@ describe("real Caffe and ours, each on the other's files", { skip }, () => {
     } finally {
       renameSync(`${progress}.aside`, progress);
     }
-    // And the uninterrupted runs agree too, so each snapshot was the other's state at that point.
+    // And the uninterrupted runs agree too, so each snapshot was the other's state at that point, and so
+    // does the loss of the forward pass Caffe runs after the last update (`Iteration 12, loss = X`).
     assertSameLosses(losses(firstRun.ours), losses(firstRun.theirs), 'the first run');
+    const finalLoss = (log: string) => Number(/\] Iteration \d+, loss = ([-\d.e+]+)/.exec(log)?.[1]);
+    const [a, b] = [finalLoss(firstRun.ours), finalLoss(firstRun.theirs)];
+    assert.ok(Math.abs(a - b) <= LOSS * Math.max(1, Math.abs(b)), `final loss: ours ${a}, real Caffe's ${b}`);
   });
 
   it(`caffe test scores real Caffe's iteration-${ITERATIONS} weights as real Caffe does`, () => {
