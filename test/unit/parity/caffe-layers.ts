@@ -37,6 +37,12 @@ export interface LayerCase {
   /** Bottoms whose diffs are compared (Caffe computes none for labels and such). */
   bottoms: string[];
   phase?: number;
+  /**
+   * Bottoms Caffe's net makes with Parameter layers instead of Input, without force_backward: Caffe aborts
+   * when forced to back-propagate into an index or matrix bottom (BatchReindex, InfogainLoss's H), so only
+   * these then need backward. Ours always uses Input layers; the maths is the same.
+   */
+  caffeLearned?: string[];
   /** Allowed |ours - Caffe's| relative to max(1, |Caffe's|). Default 1e-5. */
   tolerance?: number;
 }
@@ -60,21 +66,45 @@ interface CaffeResult {
   paramDiffs: number[][];
 }
 
-/** The whole net of a case: Input layers declaring its bottoms, then the layer under test. */
-export function caseNet(c: LayerCase): string {
-  const names = Object.keys(c.inputs);
-  const shapes = names
-    .map((n) => `shape { ${c.inputs[n]!.shape.map((d) => `dim: ${d}`).join(' ')} }`)
-    .join(' ');
-  const tops = names.map((n) => `top: "${n}"`).join(' ');
-  return `name: "${c.name}"\nforce_backward: true\nlayer { name: "input" type: "Input" ${tops} input_param { ${shapes} } }\n${c.layer}\n`;
+/**
+ * The whole net of a case: Input layers declaring its bottoms, then the layer under test. For Caffe
+ * (`forCaffe`), the `caffeLearned` bottoms come from Parameter layers instead, and force_backward is set
+ * unless the case has no bottom diffs to compare (Caffe aborts on a forced backward of Threshold, ArgMax
+ * and Embed) or uses `caffeLearned`.
+ */
+export function caseNet(c: LayerCase, forCaffe = false): string {
+  const learned = forCaffe ? (c.caffeLearned ?? []) : [];
+  const names = Object.keys(c.inputs).filter((n) => !learned.includes(n));
+  const shapeOf = (n: string) => `shape { ${c.inputs[n]!.shape.map((d) => `dim: ${d}`).join(' ')} }`;
+  const force = !forCaffe || (c.bottoms.length > 0 && learned.length === 0);
+  const lines = [`name: "${c.name}"`, force ? 'force_backward: true' : ''];
+  if (names.length > 0) {
+    const tops = names.map((n) => `top: "${n}"`).join(' ');
+    lines.push(
+      `layer { name: "input" type: "Input" ${tops} input_param { ${names.map(shapeOf).join(' ')} } }`,
+    );
+  }
+  for (const n of learned) {
+    lines.push(
+      `layer { name: "learned_${n}" type: "Parameter" top: "${n}" parameter_param { ${shapeOf(n)} } }`,
+    );
+  }
+  // Without force_backward Caffe back-propagates only into layers that lead to a loss: a loss weight on
+  // each top makes the layer one (the top diffs are then set by the script, as always).
+  lines.push(force ? c.layer : withLossWeights(c.layer, c.tops.length));
+  return `${lines.join('\n')}\n`;
+}
+
+function withLossWeights(layer: string, tops: number): string {
+  const end = layer.lastIndexOf('}');
+  return `${layer.slice(0, end)}${' loss_weight: 1'.repeat(tops)} }`;
 }
 
 /** Runs every case through real Caffe, then through ours, and compares. */
 export function compareWithCaffe(caffe: CaffeReference, cases: LayerCase[]): Compared[] {
   const request = cases.map((c) => ({
     name: c.name,
-    net: caseNet(c),
+    net: caseNet(c, true),
     phase: c.phase ?? 0,
     layer: 't',
     inputs: Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, v.values])),
@@ -99,7 +129,9 @@ export function compareWithCaffe(caffe: CaffeReference, cases: LayerCase[]): Com
       return {
         name: c.name,
         compared: 0,
-        failures: [`real Caffe gave no result (exit ${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`],
+        failures: [
+          `real Caffe gave no result (exit ${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+        ],
       };
     }
     if (result.error) return { name: c.name, compared: 0, failures: [`real Caffe failed: ${result.error}`] };
@@ -136,8 +168,9 @@ function compareCase(c: LayerCase, caffe: CaffeResult): Compared {
   const net = Net.fromSpec(spec, { rng: new Rng(1) });
   try {
     const layer = net.layer('t');
-    const input = net.layer('input');
-    if (!layer || !(input instanceof InputLayer)) throw new Error('case net has no layer "t" or "input"');
+    const input = net.layer('input') as InputLayer | undefined;
+    if (!layer) throw new Error('case net has no layer "t"');
+    if (input && !(input instanceof InputLayer)) throw new Error('case layer "input" is not an Input layer');
     if (layer.blobs.length !== caffe.params.length) {
       failures.push(`ours has ${layer.blobs.length} parameter blobs, Caffe has ${caffe.params.length}`);
       return { name: c.name, failures, compared };
@@ -147,7 +180,7 @@ function compareCase(c: LayerCase, caffe: CaffeResult): Compared {
     const bottoms = names.map((n) => tf.tensor(c.inputs[n]!.values, c.inputs[n]!.shape, 'float32'));
     const diffs = c.tops.map((t) => caffe.topDiffs[t]!);
     const objective = (xs: tf.Tensor[]): tf.Scalar => {
-      input.feed(xs);
+      if (input) input.feed(xs);
       const { blobs } = net.runGraph(phase);
       return tf.addN(
         c.tops.map((t, k) => {
@@ -157,7 +190,7 @@ function compareCase(c: LayerCase, caffe: CaffeResult): Compared {
       ) as tf.Scalar;
     };
     tf.tidy(() => {
-      input.feed(bottoms);
+      if (input) input.feed(bottoms);
       const { blobs } = net.runGraph(phase);
       for (const t of c.tops) {
         const top = blobs.get(t)!;

@@ -30,7 +30,9 @@ def run_case(case, tmp):
     phase = caffe.TEST if case.get("phase", 0) == 1 else caffe.TRAIN
     net = caffe.Net(path, phase)
     for name, values in case["inputs"].items():
-        blob = net.blobs[name]
+        # A Parameter layer's top takes its blob's data only at forward; set the blob itself.
+        learned = "learned_" + name
+        blob = net.params[learned][0] if learned in net.params else net.blobs[name]
         blob.data[...] = np.asarray(values, dtype=np.float32).reshape(blob.data.shape)
     layer = case["layer"]
     params = net.params[layer] if layer in net.params else []
@@ -38,16 +40,17 @@ def run_case(case, tmp):
     net.forward()
     tops = {t: floats(net.blobs[t].data) for t in case["tops"]}
     shapes = {t: list(net.blobs[t].data.shape) for t in case["tops"]}
+    # Parameter diffs first: some layers share a top's diff with a parameter's (Parameter) or a bottom's
+    # (Reshape). Bottom diffs are left alone: Caffe's layers overwrite them, and some keep forward results
+    # there for backward (HingeLoss).
+    for p in params:
+        p.diff[...] = 0
     rs = np.random.RandomState(case.get("seed", 1))
     top_diffs = {}
     for t in case["tops"]:
         diff = rs.uniform(-1, 1, net.blobs[t].diff.shape).astype(np.float32)
         net.blobs[t].diff[...] = diff
         top_diffs[t] = floats(diff)
-    for p in params:
-        p.diff[...] = 0
-    for b in case["bottoms"]:
-        net.blobs[b].diff[...] = 0
     net.backward()
     return {
         "name": case["name"],
