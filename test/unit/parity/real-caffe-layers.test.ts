@@ -190,6 +190,22 @@ const added: LayerCase[] = [
     caffeLearned: ['x'],
   },
   {
+    name: 'Deconvolution',
+    layer:
+      'layer { name: "t" type: "Deconvolution" bottom: "x" top: "y" convolution_param { num_output: 3 kernel_size: 3 stride: 2 pad: 1 weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "uniform" min: -1 max: 1 } } }',
+    inputs: { x: uniform([2, 2, 3, 4], 48) },
+    tops: ['y'],
+    bottoms: ['x'],
+  },
+  {
+    name: 'Deconvolution group dilation',
+    layer:
+      'layer { name: "t" type: "Deconvolution" bottom: "x" top: "y" convolution_param { num_output: 4 group: 2 kernel_h: 2 kernel_w: 3 stride_h: 1 stride_w: 3 pad_w: 3 dilation: 2 weight_filler { type: "uniform" min: -1 max: 1 } bias_term: false } }',
+    inputs: { x: uniform([1, 4, 3, 3], 49) },
+    tops: ['y'],
+    bottoms: ['x'],
+  },
+  {
     name: 'Parameter',
     layer: 'layer { name: "t" type: "Parameter" top: "y" parameter_param { shape { dim: 2 dim: 3 } } }',
     inputs: {},

@@ -12,6 +12,7 @@ import './concat.js';
 import './contrastive-loss.js';
 import './convolution.js';
 import './crop.js';
+import './deconvolution.js';
 import './dropout.js';
 import './dummy-data.js';
 import './eltwise.js';

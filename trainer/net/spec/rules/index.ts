@@ -8,6 +8,7 @@ import './concat.js';
 import './convolution.js';
 import './crop.js';
 import './data.js';
+import './deconvolution.js';
 import './dropout.js';
 import './dummy-data.js';
 import './eltwise.js';
