@@ -205,6 +205,19 @@ const added: LayerCase[] = [
     tops: ['y'],
     bottoms: ['x'],
   },
+  unary('SPP MAX', '"SPP" spp_param { pyramid_height: 3 pool: MAX }', distinct([2, 2, 8, 8], 50)),
+  unary('SPP AVE', '"SPP" spp_param { pyramid_height: 3 pool: AVE }', uniform([2, 2, 6, 7], 51)),
+  unary('SPP one level', '"SPP" spp_param { pyramid_height: 1 }', distinct([1, 3, 5, 4], 52)),
+  unary(
+    'Im2col',
+    '"Im2col" convolution_param { kernel_size: 3 stride: 2 pad: 1 }',
+    uniform([2, 2, 5, 6], 53),
+  ),
+  unary(
+    'Im2col dilation',
+    '"Im2col" convolution_param { kernel_h: 2 kernel_w: 3 dilation: 2 stride_h: 1 stride_w: 2 }',
+    uniform([1, 3, 6, 7], 54),
+  ),
   {
     name: 'Parameter',
     layer: 'layer { name: "t" type: "Parameter" top: "y" parameter_param { shape { dim: 2 dim: 3 } } }',
