@@ -219,6 +219,36 @@ const added: LayerCase[] = [
     uniform([1, 3, 6, 7], 54),
   ),
   {
+    name: 'LSTMUnit',
+    layer:
+      'layer { name: "t" type: "LSTMUnit" bottom: "c" bottom: "gates" bottom: "cont" top: "c_next" top: "h" }',
+    inputs: {
+      c: uniform([1, 3, 2], 55),
+      gates: uniform([1, 3, 8], 56, -2, 2),
+      cont: { shape: [1, 3], values: [1, 0, 1] },
+    },
+    tops: ['c_next', 'h'],
+    bottoms: ['c', 'gates'],
+  },
+  ...['LSTM', 'RNN'].map((type) => ({
+    name: type,
+    layer: `layer { name: "t" type: "${type}" bottom: "x" bottom: "cont" top: "y" recurrent_param { num_output: 3 weight_filler { type: "uniform" min: -0.5 max: 0.5 } bias_filler { type: "uniform" min: -0.5 max: 0.5 } } }`,
+    inputs: { x: uniform([4, 2, 3], 57), cont: { shape: [4, 2], values: [0, 0, 1, 1, 1, 0, 1, 1] } },
+    tops: ['y'],
+    bottoms: ['x'],
+  })),
+  ...['LSTM', 'RNN'].map((type) => ({
+    name: `${type} static input`,
+    layer: `layer { name: "t" type: "${type}" bottom: "x" bottom: "cont" bottom: "s" top: "y" recurrent_param { num_output: 2 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "constant" value: 0.1 } } }`,
+    inputs: {
+      x: uniform([3, 2, 2, 2], 58),
+      cont: { shape: [3, 2], values: [0, 0, 1, 1, 1, 1] },
+      s: uniform([2, 3], 59),
+    },
+    tops: ['y'],
+    bottoms: ['x', 's'],
+  })),
+  {
     name: 'Parameter',
     layer: 'layer { name: "t" type: "Parameter" top: "y" parameter_param { shape { dim: 2 dim: 3 } } }',
     inputs: {},

@@ -26,6 +26,7 @@ import './neuron.js';
 import './parameter.js';
 import './pooling.js';
 import './prelu.js';
+import './recurrent.js';
 import './reduction.js';
 import './relu.js';
 import './reshape.js';
