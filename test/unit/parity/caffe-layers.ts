@@ -175,7 +175,11 @@ function compareCase(c: LayerCase, caffe: CaffeResult): Compared {
       failures.push(`ours has ${layer.blobs.length} parameter blobs, Caffe has ${caffe.params.length}`);
       return { name: c.name, failures, compared };
     }
-    layer.blobs.forEach((blob, i) => blob.assign(tf.tensor(caffe.params[i]!, blob.shape, 'float32')));
+    for (const [i, blob] of layer.blobs.entries()) {
+      const values = tf.tensor(caffe.params[i]!, blob.shape, 'float32');
+      blob.assign(values);
+      values.dispose();
+    }
     const names = Object.keys(c.inputs);
     const bottoms = names.map((n) => tf.tensor(c.inputs[n]!.values, c.inputs[n]!.shape, 'float32'));
     const diffs = c.tops.map((t) => caffe.topDiffs[t]!);

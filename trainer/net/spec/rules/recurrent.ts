@@ -4,7 +4,7 @@
 // LSTMUnit: one LSTM step; bottoms c_prev (1 × N × H), gates (1 × N × 4H), cont (1 × N); tops c, h.
 import { fail, formatShape, positiveInteger } from '../checks.js';
 import { registerShapeRule } from '../registry.js';
-import { count, type SetUpContext, type Shape, type ShapeRule } from '../types.js';
+import { count, type SetUpContext, type Shape } from '../types.js';
 
 /** Checks a recurrent layer's bottoms; returns T, N, the input and static input sizes and num_output. */
 export function recurrentDims(context: SetUpContext): {
