@@ -1,6 +1,7 @@
-// Im2col: convolution windows as columns (layout in spec/rules/im2col.ts), computed as a depthwise
-// convolution with a one-hot filter per tap: channel multiplier kh·kw gives exactly Caffe's channel order
-// c·kh·kw + tap. Padding is its own op and the filter is dilated by hand, so tfjs has every gradient.
+// Im2col: convolution windows as columns (layout in spec/rules/im2col.ts). For each kernel tap (i, j) the
+// strided grid of input pixels it reads is cut out with pad, slice and reshape only, and the taps are
+// stacked after the channel axis, giving Caffe's channel order c·kh·kw + tap. Those ops have gradients on
+// every backend (tfjs-backend-wasm has no depthwise convolution gradient, so that route is not taken).
 import * as tf from '@tensorflow/tfjs-core';
 
 import { im2colGeometry, type WindowGeometry } from '../spec/rules/im2col.js';
@@ -10,7 +11,6 @@ import { registerLayer } from './registry.js';
 
 export class Im2colLayer extends Layer {
   readonly geometry: WindowGeometry;
-  private readonly filter: tf.Tensor4D;
 
   constructor(spec: LayerSpec) {
     super(spec, { bottoms: exactly(1), tops: exactly(1) });
@@ -23,41 +23,40 @@ export class Im2colLayer extends Layer {
       phase: 0,
       dataShape: { channels: 0, height: 0, width: 0 },
     });
-    const { kernel, dilation } = this.geometry;
-    const channels = this.bottomShape(0)[1]!;
-    const [eh, ew] = [0, 1].map((i) => dilation[i]! * (kernel[i]! - 1) + 1) as [number, number];
-    const taps = kernel[0] * kernel[1];
-    // (extent_h, extent_w, channels, taps): tap t = i·kw + j reads offset (i·d_h, j·d_w) of every channel.
-    const values = new Float32Array(eh * ew * channels * taps);
-    for (let i = 0; i < kernel[0]; i++) {
-      for (let j = 0; j < kernel[1]; j++) {
-        const row = i * dilation[0];
-        const col = j * dilation[1];
-        for (let c = 0; c < channels; c++)
-          values[((row * ew + col) * channels + c) * taps + i * kernel[1] + j] = 1;
-      }
-    }
-    this.filter = tf.tensor4d(values, [eh, ew, channels, taps]);
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.filter.dispose();
   }
 
   forward([x]: tf.Tensor[]): tf.Tensor[] {
-    const { pad, stride } = this.geometry;
-    let input = tf.transpose(x as tf.Tensor4D, [0, 2, 3, 1]);
-    if (pad[0] > 0 || pad[1] > 0) {
-      input = tf.pad(input, [
-        [0, 0],
-        [pad[0], pad[0]],
-        [pad[1], pad[1]],
-        [0, 0],
-      ]);
+    const { kernel, pad, stride, dilation, output } = this.geometry;
+    const [n, c, h, w] = this.bottomShape(0) as [number, number, number, number];
+    // Room for the last tap's whole strided window: (k − 1)·d + stride·out rows (and columns) after padding.
+    const need = [0, 1].map((a) => (kernel[a]! - 1) * dilation[a]! + stride[a]! * output[a]!);
+    const after = [need[0]! - h - pad[0], need[1]! - w - pad[1]].map((v, a) => Math.max(v, pad[a]!));
+    const padded = tf.pad(x!, [
+      [0, 0],
+      [0, 0],
+      [pad[0], after[0]!],
+      [pad[1], after[1]!],
+    ]);
+    const taps: tf.Tensor[] = [];
+    for (let i = 0; i < kernel[0]; i++) {
+      for (let j = 0; j < kernel[1]; j++) {
+        const window = tf.slice(
+          padded,
+          [0, 0, i * dilation[0], j * dilation[1]],
+          [n, c, stride[0] * output[0], stride[1] * output[1]],
+        );
+        const grid = tf.reshape(window, [n, c, output[0], stride[0], output[1], stride[1]]);
+        taps.push(
+          tf.reshape(tf.slice(grid, [0, 0, 0, 0, 0, 0], [n, c, output[0], 1, output[1], 1]), [
+            n,
+            c,
+            output[0],
+            output[1],
+          ]),
+        );
+      }
     }
-    const columns = tf.depthwiseConv2d(input, this.filter, stride, 'valid', 'NHWC');
-    return [tf.transpose(columns, [0, 3, 1, 2])];
+    return [tf.reshape(tf.stack(taps, 2), [n, c * taps.length, output[0], output[1]])];
   }
 }
 
