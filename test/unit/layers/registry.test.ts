@@ -29,6 +29,33 @@ describe('layer registry', () => {
       'SoftmaxWithLoss',
       'Split',
       'TanH',
+      // Added for issue 14.
+      'AbsVal',
+      'ArgMax',
+      'BNLL',
+      'BatchReindex',
+      'Bias',
+      'Clip',
+      'ContrastiveLoss',
+      'Crop',
+      'Deconvolution',
+      'ELU',
+      'Embed',
+      'EuclideanLoss',
+      'Exp',
+      'HingeLoss',
+      'InfogainLoss',
+      'Log',
+      'MVN',
+      'MultinomialLogisticLoss',
+      'PReLU',
+      'Parameter',
+      'Power',
+      'Reduction',
+      'Reshape',
+      'Swish',
+      'Threshold',
+      'Tile',
     ]) {
       assert.ok(registeredLayerTypes().includes(type), type);
     }
@@ -44,14 +71,14 @@ describe('layer registry', () => {
   it('names the known types when a type is unknown', () => {
     const spec = {
       ...layerSpecFor({ x: [2] }, { name: 'r', type: 'ReLU', bottom: ['x'], top: ['y'] }),
-      type: 'Swish',
+      type: 'NoSuchLayer',
     };
     assert.throws(
       () => createLayer(spec, { rng: new Rng(1) }),
       (e: unknown) =>
         e instanceof BadInputError &&
         e.message ===
-          `layer "r": unknown layer type "Swish"; known types: ${registeredLayerTypes().join(', ')}`,
+          `layer "r": unknown layer type "NoSuchLayer"; known types: ${registeredLayerTypes().join(', ')}`,
     );
   });
 
