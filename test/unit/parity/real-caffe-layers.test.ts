@@ -15,6 +15,19 @@ import {
   uniform,
 } from './caffe-layers.js';
 
+/** A one-bottom, one-top case "x" → "y". */
+function unary(name: string, layer: string, x = uniform([2, 3, 4], 11), backward = true): LayerCase {
+  return {
+    name,
+    layer: `layer { name: "t" type: ${layer} bottom: "x" top: "y" }`,
+    inputs: { x },
+    tops: ['y'],
+    bottoms: backward ? ['x'] : [],
+  };
+}
+
+const uniformFiller = 'filler { type: "uniform" min: -1 max: 1 }';
+
 const known: LayerCase[] = [
   {
     name: 'Convolution',
@@ -67,18 +80,75 @@ const known: LayerCase[] = [
   },
 ];
 
-/** A one-bottom, one-top case "x" → "y". */
-function unary(name: string, layer: string, x = uniform([2, 3, 4], 11), backward = true): LayerCase {
-  return {
-    name,
-    layer: `layer { name: "t" type: ${layer} bottom: "x" top: "y" }`,
-    inputs: { x },
+/** The other layers that ran before issue 14: checked against real Caffe the same way. */
+const existing: LayerCase[] = [
+  unary('ReLU', '"ReLU"', distinct([2, 3, 4], 60)),
+  unary('ReLU leaky', '"ReLU" relu_param { negative_slope: 0.1 }', distinct([2, 3, 4], 61)),
+  unary('Sigmoid', '"Sigmoid"', uniform([2, 3, 4], 62, -4, 4)),
+  unary('TanH', '"TanH"', uniform([2, 3, 4], 63, -3, 3)),
+  unary('Flatten', '"Flatten" flatten_param { axis: 1 end_axis: 2 }', uniform([2, 3, 4, 2], 64)),
+  unary(
+    'Scale',
+    `"Scale" scale_param { ${uniformFiller} bias_term: true bias_filler { type: "uniform" min: -1 max: 1 } }`,
+    uniform([2, 3, 2, 2], 65),
+  ),
+  {
+    name: 'Scale bottom 1',
+    layer: 'layer { name: "t" type: "Scale" bottom: "x" bottom: "s" top: "y" scale_param { axis: 1 } }',
+    inputs: { x: uniform([2, 3, 4, 2], 66), s: uniform([3, 4], 67) },
     tops: ['y'],
-    bottoms: backward ? ['x'] : [],
-  };
-}
-
-const uniformFiller = 'filler { type: "uniform" min: -1 max: 1 }';
+    bottoms: ['x', 's'],
+  },
+  unary(
+    'BatchNorm',
+    '"BatchNorm" batch_norm_param { use_global_stats: false }',
+    uniform([4, 3, 2, 2], 68, -2, 3),
+  ),
+  {
+    name: 'Concat',
+    layer: 'layer { name: "t" type: "Concat" bottom: "a" bottom: "b" top: "y" concat_param { axis: 1 } }',
+    inputs: { a: uniform([2, 3, 2], 69), b: uniform([2, 2, 2], 70) },
+    tops: ['y'],
+    bottoms: ['a', 'b'],
+  },
+  ...['SUM coeff: 0.5 coeff: -2', 'PROD', 'MAX'].map((operation, i) => ({
+    name: `Eltwise ${operation.split(' ')[0]}`,
+    layer: `layer { name: "t" type: "Eltwise" bottom: "a" bottom: "b" top: "y" eltwise_param { operation: ${operation} } }`,
+    inputs: { a: distinct([2, 3, 2], 71 + i), b: distinct([2, 3, 2], 81 + i) },
+    tops: ['y'],
+    bottoms: ['a', 'b'],
+  })),
+  {
+    name: 'Slice',
+    layer:
+      'layer { name: "t" type: "Slice" bottom: "x" top: "a" top: "b" top: "c" slice_param { axis: 1 slice_point: 1 slice_point: 3 } }',
+    inputs: { x: uniform([2, 5, 2], 74) },
+    tops: ['a', 'b', 'c'],
+    bottoms: ['x'],
+  },
+  {
+    name: 'Split',
+    layer: 'layer { name: "t" type: "Split" bottom: "x" top: "a" top: "b" }',
+    inputs: { x: uniform([2, 3], 75) },
+    tops: ['a', 'b'],
+    bottoms: ['x'],
+  },
+  {
+    name: 'SigmoidCrossEntropyLoss',
+    layer: 'layer { name: "t" type: "SigmoidCrossEntropyLoss" bottom: "x" bottom: "target" top: "loss" }',
+    inputs: { x: uniform([4, 3], 76, -3, 3), target: integers([4, 3], 77, 2) },
+    tops: ['loss'],
+    bottoms: ['x'],
+  },
+  {
+    name: 'Accuracy top 2',
+    layer:
+      'layer { name: "t" type: "Accuracy" bottom: "x" bottom: "label" top: "y" accuracy_param { top_k: 2 } }',
+    inputs: { x: distinct([6, 4], 78), label: integers([6], 79, 4) },
+    tops: ['y'],
+    bottoms: [],
+  },
+];
 
 const added: LayerCase[] = [
   unary('AbsVal', '"AbsVal"', distinct([2, 3, 4], 12)),
@@ -270,6 +340,10 @@ function report(results: Compared[]): void {
 describe('layers against real Caffe (forward and backward)', { skip: caffeReferenceMissing() }, () => {
   it(`agree on ${known.length} layers that were already checked (the harness works)`, () => {
     report(compareWithCaffe(caffeReference()!, known));
+  });
+
+  it(`agree on ${existing.length} cases of the other layers that ran before`, () => {
+    report(compareWithCaffe(caffeReference()!, existing));
   });
 
   it(`agree on ${added.length} cases of the layers added for issue 14`, () => {
