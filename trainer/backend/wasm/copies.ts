@@ -6,8 +6,9 @@
 // immutable, so we share the data under a new reference, as the pure-JS backend does.
 //
 // Transpose: the backend's kernel walks the output with strided reads, ~45 ns per element on a large
-// matrix. Swapping the last two dimensions (what matrix products need) is done here in cache-sized
-// tiles; other permutations go to the original kernel.
+// matrix. Any permutation that is a batch of two-axis swaps once axes moving together are merged (a
+// matrix transpose, NCHW <-> NHWC, [1,2,0,3]) is done here, in cache-sized tiles; others go to the
+// original kernel.
 
 import {
   type DataType,
@@ -16,7 +17,6 @@ import {
   type TensorInfo,
   Transpose,
   type TransposeAttrs,
-  util,
 } from '@tensorflow/tfjs-core';
 
 import type { WasmKernelArgs } from './kernel_scope.js';
@@ -36,27 +36,69 @@ export function transpose(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x } = inputs as { x: TensorInfo };
   const { perm } = attrs as unknown as TransposeAttrs;
-  const rank = x.shape.length;
-  const swapsLastTwo =
-    rank >= 2 &&
-    perm.every((p, i) => (i < rank - 2 ? p === i : p === (i === rank - 2 ? rank - 1 : rank - 2)));
-  if (!swapsLastTwo || !numeric.includes(x.dtype))
-    return stockWasmKernel(Transpose)(args as never) as TensorInfo;
+  const plan = numeric.includes(x.dtype) ? swapPlan(x.shape, perm) : undefined;
+  if (plan === undefined) return stockWasmKernel(Transpose)(args as never) as TensorInfo;
 
-  const rows = x.shape[rank - 2]!;
-  const cols = x.shape[rank - 1]!;
-  const batch = util.sizeFromShape(x.shape.slice(0, -2));
-  const out = backend.makeOutput([...x.shape.slice(0, -2), cols, rows], x.dtype);
-  const source = backend.typedArrayFromHeap(x);
-  const target = backend.typedArrayFromHeap(out);
-  transposeTiles(source, target, batch, rows, cols);
+  const out = backend.makeOutput(
+    perm.map((axis) => x.shape[axis]!),
+    x.dtype,
+  );
+  // Int32 views move float32 and int32 bit for bit. Views are taken after allocating the output.
+  const source = int32View(backend.typedArrayFromHeap(x));
+  const target = int32View(backend.typedArrayFromHeap(out));
+  if (plan.rows === 1 || plan.cols === 1) target.set(source);
+  else if (plan.inner === 1) transposeTiles(source, target, plan.batch, plan.rows, plan.cols);
+  else transposeBlocks(source, target, plan);
   return out;
+}
+
+/**
+ * A transpose as `batch` independent swaps of a rows x cols matrix of `inner`-element blocks, when
+ * it is one: axes that move together are merged and size-1 axes dropped first, so NCHW <-> NHWC
+ * ([0,2,3,1], [0,3,1,2]), a matrix transpose and [1,2,0,3] all qualify. Undefined otherwise. Pure.
+ */
+export function swapPlan(
+  shape: readonly number[],
+  perm: readonly number[],
+): { batch: number; rows: number; cols: number; inner: number } | undefined {
+  // Size-1 axes never move data: drop them and renumber the rest.
+  const keptAxes = shape.map((_, axis) => axis).filter((axis) => shape[axis] !== 1);
+  const renumbered = new Map(keptAxes.map((axis, k) => [axis, k]));
+  const kept = perm.filter((axis) => shape[axis] !== 1).map((axis) => renumbered.get(axis)!);
+  // Runs of output axes that are consecutive input axes move as one axis.
+  const groups: number[][] = [];
+  for (const axis of kept) {
+    const last = groups.at(-1);
+    if (last !== undefined && last.at(-1)! + 1 === axis) last.push(axis);
+    else groups.push([axis]);
+  }
+  const inInputOrder = [...groups].sort((g, h) => g[0]! - h[0]!);
+  const size = (g: number[]) => g.reduce((product, k) => product * shape[keptAxes[k]!]!, 1);
+  const order = groups.map((g) => inInputOrder.indexOf(g));
+  const extents = inInputOrder.map(size);
+  const rank = order.length;
+  if (rank <= 1) return { batch: 1, rows: 1, cols: extents[0] ?? 1, inner: 1 };
+  // Identity on the leading axes, then two axes swapped, then at most one axis left in place.
+  const innerFixed = order[rank - 1] === rank - 1;
+  const swapAt = innerFixed ? rank - 3 : rank - 2;
+  if (swapAt < 0 || order[swapAt] !== swapAt + 1 || order[swapAt + 1] !== swapAt) return undefined;
+  for (let i = 0; i < swapAt; i++) if (order[i] !== i) return undefined;
+  return {
+    batch: extents.slice(0, swapAt).reduce((a, b) => a * b, 1),
+    rows: extents[swapAt]!,
+    cols: extents[swapAt + 1]!,
+    inner: innerFixed ? extents[rank - 1]! : 1,
+  };
+}
+
+function int32View(array: ArrayBufferView): Int32Array {
+  return new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4);
 }
 
 /** target[b][j][i] = source[b][i][j], one tile x tile block at a time so both sides stay in cache. */
 function transposeTiles(
-  source: ArrayLike<number>,
-  target: { [i: number]: number },
+  source: Int32Array,
+  target: Int32Array,
   batch: number,
   rows: number,
   cols: number,
@@ -72,6 +114,25 @@ function transposeTiles(
           const from = base + i * cols;
           for (let j = j0; j < j1; j++) target[base + j * rows + i] = source[from + j]!;
         }
+      }
+    }
+  }
+}
+
+/** target[b][j][i][:] = source[b][i][j][:] for blocks of `inner` elements. */
+function transposeBlocks(
+  source: Int32Array,
+  target: Int32Array,
+  { batch, rows, cols, inner }: { batch: number; rows: number; cols: number; inner: number },
+): void {
+  const size = rows * cols * inner;
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        const from = b * size + (i * cols + j) * inner;
+        const to = b * size + (j * rows + i) * inner;
+        if (inner >= 16) target.set(source.subarray(from, from + inner), to);
+        else for (let e = 0; e < inner; e++) target[to + e] = source[from + e]!;
       }
     }
   }
