@@ -47,20 +47,21 @@ export function transpose(args: WasmKernelArgs): TensorInfo {
   const source = int32View(backend.typedArrayFromHeap(x));
   const target = int32View(backend.typedArrayFromHeap(out));
   if (plan.rows === 1 || plan.cols === 1) target.set(source);
-  else if (plan.inner === 1) transposeTiles(source, target, plan.batch, plan.rows, plan.cols);
+  else if (plan.inner === 1) transposeTiles(source, target, plan);
   else transposeBlocks(source, target, plan);
   return out;
 }
 
+/** target[b][j][m][i][:] = source[b][i][m][j][:], for blocks of `inner` elements. */
+type SwapPlan = { batch: number; rows: number; middle: number; cols: number; inner: number };
+
 /**
  * A transpose as `batch` independent swaps of a rows x cols matrix of `inner`-element blocks, when
  * it is one: axes that move together are merged and size-1 axes dropped first, so NCHW <-> NHWC
- * ([0,2,3,1], [0,3,1,2]), a matrix transpose and [1,2,0,3] all qualify. Undefined otherwise. Pure.
+ * ([0,2,3,1], [0,3,1,2]), a matrix transpose, [1,2,0,3] and [3,1,2,0] (a swap around a middle axis)
+ * all qualify. Undefined otherwise. Pure.
  */
-export function swapPlan(
-  shape: readonly number[],
-  perm: readonly number[],
-): { batch: number; rows: number; cols: number; inner: number } | undefined {
+export function swapPlan(shape: readonly number[], perm: readonly number[]): SwapPlan | undefined {
   // Size-1 axes never move data: drop them and renumber the rest.
   const keptAxes = shape.map((_, axis) => axis).filter((axis) => shape[axis] !== 1);
   const renumbered = new Map(keptAxes.map((axis, k) => [axis, k]));
@@ -77,16 +78,22 @@ export function swapPlan(
   const order = groups.map((g) => inInputOrder.indexOf(g));
   const extents = inInputOrder.map(size);
   const rank = order.length;
-  if (rank <= 1) return { batch: 1, rows: 1, cols: extents[0] ?? 1, inner: 1 };
-  // Identity on the leading axes, then two axes swapped, then at most one axis left in place.
+  const product = (from: number, to: number) => extents.slice(from, to).reduce((x, y) => x * y, 1);
+  if (rank <= 1) return { batch: 1, rows: 1, middle: 1, cols: extents[0] ?? 1, inner: 1 };
+  // Identity on the leading axes, then two axes swapped (with at most one axis between them left in
+  // place), then at most one axis left in place.
   const innerFixed = order[rank - 1] === rank - 1;
-  const swapAt = innerFixed ? rank - 3 : rank - 2;
-  if (swapAt < 0 || order[swapAt] !== swapAt + 1 || order[swapAt + 1] !== swapAt) return undefined;
-  for (let i = 0; i < swapAt; i++) if (order[i] !== i) return undefined;
+  const end = innerFixed ? rank - 1 : rank;
+  let start = 0;
+  while (start < end && order[start] === start) start++;
+  const span = end - start;
+  if (span !== 2 && span !== 3) return undefined;
+  for (let k = 0; k < span; k++) if (order[start + k] !== end - 1 - k) return undefined;
   return {
-    batch: extents.slice(0, swapAt).reduce((a, b) => a * b, 1),
-    rows: extents[swapAt]!,
-    cols: extents[swapAt + 1]!,
+    batch: product(0, start),
+    rows: extents[start]!,
+    middle: span === 3 ? extents[start + 1]! : 1,
+    cols: extents[end - 1]!,
     inner: innerFixed ? extents[rank - 1]! : 1,
   };
 }
@@ -95,44 +102,43 @@ function int32View(array: ArrayBufferView): Int32Array {
   return new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4);
 }
 
-/** target[b][j][i] = source[b][i][j], one tile x tile block at a time so both sides stay in cache. */
-function transposeTiles(
-  source: Int32Array,
-  target: Int32Array,
-  batch: number,
-  rows: number,
-  cols: number,
-): void {
-  const size = rows * cols;
+/** The swap for single elements, one tile x tile block at a time so both sides stay in cache. */
+function transposeTiles(source: Int32Array, target: Int32Array, plan: SwapPlan): void {
+  const { batch, rows, middle, cols } = plan;
+  const size = rows * middle * cols;
+  const sourceRow = middle * cols;
+  const targetRow = middle * rows;
   for (let b = 0; b < batch; b++) {
-    const base = b * size;
-    for (let i0 = 0; i0 < rows; i0 += tile) {
-      const i1 = Math.min(i0 + tile, rows);
-      for (let j0 = 0; j0 < cols; j0 += tile) {
-        const j1 = Math.min(j0 + tile, cols);
-        for (let i = i0; i < i1; i++) {
-          const from = base + i * cols;
-          for (let j = j0; j < j1; j++) target[base + j * rows + i] = source[from + j]!;
+    for (let m = 0; m < middle; m++) {
+      const sourceBase = b * size + m * cols;
+      const targetBase = b * size + m * rows;
+      for (let i0 = 0; i0 < rows; i0 += tile) {
+        const i1 = Math.min(i0 + tile, rows);
+        for (let j0 = 0; j0 < cols; j0 += tile) {
+          const j1 = Math.min(j0 + tile, cols);
+          for (let i = i0; i < i1; i++) {
+            const from = sourceBase + i * sourceRow;
+            for (let j = j0; j < j1; j++) target[targetBase + j * targetRow + i] = source[from + j]!;
+          }
         }
       }
     }
   }
 }
 
-/** target[b][j][i][:] = source[b][i][j][:] for blocks of `inner` elements. */
-function transposeBlocks(
-  source: Int32Array,
-  target: Int32Array,
-  { batch, rows, cols, inner }: { batch: number; rows: number; cols: number; inner: number },
-): void {
-  const size = rows * cols * inner;
+/** The swap for blocks of `inner` contiguous elements, each copied whole. */
+function transposeBlocks(source: Int32Array, target: Int32Array, plan: SwapPlan): void {
+  const { batch, rows, middle, cols, inner } = plan;
+  const size = rows * middle * cols * inner;
   for (let b = 0; b < batch; b++) {
     for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < cols; j++) {
-        const from = b * size + (i * cols + j) * inner;
-        const to = b * size + (j * rows + i) * inner;
-        if (inner >= 16) target.set(source.subarray(from, from + inner), to);
-        else for (let e = 0; e < inner; e++) target[to + e] = source[from + e]!;
+      for (let m = 0; m < middle; m++) {
+        for (let j = 0; j < cols; j++) {
+          const from = b * size + ((i * middle + m) * cols + j) * inner;
+          const to = b * size + ((j * middle + m) * rows + i) * inner;
+          if (inner >= 16) target.set(source.subarray(from, from + inner), to);
+          else for (let e = 0; e < inner; e++) target[to + e] = source[from + e]!;
+        }
       }
     }
   }
