@@ -159,7 +159,11 @@ describe('BatchMatMul on wasm transposes the product rather than a large operand
 describe('Identity and Transpose on wasm match the pure-JS backend', () => {
   it('transposes the last two dimensions of a batch in tiles larger and smaller than a tile', async () => {
     await assertSameOnBackends(
-      () => [tf.transpose(input([2, 70, 45], 24), [0, 2, 1]), tf.transpose(input([3, 5], 25))],
+      () => [
+        tf.transpose(input([2, 300, 270], 24), [0, 2, 1]),
+        tf.transpose(input([2, 70, 45], 50), [0, 2, 1]),
+        tf.transpose(input([3, 5], 25)),
+      ],
       'swap last two',
     );
   });
@@ -174,6 +178,11 @@ describe('Identity and Transpose on wasm match the pure-JS backend', () => {
         tf.transpose(input([3, 4, 5, 6], 46), [3, 1, 2, 0]),
         tf.transpose(input([4, 3, 5], 47), [2, 1, 0]),
         tf.transpose(input([2, 4, 3, 5, 18], 48), [0, 3, 2, 1, 4]),
+        // Large enough on both sides to be tiled rather than left to the stock loop.
+        tf.transpose(input([2, 256, 17, 16], 51), [0, 2, 3, 1]),
+        tf.transpose(input([2, 17, 16, 260], 52), [0, 3, 1, 2]),
+        tf.transpose(input([257, 2, 3, 258], 53), [3, 1, 2, 0]),
+        tf.transpose(tf.cast(tf.mul(input([300, 260], 54), 1000), 'int32'), [1, 0]),
         tf.transpose(input([33, 1, 40], 33), [2, 1, 0]),
         tf.transpose(input([4, 1, 5], 34), [0, 2, 1]),
         tf.transpose(tf.cast(tf.mul(input([3, 70], 35), 1000), 'int32'), [1, 0]),

@@ -7,8 +7,8 @@
 //
 // Transpose: the backend's kernel walks the output with strided reads, ~45 ns per element on a large
 // matrix. Any permutation that is a batch of two-axis swaps once axes moving together are merged (a
-// matrix transpose, NCHW <-> NHWC, [1,2,0,3]) is done here, in cache-sized tiles; others go to the
-// original kernel.
+// matrix transpose, NCHW <-> NHWC, [1,2,0,3]) and large enough to defeat the cache is done here, in
+// cache-sized tiles or whole blocks; others go to the original kernel.
 
 import {
   type DataType,
@@ -23,6 +23,8 @@ import type { WasmKernelArgs } from './kernel_scope.js';
 import { stockWasmKernel } from './originals.js';
 
 const tile = 32;
+/** Swaps whose shorter side is at least this long are tiled here; shorter ones go to the stock loop. */
+const tiledFrom = 256;
 const numeric: DataType[] = ['float32', 'int32'];
 
 export function identity(args: WasmKernelArgs): TensorInfo {
@@ -37,7 +39,10 @@ export function transpose(args: WasmKernelArgs): TensorInfo {
   const { x } = inputs as { x: TensorInfo };
   const { perm } = attrs as unknown as TransposeAttrs;
   const plan = numeric.includes(x.dtype) ? swapPlan(x.shape, perm) : undefined;
-  if (plan === undefined) return stockWasmKernel(Transpose)(args as never) as TensorInfo;
+  // The stock loop is fine (and ~2x faster than a JS tile loop) while one side of the swap fits in
+  // cache, e.g. NCHW -> NHWC with C = 96: measured with hack/bench/kernels_each.ts.
+  const cacheFriendly = plan !== undefined && plan.inner < 16 && Math.min(plan.rows, plan.cols) < tiledFrom;
+  if (plan === undefined || cacheFriendly) return stockWasmKernel(Transpose)(args as never) as TensorInfo;
 
   const out = backend.makeOutput(
     perm.map((axis) => x.shape[axis]!),
