@@ -159,12 +159,39 @@ describe('BatchMatMul on wasm transposes the product rather than a large operand
 describe('Identity and Transpose on wasm match the pure-JS backend', () => {
   it('transposes the last two dimensions of a batch in tiles larger and smaller than a tile', async () => {
     await assertSameOnBackends(
-      () => [tf.transpose(input([2, 70, 45], 24), [0, 2, 1]), tf.transpose(input([3, 5], 25))],
+      () => [
+        tf.transpose(input([2, 300, 270], 24), [0, 2, 1]),
+        tf.transpose(input([2, 70, 45], 50), [0, 2, 1]),
+        tf.transpose(input([3, 5], 25)),
+      ],
       'swap last two',
     );
   });
+  it('NCHW <-> NHWC, [1,2,0,3] (blocks), size-1 axes and a 3-D swap of the outer two', async () => {
+    await assertSameOnBackends(
+      () => [
+        tf.transpose(input([2, 5, 7, 3], 28), [0, 2, 3, 1]),
+        tf.transpose(input([2, 7, 3, 5], 29), [0, 3, 1, 2]),
+        tf.transpose(input([3, 4, 5, 20], 30), [1, 2, 0, 3]),
+        tf.transpose(input([3, 4, 5, 2], 31), [1, 2, 0, 3]),
+        tf.transpose(input([1, 6, 1, 9], 32), [3, 1, 2, 0]),
+        tf.transpose(input([3, 4, 5, 6], 46), [3, 1, 2, 0]),
+        tf.transpose(input([4, 3, 5], 47), [2, 1, 0]),
+        tf.transpose(input([2, 4, 3, 5, 18], 48), [0, 3, 2, 1, 4]),
+        // Large enough on both sides to be tiled rather than left to the stock loop.
+        tf.transpose(input([2, 256, 17, 16], 51), [0, 2, 3, 1]),
+        tf.transpose(input([2, 17, 16, 260], 52), [0, 3, 1, 2]),
+        tf.transpose(input([257, 2, 3, 258], 53), [3, 1, 2, 0]),
+        tf.transpose(tf.cast(tf.mul(input([300, 260], 54), 1000), 'int32'), [1, 0]),
+        tf.transpose(input([33, 1, 40], 33), [2, 1, 0]),
+        tf.transpose(input([4, 1, 5], 34), [0, 2, 1]),
+        tf.transpose(tf.cast(tf.mul(input([3, 70], 35), 1000), 'int32'), [1, 0]),
+      ],
+      'merged swaps',
+    );
+  });
   it('other permutations (kept on the stock kernel)', async () => {
-    await assertSameOnBackends(() => tf.transpose(input([2, 3, 4, 5], 26), [3, 1, 2, 0]), 'perm 3120');
+    await assertSameOnBackends(() => tf.transpose(input([2, 3, 4, 5], 26), [1, 3, 0, 2]), 'perm 1302');
   });
   it('a clone has the same values and survives the original', async () => {
     await assertSameOnBackends(() => {
@@ -173,6 +200,24 @@ describe('Identity and Transpose on wasm match the pure-JS backend', () => {
       x.dispose();
       return tf.mul(copy, 2);
     }, 'clone');
+  });
+});
+
+describe('Slice on wasm matches the pure-JS backend', () => {
+  it('contiguous runs: a padding gradient, a channel window, whole rows, one element, int32', async () => {
+    await assertSameOnBackends(
+      () => [
+        tf.slice(input([3, 10, 29, 1], 36), [0, 2, 0, 0], [3, 6, 29, 1]),
+        tf.slice(input([2, 9, 8, 40], 37), [1, 1, 2, 0], [1, 7, 5, 40]),
+        tf.slice(input([2, 9, 8, 40], 38), [0, 0, 0, 3], [2, 9, 8, 30]),
+        tf.slice(input([5, 40], 39), [2, 0], [-1, -1]),
+        tf.slice(input([5, 40], 40), [4, 39], [1, 1]),
+        tf.slice(input([64], 41), [5], [50]),
+        tf.slice(input([4, 3, 0, 2], 42), [0, 0, 0, 0], [4, 3, 0, 2]),
+        tf.slice(tf.cast(tf.mul(input([6, 50], 43), 1000), 'int32'), [1, 3], [4, 40]),
+      ],
+      'slices',
+    );
   });
 });
 
@@ -196,6 +241,15 @@ describe('pooling gradients on wasm match the pure-JS backend', () => {
       round: 'ceil',
     },
     { name: 'explicit padding 1', x: [2, 5, 5, 3], size: 3, stride: 2, pad: 1 },
+    {
+      name: 'one channel (how Pooling calls it), stride 2',
+      x: [6, 11, 9, 1],
+      size: 3,
+      stride: 2,
+      pad: 'valid',
+    },
+    { name: 'one channel, padding 1', x: [4, 8, 7, 1], size: 3, stride: 2, pad: 1 },
+    { name: 'one channel, kernel 2 stride 2, same', x: [3, 7, 6, 1], size: 2, stride: 2, pad: 'same' },
   ];
   for (const c of cases) {
     it(`MaxPoolGrad: ${c.name}`, async () => {
@@ -226,6 +280,15 @@ describe('pooling gradients on wasm match the pure-JS backend', () => {
       const x = input([2, 7, 6, 3], 21) as tf.Tensor4D;
       return [tf.maxPool(x, 3, 2, 1, 'ceil'), tf.avgPool(x, 3, 2, 1, 'ceil'), tf.maxPool(x, 3, 2, 0, 'ceil')];
     }, 'round-up pooling');
+  });
+
+  it("AvgPoolGrad over LRN's window: 5x1, stride 1, one channel", async () => {
+    await assertSameOnBackends(() => {
+      const x = input([3, 9, 13, 1], 44);
+      return tf.grad((v: tf.Tensor) =>
+        tf.sum(tf.mul(tf.avgPool(v as tf.Tensor4D, [5, 1], 1, 'valid'), input([3, 5, 13, 1], 45))),
+      )(x);
+    }, 'lrn window');
   });
 
   it('MaxPoolGrad sends a tied window to its first maximum, as the reference does', async () => {

@@ -42,8 +42,7 @@ export function conv2DBackpropInput(args: WasmKernelArgs): TensorInfo {
   if (!composable) return stockWasmKernel(Conv2DBackpropInput)(args as never) as TensorInfo;
 
   return KernelScope.compose(backend, (scope) => {
-    const flipped = scope.run(wasmKernel('Reverse'), { x: filter }, { dims: [0, 1] });
-    const swapped = scope.run(wasmKernel('Transpose'), { x: flipped }, { perm: [0, 1, 3, 2] });
+    const swapped = scope.run(flipAndSwap as never, { filter });
     return scope.run(
       wasmKernel('Conv2D'),
       { x: dy, filter: swapped },
@@ -60,6 +59,31 @@ export function conv2DBackpropInput(args: WasmKernelArgs): TensorInfo {
       },
     );
   });
+}
+
+/**
+ * The filter [kh, kw, in, out] reversed in space with its channels swapped, [kh, kw, out, in], in one
+ * pass: the backend's Reverse alone took ~250 ms for conv3's 0.9M weights on 2 shared cores.
+ */
+function flipAndSwap({ inputs, backend }: WasmKernelArgs): TensorInfo {
+  const { filter } = inputs as { filter: TensorInfo };
+  const [height, width, inChannels, outChannels] = filter.shape as [number, number, number, number];
+  const out = backend.makeOutput([height, width, outChannels, inChannels], 'float32');
+  // Views are taken after allocating: growing the heap would detach earlier ones.
+  const source = backend.typedArrayFromHeap(filter) as Float32Array;
+  const target = backend.typedArrayFromHeap(out) as Float32Array;
+  const plane = inChannels * outChannels;
+  for (let i = 0; i < height; i++) {
+    for (let j = 0; j < width; j++) {
+      const from = (i * width + j) * plane;
+      const to = ((height - 1 - i) * width + (width - 1 - j)) * plane;
+      for (let c = 0; c < inChannels; c++) {
+        const row = from + c * outChannels;
+        for (let o = 0; o < outChannels; o++) target[to + o * inChannels + c] = source[row + o]!;
+      }
+    }
+  }
+  return out;
 }
 
 export const conv2DBackpropInputConfig: KernelConfig = {

@@ -6,8 +6,9 @@
 // immutable, so we share the data under a new reference, as the pure-JS backend does.
 //
 // Transpose: the backend's kernel walks the output with strided reads, ~45 ns per element on a large
-// matrix. Swapping the last two dimensions (what matrix products need) is done here in cache-sized
-// tiles; other permutations go to the original kernel.
+// matrix. Any permutation that is a batch of two-axis swaps once axes moving together are merged (a
+// matrix transpose, NCHW <-> NHWC, [1,2,0,3]) and large enough to defeat the cache is done here, in
+// cache-sized tiles or whole blocks; others go to the original kernel.
 
 import {
   type DataType,
@@ -16,13 +17,14 @@ import {
   type TensorInfo,
   Transpose,
   type TransposeAttrs,
-  util,
 } from '@tensorflow/tfjs-core';
 
 import type { WasmKernelArgs } from './kernel_scope.js';
 import { stockWasmKernel } from './originals.js';
 
 const tile = 32;
+/** Swaps whose shorter side is at least this long are tiled here; shorter ones go to the stock loop. */
+const tiledFrom = 256;
 const numeric: DataType[] = ['float32', 'int32'];
 
 export function identity(args: WasmKernelArgs): TensorInfo {
@@ -36,41 +38,111 @@ export function transpose(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x } = inputs as { x: TensorInfo };
   const { perm } = attrs as unknown as TransposeAttrs;
-  const rank = x.shape.length;
-  const swapsLastTwo =
-    rank >= 2 &&
-    perm.every((p, i) => (i < rank - 2 ? p === i : p === (i === rank - 2 ? rank - 1 : rank - 2)));
-  if (!swapsLastTwo || !numeric.includes(x.dtype))
-    return stockWasmKernel(Transpose)(args as never) as TensorInfo;
+  const plan = numeric.includes(x.dtype) ? swapPlan(x.shape, perm) : undefined;
+  // The stock loop is fine (and ~2x faster than a JS tile loop) while one side of the swap fits in
+  // cache, e.g. NCHW -> NHWC with C = 96: measured with hack/bench/kernels_each.ts.
+  const cacheFriendly = plan !== undefined && plan.inner < 16 && Math.min(plan.rows, plan.cols) < tiledFrom;
+  if (plan === undefined || cacheFriendly) return stockWasmKernel(Transpose)(args as never) as TensorInfo;
 
-  const rows = x.shape[rank - 2]!;
-  const cols = x.shape[rank - 1]!;
-  const batch = util.sizeFromShape(x.shape.slice(0, -2));
-  const out = backend.makeOutput([...x.shape.slice(0, -2), cols, rows], x.dtype);
-  const source = backend.typedArrayFromHeap(x);
-  const target = backend.typedArrayFromHeap(out);
-  transposeTiles(source, target, batch, rows, cols);
+  const out = backend.makeOutput(
+    perm.map((axis) => x.shape[axis]!),
+    x.dtype,
+  );
+  // Int32 views move float32 and int32 bit for bit. Views are taken after allocating the output.
+  const source = int32View(backend.typedArrayFromHeap(x));
+  const target = int32View(backend.typedArrayFromHeap(out));
+  if (plan.rows === 1 || plan.cols === 1) target.set(source);
+  else if (plan.inner === 1) transposeTiles(source, target, plan);
+  else transposeBlocks(source, target, plan);
   return out;
 }
 
-/** target[b][j][i] = source[b][i][j], one tile x tile block at a time so both sides stay in cache. */
-function transposeTiles(
-  source: ArrayLike<number>,
-  target: { [i: number]: number },
-  batch: number,
-  rows: number,
-  cols: number,
-): void {
-  const size = rows * cols;
+/** target[b][j][m][i][:] = source[b][i][m][j][:], for blocks of `inner` elements. */
+type SwapPlan = { batch: number; rows: number; middle: number; cols: number; inner: number };
+
+/**
+ * A transpose as `batch` independent swaps of a rows x cols matrix of `inner`-element blocks, when
+ * it is one: axes that move together are merged and size-1 axes dropped first, so NCHW <-> NHWC
+ * ([0,2,3,1], [0,3,1,2]), a matrix transpose, [1,2,0,3] and [3,1,2,0] (a swap around a middle axis)
+ * all qualify. Undefined otherwise. Pure.
+ */
+export function swapPlan(shape: readonly number[], perm: readonly number[]): SwapPlan | undefined {
+  // Size-1 axes never move data: drop them and renumber the rest.
+  const keptAxes = shape.map((_, axis) => axis).filter((axis) => shape[axis] !== 1);
+  const renumbered = new Map(keptAxes.map((axis, k) => [axis, k]));
+  const kept = perm.filter((axis) => shape[axis] !== 1).map((axis) => renumbered.get(axis)!);
+  // Runs of output axes that are consecutive input axes move as one axis.
+  const groups: number[][] = [];
+  for (const axis of kept) {
+    const last = groups.at(-1);
+    if (last !== undefined && last.at(-1)! + 1 === axis) last.push(axis);
+    else groups.push([axis]);
+  }
+  const inInputOrder = [...groups].sort((g, h) => g[0]! - h[0]!);
+  const size = (g: number[]) => g.reduce((product, k) => product * shape[keptAxes[k]!]!, 1);
+  const order = groups.map((g) => inInputOrder.indexOf(g));
+  const extents = inInputOrder.map(size);
+  const rank = order.length;
+  const product = (from: number, to: number) => extents.slice(from, to).reduce((x, y) => x * y, 1);
+  if (rank <= 1) return { batch: 1, rows: 1, middle: 1, cols: extents[0] ?? 1, inner: 1 };
+  // Identity on the leading axes, then two axes swapped (with at most one axis between them left in
+  // place), then at most one axis left in place.
+  const innerFixed = order[rank - 1] === rank - 1;
+  const end = innerFixed ? rank - 1 : rank;
+  let start = 0;
+  while (start < end && order[start] === start) start++;
+  const span = end - start;
+  if (span !== 2 && span !== 3) return undefined;
+  for (let k = 0; k < span; k++) if (order[start + k] !== end - 1 - k) return undefined;
+  return {
+    batch: product(0, start),
+    rows: extents[start]!,
+    middle: span === 3 ? extents[start + 1]! : 1,
+    cols: extents[end - 1]!,
+    inner: innerFixed ? extents[rank - 1]! : 1,
+  };
+}
+
+function int32View(array: ArrayBufferView): Int32Array {
+  return new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4);
+}
+
+/** The swap for single elements, one tile x tile block at a time so both sides stay in cache. */
+function transposeTiles(source: Int32Array, target: Int32Array, plan: SwapPlan): void {
+  const { batch, rows, middle, cols } = plan;
+  const size = rows * middle * cols;
+  const sourceRow = middle * cols;
+  const targetRow = middle * rows;
   for (let b = 0; b < batch; b++) {
-    const base = b * size;
-    for (let i0 = 0; i0 < rows; i0 += tile) {
-      const i1 = Math.min(i0 + tile, rows);
-      for (let j0 = 0; j0 < cols; j0 += tile) {
-        const j1 = Math.min(j0 + tile, cols);
-        for (let i = i0; i < i1; i++) {
-          const from = base + i * cols;
-          for (let j = j0; j < j1; j++) target[base + j * rows + i] = source[from + j]!;
+    for (let m = 0; m < middle; m++) {
+      const sourceBase = b * size + m * cols;
+      const targetBase = b * size + m * rows;
+      for (let i0 = 0; i0 < rows; i0 += tile) {
+        const i1 = Math.min(i0 + tile, rows);
+        for (let j0 = 0; j0 < cols; j0 += tile) {
+          const j1 = Math.min(j0 + tile, cols);
+          for (let i = i0; i < i1; i++) {
+            const from = sourceBase + i * sourceRow;
+            for (let j = j0; j < j1; j++) target[targetBase + j * targetRow + i] = source[from + j]!;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The swap for blocks of `inner` contiguous elements, each copied whole. */
+function transposeBlocks(source: Int32Array, target: Int32Array, plan: SwapPlan): void {
+  const { batch, rows, middle, cols, inner } = plan;
+  const size = rows * middle * cols * inner;
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < rows; i++) {
+      for (let m = 0; m < middle; m++) {
+        for (let j = 0; j < cols; j++) {
+          const from = b * size + ((i * middle + m) * cols + j) * inner;
+          const to = b * size + ((j * middle + m) * rows + i) * inner;
+          if (inner >= 16) target.set(source.subarray(from, from + inner), to);
+          else for (let e = 0; e < inner; e++) target[to + e] = source[from + e]!;
         }
       }
     }

@@ -18,8 +18,6 @@ import {
 
 import type { WasmKernelArgs } from './kernel_scope.js';
 
-type Window = { rowStart: number; rowEnd: number; colStart: number; colEnd: number };
-
 export function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
@@ -30,7 +28,61 @@ export function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorI
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
   out.fill(0);
-  const { inHeight, inWidth, inChannels: channels } = info;
+  if (info.inChannels === 1) maxPoolGradPlanes(info, x, g, out);
+  else maxPoolGradChannels(info, x, g, out);
+  return dx;
+}
+
+/**
+ * One channel (how our Pooling layer calls it: every (n, c) plane as its own image): a scalar scan
+ * of each window, no per-window state.
+ */
+function maxPoolGradPlanes(
+  info: backend_util.Conv2DInfo,
+  x: Float32Array,
+  g: Float32Array,
+  out: Float32Array,
+) {
+  const { inHeight, inWidth, outHeight, outWidth, dilationHeight, dilationWidth } = info;
+  const rows = windowRows(info);
+  const cols = windowCols(info);
+  let gradAt = 0;
+  for (let n = 0; n < info.batchSize; n++) {
+    const plane = n * inHeight * inWidth;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const rowStart = rows.start[oy]!;
+      const rowEnd = rows.end[oy]!;
+      for (let ox = 0; ox < outWidth; ox++, gradAt++) {
+        const colStart = cols.start[ox]!;
+        const colEnd = cols.end[ox]!;
+        let best = Number.NEGATIVE_INFINITY;
+        let bestAt = -1;
+        for (let y = rowStart; y < rowEnd; y += dilationHeight) {
+          const row = plane + y * inWidth;
+          for (let xx = colStart; xx < colEnd; xx += dilationWidth) {
+            const v = x[row + xx]!;
+            if (v > best) {
+              best = v;
+              bestAt = row + xx;
+            }
+          }
+        }
+        if (bestAt >= 0) out[bestAt]! += g[gradAt]!;
+      }
+    }
+  }
+}
+
+/** Several channels (NHWC): each window walked once, channels innermost (contiguous in memory). */
+function maxPoolGradChannels(
+  info: backend_util.Conv2DInfo,
+  x: Float32Array,
+  g: Float32Array,
+  out: Float32Array,
+) {
+  const { inHeight, inWidth, inChannels: channels, dilationHeight, dilationWidth } = info;
+  const rows = windowRows(info);
+  const cols = windowCols(info);
   const best = new Float32Array(channels);
   const bestAt = new Int32Array(channels);
   let gradAt = 0;
@@ -38,11 +90,10 @@ export function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorI
     const imageBase = n * inHeight * inWidth * channels;
     for (let oy = 0; oy < info.outHeight; oy++) {
       for (let ox = 0; ox < info.outWidth; ox++, gradAt += channels) {
-        const w = windowAt(info, oy, ox);
         best.fill(Number.NEGATIVE_INFINITY);
         bestAt.fill(-1);
-        for (let y = w.rowStart; y < w.rowEnd; y += info.dilationHeight) {
-          for (let xx = w.colStart; xx < w.colEnd; xx += info.dilationWidth) {
+        for (let y = rows.start[oy]!; y < rows.end[oy]!; y += dilationHeight) {
+          for (let xx = cols.start[ox]!; xx < cols.end[ox]!; xx += dilationWidth) {
             const base = imageBase + (y * inWidth + xx) * channels;
             for (let c = 0; c < channels; c++) {
               const v = x[base + c]!;
@@ -60,7 +111,6 @@ export function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorI
       }
     }
   }
-  return dx;
 }
 
 export function avgPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
@@ -71,16 +121,29 @@ export function avgPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorI
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
   out.fill(0);
-  const { inHeight, inWidth, inChannels: channels } = info;
+  const { inHeight, inWidth, inChannels: channels, dilationHeight, dilationWidth } = info;
+  const rows = windowRows(info);
+  const cols = windowCols(info);
   const scale = 1 / (info.filterHeight * info.filterWidth);
   let gradAt = 0;
   for (let n = 0; n < info.batchSize; n++) {
     const imageBase = n * inHeight * inWidth * channels;
     for (let oy = 0; oy < info.outHeight; oy++) {
+      const rowStart = rows.start[oy]!;
+      const rowEnd = rows.end[oy]!;
       for (let ox = 0; ox < info.outWidth; ox++, gradAt += channels) {
-        const w = windowAt(info, oy, ox);
-        for (let y = w.rowStart; y < w.rowEnd; y += info.dilationHeight) {
-          for (let xx = w.colStart; xx < w.colEnd; xx += info.dilationWidth) {
+        const colStart = cols.start[ox]!;
+        const colEnd = cols.end[ox]!;
+        if (channels === 1) {
+          const share = g[gradAt]! * scale;
+          for (let y = rowStart; y < rowEnd; y += dilationHeight) {
+            const row = imageBase + y * inWidth;
+            for (let xx = colStart; xx < colEnd; xx += dilationWidth) out[row + xx]! += share;
+          }
+          continue;
+        }
+        for (let y = rowStart; y < rowEnd; y += dilationHeight) {
+          for (let xx = colStart; xx < colEnd; xx += dilationWidth) {
             const base = imageBase + (y * inWidth + xx) * channels;
             for (let c = 0; c < channels; c++) out[base + c]! += g[gradAt + c]! * scale;
           }
@@ -111,21 +174,49 @@ function poolInfo(
   );
 }
 
-/** The in-bounds rows and columns of the input window under output cell (oy, ox). */
-function windowAt(info: backend_util.Conv2DInfo, oy: number, ox: number): Window {
-  const top = oy * info.strideHeight - info.padInfo.top;
-  const left = ox * info.strideWidth - info.padInfo.left;
-  const dh = info.dilationHeight;
-  const dw = info.dilationWidth;
-  // Skip whole dilation steps that fall above/left of the input, so the loop stays on the grid.
-  const rowStart = top < 0 ? top + Math.ceil(-top / dh) * dh : top;
-  const colStart = left < 0 ? left + Math.ceil(-left / dw) * dw : left;
-  return {
-    rowStart,
-    rowEnd: Math.min(info.inHeight, top + info.effectiveFilterHeight),
-    colStart,
-    colEnd: Math.min(info.inWidth, left + info.effectiveFilterWidth),
-  };
+type Span = { start: Int32Array; end: Int32Array };
+
+/** For each output row: the in-bounds input rows [start, end) its window reads. */
+function windowRows(info: backend_util.Conv2DInfo): Span {
+  return spans(
+    info.outHeight,
+    info.strideHeight,
+    info.padInfo.top,
+    info.dilationHeight,
+    info.effectiveFilterHeight,
+    info.inHeight,
+  );
+}
+
+/** For each output column: the in-bounds input columns [start, end) its window reads. */
+function windowCols(info: backend_util.Conv2DInfo): Span {
+  return spans(
+    info.outWidth,
+    info.strideWidth,
+    info.padInfo.left,
+    info.dilationWidth,
+    info.effectiveFilterWidth,
+    info.inWidth,
+  );
+}
+
+function spans(
+  outputs: number,
+  stride: number,
+  padBefore: number,
+  dilation: number,
+  extent: number,
+  size: number,
+): Span {
+  const start = new Int32Array(outputs);
+  const end = new Int32Array(outputs);
+  for (let o = 0; o < outputs; o++) {
+    const first = o * stride - padBefore;
+    // Skip whole dilation steps that fall before the input, so the loop stays on the grid.
+    start[o] = first < 0 ? first + Math.ceil(-first / dilation) * dilation : first;
+    end[o] = Math.min(size, first + extent);
+  }
+  return { start, end };
 }
 
 export const maxPoolGradConfig: KernelConfig = {

@@ -11,6 +11,7 @@ import { identityConfig, transposeConfig } from './copies.js';
 import { captureWasmKernel } from './originals.js';
 import { avgPoolConfig, maxPoolConfig } from './pool.js';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool_grad.js';
+import { sliceConfig } from './slice.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
 
 /** Kernels tfjs-backend-wasm 4.22 lacks that training needs. */
@@ -20,6 +21,7 @@ export const addedKernels: readonly KernelConfig[] = [conv2DBackpropFilterConfig
 export const replacedKernels: readonly KernelConfig[] = [
   identityConfig,
   transposeConfig,
+  sliceConfig,
   maxPoolConfig,
   avgPoolConfig,
   conv2DBackpropInputConfig,
