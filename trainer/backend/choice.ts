@@ -47,7 +47,10 @@ export type BackendFailure = { candidate: BackendCandidate; reason: string };
  * GPU build, so native TensorFlow on the CPU after a missing GPU build says nothing; wasm (or pure JS)
  * after native failed says what native's loader reported and how to provision it.
  */
-export function fallbackReason(started: BackendCandidate, failures: readonly BackendFailure[]): string | undefined {
+export function fallbackReason(
+  started: BackendCandidate,
+  failures: readonly BackendFailure[],
+): string | undefined {
   if (started === 'tensorflow-gpu' || started === 'tensorflow') return undefined;
   const native = failures.find((f) => f.candidate === 'tensorflow');
   const others = failures.filter((f) => f.candidate !== 'tensorflow' && f.candidate !== 'tensorflow-gpu');

@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { candidatesFor, fallbackReason, parseBackendChoice, wasmThreadsFor } from '../../../trainer/backend/choice.js';
+import {
+  candidatesFor,
+  fallbackReason,
+  parseBackendChoice,
+  wasmThreadsFor,
+} from '../../../trainer/backend/choice.js';
 import { UsageError } from '../../../trainer/contract/errors.js';
 import { glogLine } from '../../../trainer/glog.js';
 
@@ -48,8 +53,14 @@ describe('candidatesFor', () => {
 });
 
 describe('fallbackReason', () => {
-  const gpu = { candidate: 'tensorflow-gpu' as const, reason: "Cannot find module '@tensorflow/tfjs-node-gpu'" };
-  const native = { candidate: 'tensorflow' as const, reason: 'libtensorflow.so.2: cannot open shared object file' };
+  const gpu = {
+    candidate: 'tensorflow-gpu' as const,
+    reason: "Cannot find module '@tensorflow/tfjs-node-gpu'",
+  };
+  const native = {
+    candidate: 'tensorflow' as const,
+    reason: 'libtensorflow.so.2: cannot open shared object file',
+  };
   it('says nothing when native TensorFlow on the CPU starts after the GPU build is missing', () => {
     assert.equal(fallbackReason('tensorflow', [gpu]), undefined);
   });
@@ -66,7 +77,10 @@ describe('fallbackReason', () => {
   });
   it('names wasm too when pure JS runs', () => {
     const line = fallbackReason('cpu', [gpu, native, { candidate: 'wasm', reason: 'no WebAssembly' }]);
-    assert.match(line!, /^Falling back to cpu, slower: native TensorFlow is not available \(.*\); wasm did not start \(no WebAssembly\)/);
+    assert.match(
+      line!,
+      /^Falling back to cpu, slower: native TensorFlow is not available \(.*\); wasm did not start \(no WebAssembly\)/,
+    );
   });
 });
 

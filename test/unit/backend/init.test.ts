@@ -36,11 +36,17 @@ describe('initBackend', () => {
   it('auto without native TensorFlow falls back to wasm with one line saying why', async () => {
     const lines: string[] = [];
     // An empty cache: no provisioned binding, and the project's node_modules has none either.
-    const env = { BREWERY_CACHE: mkdtempSync(join(tmpdir(), 'brewery-no-native-')), BREWERY_WASM_THREADS: '1' };
+    const env = {
+      BREWERY_CACHE: mkdtempSync(join(tmpdir(), 'brewery-no-native-')),
+      BREWERY_WASM_THREADS: '1',
+    };
     const info = await initBackend('auto', { env, log: (l) => lines.push(l) });
     assert.equal(info.name, 'wasm');
     assert.equal(lines.length, 2, lines.join('\n'));
-    assert.match(lines[0]!, /^W.* common\.cpp:36\] Falling back to wasm, slower: native TensorFlow is not available \(@tensorflow\/tfjs-node is not loadable/);
+    assert.match(
+      lines[0]!,
+      /^W.* common\.cpp:36\] Falling back to wasm, slower: native TensorFlow is not available \(@tensorflow\/tfjs-node is not loadable/,
+    );
     assert.match(lines[0]!, /npm run setup/);
     assert.match(lines[1]!, /Using backend wasm/);
   });
