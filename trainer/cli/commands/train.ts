@@ -235,6 +235,9 @@ async function train(given: TrainOptions): Promise<void> {
       display: settings.display,
       ...(resume ? { resumed: { iteration: resume.state.iter, progress: resume.progress } } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(nets.trainReadsData
+        ? { dataWait: { take: () => nets.takeTrainDataWait(), info: options.info } }
+        : {}),
       ...(options.statusFile ? { statusFile: options.statusFile } : {}),
       ...(options.report ? { report: options.report } : {}),
       warn: options.warn,
