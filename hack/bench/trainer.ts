@@ -4,7 +4,8 @@
 // one after another, round after round (--rounds), so load on the machine falls on all of them alike:
 //
 //   caffe       real Caffe's `caffe time` (the cached build hack/lib/caffe-reference.ts finds) on the same
-//               net, its Data layers replaced by Input layers of the same shapes (below)
+//               net, its Data layers replaced by Input layers of the same shapes (below), then `caffe
+//               train` on it for its training iteration
 //   tensorflow, wasm, cpu   our Net on that backend, each in its own process
 //   pytorch     hack/bench/caffenet_torch.py under Debian's python3-torch (CaffeNet only; --torch= skips)
 //
@@ -21,7 +22,8 @@
 //   tape                ours: Net.forwardBackward as the solver calls it (one tf.variableGrads tape over
 //                       the whole net, the loss and outputs read back, every parameter gradient)
 //   iteration           ours: one Solver.step(1) with CaffeNet's SGD settings: the batch, the tape, the
-//                       update of every parameter and the loss readback, as `caffe train` runs it
+//                       update of every parameter and the loss readback, as `caffe train` runs it;
+//                       Caffe's: the same from its `caffe train` log (runCaffe)
 // PyTorch reports forward and forward-backward only (its own median, per its script).
 
 import { spawnSync } from 'node:child_process';
@@ -42,6 +44,7 @@ import { buildNetSpec, type NetSpec } from '../../trainer/net/spec/index.js';
 import { type NetParameter, Phase, parseNetPrototxt, printNetPrototxt } from '../../trainer/proto/index.js';
 import { Rng } from '../../trainer/rng.js';
 import { Solver } from '../../trainer/solver/index.js';
+import { mallocTuningEnv } from '../../trainer/train/malloc-tuning.js';
 import { caffeReference } from '../lib/caffe-reference.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -123,7 +126,9 @@ async function main(): Promise<void> {
             `--batch=${c.batch}`,
             `--iterations=${backend === 'cpu' ? 1 : iterations}`,
           ];
-          const env = { ...process.env, BREWERY_WASM_THREADS: String(threads) };
+          // The malloc settings `caffe train` relaunches itself with (trainer/train/malloc-tuning.ts).
+          const tuning = mallocTuningEnv(process.env, process.platform) ?? {};
+          const env = { ...process.env, ...tuning, BREWERY_WASM_THREADS: String(threads) };
           const run = spawnSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 64 << 20 });
           const line = run.stdout.trim().split('\n').pop() ?? '';
           if (run.status === 0 && line.startsWith('{'))
@@ -201,6 +206,44 @@ function runCaffe(
     if (!match) throw new Error(`caffe time printed no "Average ${label}" line:\n${run.stderr.slice(-2000)}`);
     return Number(match[1]);
   };
+  const timeRss = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;
+  // Its training iteration: `caffe train` on the same net with CaffeNet's SGD settings, display: 1. Each
+  // "Iteration N (..., Ts/1 iters)" line times the stretch since the previous one: that iteration's update
+  // and the next forward-backward. Iteration 0's stretch holds the start-up and is left out.
+  const solverFile = join(scratch, `${c.net}-${c.batch}.solver.prototxt`);
+  writeFileSync(
+    solverFile,
+    [
+      `net: "${model}"`,
+      'base_lr: 0.01',
+      'lr_policy: "fixed"',
+      'momentum: 0.9',
+      'weight_decay: 0.0005',
+      `max_iter: ${iterations + 1}`,
+      'display: 1',
+      'snapshot_after_train: false',
+      'solver_mode: CPU',
+      '',
+    ].join('\n'),
+  );
+  const train = spawnSync(
+    '/usr/bin/time',
+    ['-o', rssFile, '-f', '%M', 'caffe', 'train', `-solver=${solverFile}`],
+    {
+      env: caffe.env,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    },
+  );
+  let iterationMs: number | null = null;
+  if (train.status === 0) {
+    const lapses = [...train.stderr.matchAll(/Iteration (\d+) \([^,]+ iter\/s, ([0-9.e+-]+)s\/1 iters\)/g)]
+      .filter((m) => Number(m[1]) > 0)
+      .map((m) => Number(m[2]) * 1000);
+    if (lapses.length > 0) iterationMs = mean(lapses);
+  }
+  const trainRss =
+    train.status === 0 ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : 0;
   const version = /caffe-ref\/([^/]+)\//.exec(caffe.env.PATH ?? '')?.[1];
   return {
     runner: 'caffe',
@@ -211,8 +254,9 @@ function runCaffe(
     backwardMs: average('Backward pass'),
     forwardBackwardMs: average('Forward-Backward'),
     tapeMs: null,
-    iterationMs: null,
-    peakRssMiB: Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024,
+    iterationMs,
+    peakRssMiB: Math.max(timeRss, trainRss),
+    ...(train.status === 0 ? {} : { failure: `caffe train: ${failureOf(train)}` }),
   };
 }
 
@@ -381,7 +425,7 @@ function formatReport(rows: BenchRow[], skipped: string[]): string {
       'iteration ms',
       'iter/(fwd+bwd)',
       'fwd+bwd vs caffe',
-      'iteration vs caffe fwd+bwd',
+      'iteration vs caffe',
       'peak RSS MiB',
     ],
   ];
@@ -389,6 +433,7 @@ function formatReport(rows: BenchRow[], skipped: string[]): string {
     const [net, batch, runner] = key.split('\t') as [string, string, string];
     const caffe = groups.get(`${net}\t${batch}\tcaffe`);
     const caffeFb = caffe ? avg(caffe, (r) => r.forwardBackwardMs) : null;
+    const caffeIteration = caffe ? avg(caffe, (r) => r.iterationMs) : null;
     const fb = avg(list, (r) => r.forwardBackwardMs);
     const iteration = avg(list, (r) => r.iterationMs);
     table.push([
@@ -402,7 +447,7 @@ function formatReport(rows: BenchRow[], skipped: string[]): string {
       ms(iteration),
       ratio(iteration, fb),
       runner === 'caffe' ? '1.00x' : ratio(fb, caffeFb),
-      ratio(iteration, caffeFb),
+      runner === 'caffe' ? '1.00x' : ratio(iteration, caffeIteration),
       Math.max(...list.map((r) => r.peakRssMiB)).toFixed(0),
     ]);
   }
