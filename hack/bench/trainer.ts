@@ -107,6 +107,22 @@ async function main(): Promise<void> {
   // Other work on the machine skews every row; the load averages say how much there was.
   const loadBefore = os.loadavg();
 
+  const out = flags.out ?? join('.brewery', 'bench', 'trainer.json');
+  const report = () => ({
+    date: new Date().toISOString(),
+    cores: os.availableParallelism(),
+    threads,
+    iterations,
+    rounds,
+    loadAverage: { before: loadBefore, after: os.loadavg() },
+    results,
+    skipped,
+  });
+  // Saved after every case too, so a long run that is stopped keeps what it measured.
+  const save = () => {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(report(), null, 2)}\n`);
+  };
   try {
     for (const c of cases) {
       for (let round = 1; round <= rounds; round++) {
@@ -141,28 +157,18 @@ async function main(): Promise<void> {
           if (typeof row === 'string') skipped.push(`pytorch (${label}): ${row}`);
           else results.push({ ...row, round });
         }
+        save();
       }
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 
-  const report = {
-    date: new Date().toISOString(),
-    cores: os.availableParallelism(),
-    threads,
-    iterations,
-    rounds,
-    loadAverage: { before: loadBefore, after: os.loadavg() },
-    results,
-    skipped,
-  };
+  const final = report();
   process.stdout.write(`${formatReport(results, skipped)}\n`);
   const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
-  process.stdout.write(`load average before ${load(loadBefore)}, after ${load(report.loadAverage.after)}\n`);
-  const out = flags.out ?? join('.brewery', 'bench', 'trainer.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`load average before ${load(loadBefore)}, after ${load(final.loadAverage.after)}\n`);
+  save();
   process.stdout.write(`saved ${out}\n`);
 }
 
