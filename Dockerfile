@@ -2,7 +2,7 @@
 # Brewery's images. One build context (this repository), three targets:
 #   operator     the controller:  node dist/operator/main.js
 #   trainer      the `caffe` command on CUDA 11.2 / cuDNN 8 with @tensorflow/tfjs-node-gpu
-#   trainer-cpu  the `caffe` command on Debian slim (tfjs's wasm backend)
+#   trainer-cpu  the `caffe` command on Debian slim: native TensorFlow on the CPU, wasm as its fallback
 # docker build --target trainer-cpu -t brewery/trainer-cpu . ; see docs/images.md.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -39,6 +39,24 @@ COPY hack/native/codec.sh ./hack/native/
 COPY trainer/data/native ./trainer/data/native
 RUN BREWERY_CACHE=/tmp/cache bash hack/native/codec.sh \
  && cp "$(readlink -f /tmp/cache/native/codec-current/brewery_codec.node)" /brewery_codec.node
+
+# ---- native-tf: native TensorFlow for the CPU, provisioned as `npm run setup` does on a workstation
+#      (hack/native/setup.sh: TensorFlow's C API from the tensorflow-cpu wheel, tfjs-node's binding built
+#      with node-gyp), kept without the build's intermediates and headers. The binding finds its libraries
+#      through a relative RUNPATH, so the folder may move. ----
+FROM node AS native-tf
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-pip g++ make unzip binutils \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY hack/native/setup.sh ./hack/native/
+RUN BREWERY_CACHE=/tmp/cache bash hack/native/setup.sh \
+ && mkdir -p /opt/brewery/native \
+ && cp -a "$(readlink -f /tmp/cache/native/current)" /opt/brewery/native/current \
+ && rm -rf /opt/brewery/native/current/wheel /opt/brewery/native/current/build.log \
+      /opt/brewery/native/current/node_modules/@tensorflow/tfjs-node/build \
+      /opt/brewery/native/current/node_modules/@tensorflow/tfjs-node/deps/include \
+ && rm -rf /tmp/cache
 
 # ---- prod-deps: production dependencies only, for the Debian-based images ----
 FROM node AS prod-deps
@@ -89,8 +107,11 @@ COPY --from=build /app/dist ./dist
 USER 1000:1000
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/operator/main.js"]
 
-# ---- trainer-cpu ----
+# ---- trainer-cpu: `--backend=auto` loads native TensorFlow from $BREWERY_CACHE/native/current
+#      (trainer/backend/native.ts) and falls back to wasm, saying why, when it cannot ----
 FROM runtime AS trainer-cpu
+ENV BREWERY_CACHE=/opt/brewery
+COPY --from=native-tf /opt/brewery/native /opt/brewery/native
 # Fonts for the text of `caffe plot` pictures.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fontconfig-config fonts-dejavu-core \

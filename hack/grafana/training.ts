@@ -183,6 +183,23 @@ export function trainingDashboard(): dashboard.Dashboard {
         .height(8)
         .span(12),
     )
+    .withPanel(
+      timeSeriesPanel(
+        'Share of time waiting for data',
+        'Part of the training time each trainer spent waiting for its data loader (caffe_data_wait_seconds ' +
+          'over caffe_iteration_duration_seconds); near 0 when the loader keeps batches ready ahead.',
+        'percentunit',
+        [
+          promQuery(
+            'A',
+            `sum by (${JOB}) (rate(${of('caffe_data_wait_seconds_sum')}[$__rate_interval])) / sum by (${JOB}) (rate(${of('caffe_iteration_duration_seconds_sum')}[$__rate_interval]))`,
+            '{{job_name}}',
+          ),
+        ],
+      )
+        .height(8)
+        .span(24),
+    )
     .withRow(new dashboard.RowBuilder('Snapshots, restarts and disruptions'))
     .withPanel(
       timeSeriesPanel(

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run setup:native — provisions @tensorflow/tfjs-node without its install script, which downloads
+# npm run setup:native (and `npm run setup`, which calls it) — provisions @tensorflow/tfjs-node without its install script, which downloads
 # libtensorflow from a host we cannot reach. Instead it takes TensorFlow's C API from the tensorflow-cpu
 # wheel on PyPI and builds the package's binding from its own sources with node-gyp.
 #
@@ -47,10 +47,10 @@ verify() {
   " 2>&1 | grep -v -e '^=\+$' -e 'Hi, looks like' -e '^$')
 }
 
-if [[ -f "$DIR/.complete" ]] && verify >/dev/null 2>&1; then
+# Warm: one load-and-compute check (a couple of seconds), no rebuild.
+if [[ -f "$DIR/.complete" ]] && works=$(verify 2>&1 | tail -1); then
   ln -sfn "$KEY" "$CACHE_ROOT/current"
-  say "already provisioned: $DIR ($(du -sh "$DIR" | cut -f1))"
-  verify >&2
+  say "already provisioned: $DIR; $works"
   exit 0
 fi
 

@@ -39,6 +39,30 @@ export function candidatesFor(choice: BackendChoice): BackendCandidate[] {
   }
 }
 
+/** A candidate that could not start, and the loader's or backend's own reason. */
+export type BackendFailure = { candidate: BackendCandidate; reason: string };
+
+/**
+ * The one line that says why a slower backend runs, or undefined when none is due. A CPU machine has no
+ * GPU build, so native TensorFlow on the CPU after a missing GPU build says nothing; wasm (or pure JS)
+ * after native failed says what native's loader reported and how to provision it.
+ */
+export function fallbackReason(
+  started: BackendCandidate,
+  failures: readonly BackendFailure[],
+): string | undefined {
+  if (started === 'tensorflow-gpu' || started === 'tensorflow') return undefined;
+  const native = failures.find((f) => f.candidate === 'tensorflow');
+  const others = failures.filter((f) => f.candidate !== 'tensorflow' && f.candidate !== 'tensorflow-gpu');
+  if (!native && others.length === 0) return undefined;
+  const reasons = [
+    ...(native ? [`native TensorFlow is not available (${native.reason})`] : []),
+    ...others.map((f) => `${f.candidate} did not start (${f.reason})`),
+  ];
+  const hint = native ? '; `npm run setup` (or setup:native) provisions native TensorFlow' : '';
+  return `Falling back to ${started}, slower: ${reasons.join('; ')}${hint}`;
+}
+
 /** Threads for the wasm backend: every core this process may use, or the override when given. */
 export function wasmThreadsFor(availableCores: number, override: string | undefined): number {
   if (override !== undefined && override !== '') {

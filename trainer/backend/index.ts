@@ -14,7 +14,9 @@ import { glogLine, type Severity } from '../glog.js';
 import {
   type BackendCandidate,
   type BackendChoice,
+  type BackendFailure,
   candidatesFor,
+  fallbackReason,
   parseBackendChoice,
   wasmThreadsFor,
 } from './choice.js';
@@ -51,20 +53,21 @@ export async function initBackend(choice?: string, options: InitBackendOptions =
     write(glogLine(severity, logSource, message, now(), process.pid));
 
   const wanted: BackendChoice = parseBackendChoice(choice, env.BREWERY_BACKEND);
-  const failures: string[] = [];
+  const failures: BackendFailure[] = [];
   for (const candidate of candidatesFor(wanted)) {
     try {
       const info = await start(candidate, env);
+      const why = fallbackReason(candidate, failures);
+      if (why) log('W', why);
       log('I', `Using backend ${info.name}: ${info.detail}`);
       return info;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      failures.push(`${candidate}: ${reason}`);
-      log('I', `Backend ${candidate} is not available: ${reason}`);
+      failures.push({ candidate, reason: error instanceof Error ? error.message : String(error) });
     }
   }
   const hint = wanted === 'tensorflow' ? ' (run `npm run setup:native` to provision TensorFlow)' : '';
-  throw new Error(`no compute backend could start for "${wanted}"${hint}: ${failures.join('; ')}`);
+  const tried = failures.map((f) => `${f.candidate}: ${f.reason}`).join('; ');
+  throw new Error(`no compute backend could start for "${wanted}"${hint}: ${tried}`);
 }
 
 async function start(candidate: BackendCandidate, env: NodeJS.ProcessEnv): Promise<BackendInfo> {

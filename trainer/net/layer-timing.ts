@@ -83,18 +83,38 @@ function timeBackward(
   });
   const varList = [...bottomVars.values(), ...layer.blobs.filter((_, i) => paramNeeds[i])];
   let forwardDone = 0;
-  const { value, grads } = tf.variableGrads(() => {
-    const inputs = bottoms.map((b, i) => bottomVars.get(i) ?? b);
-    const tops = layer.forward(inputs, net.phase);
-    forwardDone = now();
-    return tops.reduce<tf.Scalar>(
-      (sum, top, k) => tf.add(sum, tf.sum(tf.mul(top, upstream[k]!))),
-      tf.scalar(0),
-    );
-  }, varList);
+  const inputs = bottoms.map((b, i) => bottomVars.get(i) ?? b);
+  let value: tf.Tensor;
+  let grads: (tf.Tensor | undefined)[];
+  if (upstream.length === 1) {
+    // One top: the upstream gradient goes in as the tape's dy, so the timed part is the layer's own
+    // backward alone, as Caffe's Backward is.
+    ({ value, grads } = tf.engine().gradients(
+      () => {
+        const top = layer.forward(inputs, net.phase)[0]!;
+        forwardDone = now();
+        return top;
+      },
+      varList,
+      upstream[0]!,
+      true,
+    ));
+  } else {
+    // Several tops: one scalar Σ top·upstream, whose few extra elementwise ops the time includes.
+    const result = tf.variableGrads(() => {
+      const tops = layer.forward(inputs, net.phase);
+      forwardDone = now();
+      return tops.reduce<tf.Scalar>(
+        (sum, top, k) => tf.add(sum, tf.sum(tf.mul(top, upstream[k]!))),
+        tf.scalar(0),
+      );
+    }, varList);
+    value = result.value;
+    grads = Object.values(result.grads);
+  }
   const elapsed = now() - forwardDone;
   value.dispose();
-  for (const grad of Object.values(grads)) grad?.dispose();
+  for (const grad of grads) grad?.dispose();
   for (const v of bottomVars.values()) v.dispose();
   return elapsed;
 }

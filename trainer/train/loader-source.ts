@@ -14,9 +14,15 @@ export class LoaderDataSource implements DataSource {
     private readonly topShapes: number[][],
   ) {}
 
+  /** Milliseconds next() spent waiting for the loader since the last takeWaitSeconds(). */
+  private waitedMs = 0;
+
   async next(): Promise<tf.Tensor[]> {
     this.recycleReleased();
+    // Zero when the loader had the batch prepared ahead; otherwise the backend sat idle this long.
+    const start = performance.now();
     const batch = await this.loader.next();
+    this.waitedMs += performance.now() - start;
     const images = tf.tensor(batch.data, batch.shape, 'float32');
     this.lent.push({ tensor: images, data: batch.data });
     if (this.lent.length > 16) this.lent.shift(); // kept by someone: left to the garbage collector
@@ -39,6 +45,13 @@ export class LoaderDataSource implements DataSource {
         this.loader.recycle(data);
       }
     }
+  }
+
+  /** Seconds spent waiting for batches since the last call. */
+  takeWaitSeconds(): number {
+    const seconds = this.waitedMs / 1000;
+    this.waitedMs = 0;
+    return seconds;
   }
 
   position(): LoaderPosition {

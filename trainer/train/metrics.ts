@@ -29,6 +29,8 @@ export interface IterationSample {
   imagesPerSecond: number;
   /** Forward, backward and update of this iteration (test passes and snapshots left out). */
   seconds: number;
+  /** The part of `seconds` the train net's data layers waited for their loaders. */
+  dataWaitSeconds?: number;
 }
 
 export class TrainingMetrics {
@@ -66,6 +68,14 @@ export class TrainingMetrics {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  private readonly dataWait = new Histogram({
+    name: 'caffe_data_wait_seconds',
+    help:
+      'Time one training iteration waited for its batches from the data loader, within ' +
+      'caffe_iteration_duration_seconds (0 while the loader keeps batches ready ahead).',
+    buckets: [0, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
   private readonly snapshotDuration = new Histogram({
     name: 'caffe_snapshot_duration_seconds',
     help: 'Writing one snapshot: .caffemodel, .solverstate and the progress record.',
@@ -101,6 +111,7 @@ export class TrainingMetrics {
     this.learningRate.set(sample.learningRate);
     this.imagesPerSecond.set(sample.imagesPerSecond);
     this.iterationDuration.observe(sample.seconds);
+    this.dataWait.observe(sample.dataWaitSeconds ?? 0);
   }
 
   testDone(result: LiveTestResult): void {

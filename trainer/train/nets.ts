@@ -115,6 +115,18 @@ export class TrainingNets {
     return new TrainingNets(trainNet, testNets, rngs, loaders);
   }
 
+  /** Whether the train net reads batches from a data loader (not DummyData or Input alone). */
+  get trainReadsData(): boolean {
+    return [...this.loaders.keys()].some((key) => key.startsWith('0/'));
+  }
+
+  /** Seconds the train net's data layers waited for their loaders since the last call. */
+  takeTrainDataWait(): number {
+    let seconds = 0;
+    for (const [key, source] of this.loaders) if (key.startsWith('0/')) seconds += source.takeWaitSeconds();
+    return seconds;
+  }
+
   position(): NetsPosition {
     const loaders: Record<string, LoaderPosition> = {};
     for (const [key, source] of this.loaders) loaders[key] = source.position();

@@ -3,6 +3,7 @@
 // writer and the status writer all read and change it through the methods here, and each change reaches
 // the metrics and the status record as it happens.
 import type { LiveProgress } from '../contract/live-status.js';
+import { DataWaitWindow } from './data-wait.js';
 import { LiveStatusWriter } from './live-status.js';
 import { ThroughputWindow, type TrainingMetrics } from './metrics.js';
 import { type ProgressEndpoint, postProgress } from './progress-report.js';
@@ -18,6 +19,11 @@ export interface RunProgressOptions {
   /** The snapshot this run resumes from, if any: its iteration, tests and last loss carry on. */
   resumed?: { iteration: number; progress: ProgressRecord | undefined };
   metrics?: TrainingMetrics;
+  /**
+   * Seconds the train net waited for its data loaders since the last call, and where to log its share at
+   * each display (absent: the net reads no loader, nothing to log).
+   */
+  dataWait?: { take: () => number; info: (source: string, message: string) => void };
   /** Where to keep the live status record, if anywhere. */
   statusFile?: string;
   /** The operator's progress endpoint, sent the same record, if any. */
@@ -29,6 +35,7 @@ export class RunProgress {
   private readonly live: LiveProgress;
   private readonly tests = new Map<number, TestResult>();
   private readonly throughput: ThroughputWindow;
+  private readonly dataWait = new DataWaitWindow();
   /** The status file and the report to the operator: the same record, each written on its own. */
   private readonly writers: LiveStatusWriter[] = [];
   private loss: number | undefined;
@@ -99,6 +106,14 @@ export class RunProgress {
     const end = performance.now();
     const seconds = (end - (this.iterationStart ?? end)) / 1000;
     this.iterationStart = undefined;
+    const dataWaitSeconds = this.options.dataWait?.take() ?? 0;
+    this.dataWait.add(dataWaitSeconds, seconds);
+    // With the solver's display lines for this iteration, covering the iterations since the last ones.
+    const { display, dataWait } = this.options;
+    if (dataWait && display > 0 && iter % display === 0) {
+      const line = this.dataWait.line();
+      if (line) dataWait.info('blocking_queue.cpp:49', line);
+    }
     this.loss = loss;
     this.live.iteration = iter + 1;
     this.live.lastLoss = loss;
@@ -112,6 +127,7 @@ export class RunProgress {
       learningRate: rate,
       imagesPerSecond: this.live.imagesPerSecond,
       seconds,
+      dataWaitSeconds,
     });
     this.iterated = true;
     for (const writer of this.writers) writer.tick();

@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { candidatesFor, parseBackendChoice, wasmThreadsFor } from '../../../trainer/backend/choice.js';
+import {
+  candidatesFor,
+  fallbackReason,
+  parseBackendChoice,
+  wasmThreadsFor,
+} from '../../../trainer/backend/choice.js';
 import { UsageError } from '../../../trainer/contract/errors.js';
 import { glogLine } from '../../../trainer/glog.js';
 
@@ -44,6 +49,38 @@ describe('candidatesFor', () => {
     assert.deepEqual(candidatesFor('tensorflow'), ['tensorflow-gpu', 'tensorflow']);
     assert.deepEqual(candidatesFor('wasm'), ['wasm']);
     assert.deepEqual(candidatesFor('cpu'), ['cpu']);
+  });
+});
+
+describe('fallbackReason', () => {
+  const gpu = {
+    candidate: 'tensorflow-gpu' as const,
+    reason: "Cannot find module '@tensorflow/tfjs-node-gpu'",
+  };
+  const native = {
+    candidate: 'tensorflow' as const,
+    reason: 'libtensorflow.so.2: cannot open shared object file',
+  };
+  it('says nothing when native TensorFlow on the CPU starts after the GPU build is missing', () => {
+    assert.equal(fallbackReason('tensorflow', [gpu]), undefined);
+  });
+  it('says nothing when the first choice starts', () => {
+    assert.equal(fallbackReason('wasm', []), undefined);
+  });
+  it("names native's own reason and the setup step when wasm runs instead", () => {
+    const line = fallbackReason('wasm', [gpu, native]);
+    assert.equal(
+      line,
+      'Falling back to wasm, slower: native TensorFlow is not available ' +
+        '(libtensorflow.so.2: cannot open shared object file); `npm run setup` (or setup:native) provisions native TensorFlow',
+    );
+  });
+  it('names wasm too when pure JS runs', () => {
+    const line = fallbackReason('cpu', [gpu, native, { candidate: 'wasm', reason: 'no WebAssembly' }]);
+    assert.match(
+      line!,
+      /^Falling back to cpu, slower: native TensorFlow is not available \(.*\); wasm did not start \(no WebAssembly\)/,
+    );
   });
 });
 

@@ -1,6 +1,9 @@
 // initBackend starts what it is asked for and says so in a Caffe-style log line.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -28,6 +31,24 @@ describe('initBackend', () => {
     assert.match(info.detail, /2 thread\(s\), training kernels registered/);
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'Conv2DBackpropFilter is registered');
     assert.match(lines.at(-1)!, /Using backend wasm: tfjs-backend-wasm 4\.22\.0, SIMD/);
+  });
+
+  it('auto without native TensorFlow falls back to wasm with one line saying why', async () => {
+    const lines: string[] = [];
+    // An empty cache: no provisioned binding, and the project's node_modules has none either.
+    const env = {
+      BREWERY_CACHE: mkdtempSync(join(tmpdir(), 'brewery-no-native-')),
+      BREWERY_WASM_THREADS: '1',
+    };
+    const info = await initBackend('auto', { env, log: (l) => lines.push(l) });
+    assert.equal(info.name, 'wasm');
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(
+      lines[0]!,
+      /^W.* common\.cpp:36\] Falling back to wasm, slower: native TensorFlow is not available \(@tensorflow\/tfjs-node is not loadable/,
+    );
+    assert.match(lines[0]!, /npm run setup/);
+    assert.match(lines[1]!, /Using backend wasm/);
   });
 
   it('an unknown choice is refused before anything starts', async () => {

@@ -316,6 +316,15 @@ for (const { name: backend, skip } of backends) {
       for (const args of [['--solver=ia.prototxt'], ['--solver=ib1.prototxt']]) {
         const result = await train(args, backend, home);
         assert.equal(result.code, 0, result.stderr);
+        // display: 1, so each iteration logs its share of waiting for the loader.
+        const waits = result.stderr.split('\n').filter((l) => l.includes('blocking_queue.cpp:49] '));
+        assert.equal(waits.length, args[0] === '--solver=ia.prototxt' ? 4 : 2, result.stderr);
+        for (const line of waits) {
+          assert.match(
+            line,
+            /\] Waiting for data: \d+\.\d% of 1 iteration \(\d+\.\d{3} s of \d+\.\d{3} s\)$/,
+          );
+        }
       }
       const progress = JSON.parse(await readFile(path.join(home, 'ib/t_iter_2.progress.json'), 'utf8'));
       assert.equal(progress.position.loaders['0/data'].batches, 2, 'two batches read by iteration 2');

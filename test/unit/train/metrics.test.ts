@@ -168,6 +168,9 @@ describe('caffe train --metrics-port --status-file --keep-snapshots', () => {
     assert.ok((sample(text, 'caffe_test_loss', '{test_net="0"}') ?? 0) > 0, 'test_compute_loss is set');
     assert.equal(sample(text, 'caffe_iteration_duration_seconds_count'), iteration);
     assert.ok((sample(text, 'caffe_iteration_duration_seconds_sum') ?? 0) > 0);
+    // One observation per iteration; DummyData reads no loader, so every one is in the 0 s bucket.
+    assert.equal(sample(text, 'caffe_data_wait_seconds_count'), iteration);
+    assert.equal(sample(text, 'caffe_data_wait_seconds_bucket', '{le="0"}'), iteration);
     assert.equal(
       sample(text, 'caffe_snapshot_duration_seconds_count'),
       sample(text, 'caffe_snapshots_total'),

@@ -37,6 +37,7 @@ import {
 } from '../../solver/index.js';
 import { storageFor } from '../../storage/index.js';
 import { MIN_ITERATION_MS, paceFromEnv } from '../../test-pace.js';
+import { mallocTuningEnv } from '../../train/malloc-tuning.js';
 import {
   closeServer,
   imagesPerIteration,
@@ -75,6 +76,16 @@ const logSource = 'train.ts:1';
 const LATEST_SNAPSHOT = 'latest';
 
 async function run(argv: string[]): Promise<number> {
+  // Once, before anything: this process again with glibc's malloc tuned (train/malloc-tuning.ts). execve
+  // keeps the pid and the open descriptors, so a supervisor or a test sees the same process; no signal
+  // handler is installed yet.
+  const tuning = mallocTuningEnv(process.env, process.platform);
+  if (tuning && process.execve) {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+      ...process.env,
+      ...tuning,
+    });
+  }
   const { values, positionals } = parseFlags(
     argv,
     {
@@ -235,6 +246,9 @@ async function train(given: TrainOptions): Promise<void> {
       display: settings.display,
       ...(resume ? { resumed: { iteration: resume.state.iter, progress: resume.progress } } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(nets.trainReadsData
+        ? { dataWait: { take: () => nets.takeTrainDataWait(), info: options.info } }
+        : {}),
       ...(options.statusFile ? { statusFile: options.statusFile } : {}),
       ...(options.report ? { report: options.report } : {}),
       warn: options.warn,
