@@ -14,10 +14,11 @@ FROM ${NODE_IMAGE} AS node
 
 # ---- build: compile the TypeScript (operator/ and trainer/ only) into dist/ ----
 FROM node AS build
-# A build behind a TLS-inspecting proxy: pass its CA bundle as a build argument naming a file the build
-# mounts (hack/images does: --build-arg NODE_EXTRA_CA_CERTS=... -v BUNDLE:...). An ARG, not an ENV,
-# so it never reaches an image.
+# Builds without internet or behind a TLS-inspecting proxy: a registry mirror (npm_config_registry,
+# PIP_INDEX_URL) and a CA bundle the build mounts (NODE_EXTRA_CA_CERTS; hack/images passes the
+# machine's) as build arguments. ARGs, not ENVs, so they never reach an image.
 ARG NODE_EXTRA_CA_CERTS
+ARG npm_config_registry
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -47,6 +48,7 @@ RUN BREWERY_CACHE=/tmp/cache bash hack/native/codec.sh \
 # ---- prod-deps: production dependencies only, for the Debian-based images ----
 FROM node AS prod-deps
 ARG NODE_EXTRA_CA_CERTS
+ARG npm_config_registry
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Source maps and type declarations are never loaded at run time and are over half of node_modules.
@@ -113,6 +115,8 @@ CMD ["help"]
 #      /opt/brewery/gpu/wheels, so they are downloaded once per machine. ----
 FROM node AS gpu-native
 ARG NODE_EXTRA_CA_CERTS
+ARG npm_config_registry
+ARG PIP_INDEX_URL
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-pip g++ make unzip binutils \
  && rm -rf /var/lib/apt/lists/*

@@ -107,8 +107,8 @@ echo '{ "private": true, "description": "brewery setup:gpu cache" }' >"$DIR/pack
 say "3/6 finding the library that exports TensorFlow's C API"
 scratch="$DIR/wheel"
 unzip -q -o "$wheel" 'tensorflow/lib*.so*' 'tensorflow/include/tensorflow/c/*' \
-  'tensorflow/include/tensorflow/core/platform/*' 'tensorflow/include/tensorflow/tsl/*' \
-  'tensorflow/include/xla/tsl/*' -d "$scratch" ||
+  'tensorflow/include/tensorflow/core/platform/*' 'tensorflow/include/tsl/*' 'tensorflow/include/xla/tsl/*' \
+  -d "$scratch" ||
   die "the wheel $wheel has no tensorflow/lib*.so* or C headers"
 capi=""
 for lib in "$scratch"/tensorflow/lib*.so*; do
@@ -125,7 +125,7 @@ mkdir -p "$PKG/deps/lib" "$PKG/deps/include"
 mv "$capi" "$framework" "$PKG/deps/lib/"
 ln -sfn "$(basename "$capi")" "$PKG/deps/lib/libtensorflow.so"
 ln -sfn libtensorflow_framework.so.2 "$PKG/deps/lib/libtensorflow_framework.so"
-cp -r "$scratch/tensorflow/include/tensorflow" "$scratch/tensorflow/include/xla" "$PKG/deps/include/"
+cp -r "$scratch"/tensorflow/include/{tensorflow,tsl,xla} "$PKG/deps/include/"
 rm -rf "$scratch"
 
 say "4/6 unpacking the CUDA 12 libraries into deps/nvidia/<name>/lib (libtensorflow's RUNPATH)"
