@@ -122,7 +122,11 @@ async function timeCaffeNet(dir: string, options: CheckOptions, log: string[]) {
 }
 
 /** Trains until `caffe train` has logged iteration `after`, then sends SIGTERM; resolves with its log. */
-function trainInterrupted(args: string[], cwd: string, after: number): Promise<{ code: number | null; stderr: string }> {
+function trainInterrupted(
+  args: string[],
+  cwd: string,
+  after: number,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done) => {
     const child: ChildProcess = spawn(process.execPath, [caffeMain, ...args], { cwd });
     let stderr = '';
@@ -153,8 +157,16 @@ async function trainMiniCaffeNet(dir: string, options: CheckOptions) {
   });
   const dataset = join(dir, 'dataset');
   await caffe(
-    ['imagenet', 'prep', `--train=${sample.train}`, `--val=${sample.val}`, `--val-labels=${sample.valLabels}`,
-      `--words=${sample.words}`, `--out=${dataset}`, '--size=64'],
+    [
+      'imagenet',
+      'prep',
+      `--train=${sample.train}`,
+      `--val=${sample.val}`,
+      `--val-labels=${sample.valLabels}`,
+      `--words=${sample.words}`,
+      `--out=${dataset}`,
+      '--size=64',
+    ],
     dir,
   );
   await caffe(['imagenet', 'finalize', `--out=${dataset}`], dir);
@@ -184,15 +196,23 @@ async function trainMiniCaffeNet(dir: string, options: CheckOptions) {
   const steadyS = (performance.now() - started) / 1000;
 
   started = performance.now();
-  const stopped = await trainInterrupted(['train', '--solver=interrupted.prototxt', backend], dir, interruptAfter);
-  if (stopped.code !== 0) throw new Error(`the interrupted run exited ${stopped.code}:\n${stopped.stderr.slice(-2000)}`);
-  const snapshot = [...stopped.stderr.matchAll(/Snapshotting solver state to binary proto file (\S+)/g)].at(-1)?.[1];
+  const stopped = await trainInterrupted(
+    ['train', '--solver=interrupted.prototxt', backend],
+    dir,
+    interruptAfter,
+  );
+  if (stopped.code !== 0)
+    throw new Error(`the interrupted run exited ${stopped.code}:\n${stopped.stderr.slice(-2000)}`);
+  const snapshot = [...stopped.stderr.matchAll(/Snapshotting solver state to binary proto file (\S+)/g)].at(
+    -1,
+  )?.[1];
   if (!snapshot) throw new Error(`the interrupted run wrote no solverstate:\n${stopped.stderr.slice(-2000)}`);
   const stoppedAt = Number(/_iter_(\d+)\.solverstate$/.exec(snapshot)?.[1]);
   await caffe(['train', '--solver=interrupted.prototxt', `--snapshot=${snapshot}`, backend], dir);
   const interruptedS = (performance.now() - started) / 1000;
 
-  const final = (name: string) => readFile(join(dir, 'snapshots', `${name}_iter_${trainIterations}.caffemodel`));
+  const final = (name: string) =>
+    readFile(join(dir, 'snapshots', `${name}_iter_${trainIterations}.caffemodel`));
   const difference = maxWeightDifference(await final('steady'), await final('interrupted'));
   const losses = [...steadyLog.matchAll(/Iteration (\d+) \(.*\), loss = ([0-9.e+-]+)/g)];
   return {
@@ -219,22 +239,48 @@ async function main() {
     const training = await trainMiniCaffeNet(dir, options);
     const ratio = (ours: number, k40: number) => `${(ours / k40).toFixed(2)}x the K40's`;
     const rows: [string, string, string][] = [
-      ['backend', timing.backendLine.replace(/^.*Using backend /, ''), ''],
-      [`CaffeNet fwd-bwd, batch ${timing.batch}`, `${timing.fwdBwdMsPerImage.toFixed(2)} ms/image`,
-        `K40: ${K40.fwdBwdMsPerImage} ms/image (${ratio(timing.fwdBwdMsPerImage, K40.fwdBwdMsPerImage)})`],
-      ['CaffeNet forward', `${timing.fwdMsPerImage.toFixed(2)} ms/image`,
-        `K40: ${K40.fwdMsPerImage} ms/image (${ratio(timing.fwdMsPerImage, K40.fwdMsPerImage)})`],
-      ['CaffeNet 20 iterations', `${timing.secondsPer20Iterations.toFixed(1)} s at batch ${timing.batch}`,
-        `K40: ${K40.secondsPer20Iterations} s at batch 256`],
-      [`MiniCaffeNet ${training.iterations} iterations`, `${training.steadyS.toFixed(1)} s`,
-        `loss ${training.firstLoss.toFixed(3)} -> ${training.lastLoss.toFixed(3)}`],
-      ['SIGTERM, snapshot, resume', `${training.interruptedS.toFixed(1)} s`, `stopped at iteration ${training.stoppedAt}`],
-      ['resumed vs uninterrupted weights', training.maxAbs === 0 ? 'identical' : `max |diff| ${training.maxAbs.toExponential(2)}`,
-        `${training.blobs} blobs`],
+      [
+        'backend',
+        // "tensorflow: <package> from <folder>, libtensorflow 2.20.0[, no GPU found: ...]" less the folder
+        timing.backendLine.replace(/^.*Using backend /, '').replace(/ from [^,]*/, ''),
+        '',
+      ],
+      [
+        `CaffeNet fwd-bwd, batch ${timing.batch}`,
+        `${timing.fwdBwdMsPerImage.toFixed(2)} ms/image`,
+        `K40: ${K40.fwdBwdMsPerImage} ms/image (${ratio(timing.fwdBwdMsPerImage, K40.fwdBwdMsPerImage)})`,
+      ],
+      [
+        'CaffeNet forward',
+        `${timing.fwdMsPerImage.toFixed(2)} ms/image`,
+        `K40: ${K40.fwdMsPerImage} ms/image (${ratio(timing.fwdMsPerImage, K40.fwdMsPerImage)})`,
+      ],
+      [
+        'CaffeNet 20 iterations',
+        `${timing.secondsPer20Iterations.toFixed(1)} s at batch ${timing.batch}`,
+        `K40: ${K40.secondsPer20Iterations} s at batch 256`,
+      ],
+      [
+        `MiniCaffeNet ${training.iterations} iterations`,
+        `${training.steadyS.toFixed(1)} s`,
+        `loss ${training.firstLoss.toFixed(3)} -> ${training.lastLoss.toFixed(3)}`,
+      ],
+      [
+        'SIGTERM, snapshot, resume',
+        `${training.interruptedS.toFixed(1)} s`,
+        `stopped at iteration ${training.stoppedAt}`,
+      ],
+      [
+        'resumed vs uninterrupted weights',
+        training.maxAbs === 0 ? 'identical' : `max |diff| ${training.maxAbs.toExponential(2)}`,
+        `${training.blobs} blobs`,
+      ],
     ];
     const width = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
     const line = (r: string[]) => r.map((cell, c) => cell.padEnd(width[c]!)).join(' | ');
-    process.stdout.write(`${line(['check', 'measured', 'reference'])}\n${width.map((w) => '-'.repeat(w)).join('-|-')}\n`);
+    process.stdout.write(
+      `${line(['check', 'measured', 'reference'])}\n${width.map((w) => '-'.repeat(w)).join('-|-')}\n`,
+    );
     for (const r of rows) process.stdout.write(`${line(r)}\n`);
     const out = join(repo, '.brewery', 'gpu-check');
     await mkdir(out, { recursive: true });

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 
 import { storageFor } from '../../../trainer/storage/index.js';
-import { localCluster, skipReason as clusterMissing } from '../../support/cluster.js';
+import { skipReason as clusterMissing, localCluster } from '../../support/cluster.js';
 import { rgbPhoto } from '../../support/images.js';
 import { type ObjectStore, objectStore } from '../../support/object-store.js';
 import { waitFor } from '../../support/wait.js';
@@ -221,7 +221,11 @@ describe('images built and run', { skip }, () => {
         `--solver=solver-${target}.prototxt`,
         `--backend=${backend}`,
       ]);
-      const inside = await waitFor(`${container} running`, () => insideOf(container).catch(() => undefined), 120);
+      const inside = await waitFor(
+        `${container} running`,
+        () => insideOf(container).catch(() => undefined),
+        120,
+      );
       assert.equal(inside.uid, '1000');
       assert.match(inside.pid1, /^\/usr\/bin\/tini -- node \/app\/dist\/trainer\/cli\/main\.js train/);
       const run = await training;
@@ -234,7 +238,10 @@ describe('images built and run', { skip }, () => {
       assert.equal(backendLines.length, 1, run.stderr);
       const noGpu = run.stderr.split('\n').filter((line) => line.includes('no GPU found'));
       if (target === 'trainer') {
-        assert.match(backendLines[0] ?? '', /tensorflow: @tensorflow\/tfjs-node-gpu from .*libtensorflow 2\.20/);
+        assert.match(
+          backendLines[0] ?? '',
+          /tensorflow: @tensorflow\/tfjs-node-gpu from .*libtensorflow 2\.20/,
+        );
         assert.equal(noGpu.length, 1, `one line says no GPU was found:\n${run.stderr}`);
       } else {
         assert.equal(noGpu.length, 0);
