@@ -3,7 +3,8 @@
 #   operator     the controller:  node dist/operator/main.js
 #   trainer      the `caffe` command with @tensorflow/tfjs-node-gpu bound to PyPI's tensorflow wheel
 #                and NVIDIA's CUDA 12 wheels (hack/native/setup-gpu.sh); on CPUs when there is no GPU
-#   trainer-cpu  the `caffe` command on Debian slim (tfjs's wasm backend)
+#   trainer-cpu  the `caffe` command on CPUs: tfjs-node bound to PyPI's tensorflow-cpu wheel
+#                (hack/native/setup.sh), wasm as its fallback
 # docker build --target trainer-cpu -t brewery/trainer-cpu . ; see docs/images.md.
 # Every base is a build argument: hack/images builds them from Debian packages, without a registry.
 
@@ -96,13 +97,31 @@ COPY --from=build /app/dist ./dist
 USER 1000:1000
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/operator/main.js"]
 
+# ---- cpu-native: tfjs-node's binding built against the tensorflow-cpu wheel's C API
+#      (hack/native/setup.sh, as `npm run setup:native`), so trainer-cpu runs on native TensorFlow rather
+#      than wasm. hack/images lends it the machine's wheel cache at /opt/brewery/native/wheels. ----
+FROM node AS cpu-native
+ARG NODE_EXTRA_CA_CERTS
+ARG npm_config_registry
+ARG PIP_INDEX_URL
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-pip g++ make unzip binutils \
+ && rm -rf /var/lib/apt/lists/*
+COPY hack/native/setup.sh /src/setup.sh
+RUN BREWERY_CACHE=/opt/brewery bash /src/setup.sh \
+ && { mountpoint -q /opt/brewery/native/wheels || rm -rf /opt/brewery/native/wheels; } \
+ && rm -rf /root/.npm /root/.cache
+
 # ---- trainer-cpu ----
 FROM runtime AS trainer-cpu
 # Fonts for the text of `caffe plot` pictures.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fontconfig-config fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
+COPY --from=cpu-native /opt/brewery/native /opt/brewery/native
 COPY --from=build /app/caffe /usr/local/bin/caffe
+# trainer/backend/native.ts finds the binding under $BREWERY_CACHE/native/current.
+ENV BREWERY_CACHE=/opt/brewery
 USER 1000:1000
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/trainer/cli/main.js"]
 CMD ["help"]
@@ -121,8 +140,10 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-pip g++ make unzip binutils \
  && rm -rf /var/lib/apt/lists/*
 COPY hack/native/setup-gpu.sh /src/setup-gpu.sh
+# The wheels stay out of the image; when they are the machine's own (mounted), they are left alone.
 RUN BREWERY_CACHE=/opt/brewery bash /src/setup-gpu.sh \
- && rm -rf /opt/brewery/gpu/wheels/* /root/.npm
+ && { mountpoint -q /opt/brewery/gpu/wheels || rm -rf /opt/brewery/gpu/wheels; } \
+ && rm -rf /root/.npm /root/.cache
 
 # ---- trainer (GPU): trainer-cpu's runtime plus the GPU binding. Without a GPU it trains on the CPU
 #      through the same libtensorflow and says so in one log line. ----
