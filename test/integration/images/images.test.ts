@@ -244,6 +244,11 @@ describe('images built and run', { skip }, () => {
         );
         assert.equal(noGpu.length, 1, `one line says no GPU was found:\n${run.stderr}`);
       } else {
+        // trainer-cpu: `auto` finds no GPU package and takes the CPU build of native TensorFlow.
+        assert.match(
+          backendLines[0] ?? '',
+          /tensorflow: @tensorflow\/tfjs-node from \/opt\/brewery\/native\//,
+        );
         assert.equal(noGpu.length, 0);
       }
     });
