@@ -134,9 +134,11 @@ describe('images built and run', { skip }, () => {
     const cluster = localCluster();
     const leaseName = `images-test-${process.pid}`;
     const container = `brewery-images-operator-${process.pid}`;
-    const kubeconfigDir = path.dirname(cluster.kubeconfigPath);
-    // As the chart runs it: uid 65532, read-only root file system, an emptyDir on /tmp. The kubeconfig
-    // names its client certificates by path, so their folder is mounted at the same path.
+    // The cluster's kubeconfig names root-only key files; the container's user gets one with the
+    // credentials inline (kubectl config view --flatten), readable by it, in this test's folder.
+    const { stdout: flat } = await cluster.kubectl(['config', 'view', '--raw', '--flatten', '--minify']);
+    const kubeconfig = path.join(dir, 'operator.kubeconfig');
+    await writeFile(kubeconfig, flat, { mode: 0o644 });
     started.push(container);
     await podman([
       'run',
@@ -151,9 +153,9 @@ describe('images built and run', { skip }, () => {
       '--user',
       '65532:65532',
       '--volume',
-      `${kubeconfigDir}:${kubeconfigDir}:ro`,
+      `${kubeconfig}:/etc/brewery/kubeconfig:ro`,
       '--env',
-      `KUBECONFIG=${cluster.kubeconfigPath}`,
+      'KUBECONFIG=/etc/brewery/kubeconfig',
       '--env',
       `POD_NAME=${container}`,
       image('operator'),
