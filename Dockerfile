@@ -1,19 +1,25 @@
 # syntax=docker/dockerfile:1
 # Brewery's images. One build context (this repository), three targets:
 #   operator     the controller:  node dist/operator/main.js
-#   trainer      the `caffe` command on CUDA 11.2 / cuDNN 8 with @tensorflow/tfjs-node-gpu
-#   trainer-cpu  the `caffe` command on Debian slim: native TensorFlow on the CPU, wasm as its fallback
+#   trainer      the `caffe` command with @tensorflow/tfjs-node-gpu bound to PyPI's tensorflow wheel
+#                and NVIDIA's CUDA 12 wheels (hack/native/setup-gpu.sh); on CPUs when there is no GPU
+#   trainer-cpu  the `caffe` command on CPUs: tfjs-node bound to PyPI's tensorflow-cpu wheel
+#                (hack/native/setup.sh), wasm as its fallback
 # docker build --target trainer-cpu -t brewery/trainer-cpu . ; see docs/images.md.
+# Every base is a build argument: hack/images builds them from Debian packages, without a registry.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
-ARG CUDA_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
-ARG TFJS_NODE_GPU_VERSION=4.22.0
 
-# Node.js 24 itself: the Debian stages start from it, the CUDA stage copies it.
+# Node.js 24 itself on Debian bookworm, with npm: every stage starts from it.
 FROM ${NODE_IMAGE} AS node
 
 # ---- build: compile the TypeScript (operator/ and trainer/ only) into dist/ ----
 FROM node AS build
+# Builds without internet or behind a TLS-inspecting proxy: a registry mirror (npm_config_registry,
+# PIP_INDEX_URL) and a CA bundle the build mounts (NODE_EXTRA_CA_CERTS; hack/images passes the
+# machine's) as build arguments. ARGs, not ENVs, so they never reach an image.
+ARG NODE_EXTRA_CA_CERTS
+ARG npm_config_registry
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -40,26 +46,10 @@ COPY trainer/data/native ./trainer/data/native
 RUN BREWERY_CACHE=/tmp/cache bash hack/native/codec.sh \
  && cp "$(readlink -f /tmp/cache/native/codec-current/brewery_codec.node)" /brewery_codec.node
 
-# ---- native-tf: native TensorFlow for the CPU, provisioned as `npm run setup` does on a workstation
-#      (hack/native/setup.sh: TensorFlow's C API from the tensorflow-cpu wheel, tfjs-node's binding built
-#      with node-gyp), kept without the build's intermediates and headers. The binding finds its libraries
-#      through a relative RUNPATH, so the folder may move. ----
-FROM node AS native-tf
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-pip g++ make unzip binutils \
- && rm -rf /var/lib/apt/lists/*
-WORKDIR /src
-COPY hack/native/setup.sh ./hack/native/
-RUN BREWERY_CACHE=/tmp/cache bash hack/native/setup.sh \
- && mkdir -p /opt/brewery/native \
- && cp -a "$(readlink -f /tmp/cache/native/current)" /opt/brewery/native/current \
- && rm -rf /opt/brewery/native/current/wheel /opt/brewery/native/current/build.log \
-      /opt/brewery/native/current/node_modules/@tensorflow/tfjs-node/build \
-      /opt/brewery/native/current/node_modules/@tensorflow/tfjs-node/deps/include \
- && rm -rf /tmp/cache
-
 # ---- prod-deps: production dependencies only, for the Debian-based images ----
 FROM node AS prod-deps
+ARG NODE_EXTRA_CA_CERTS
+ARG npm_config_registry
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Source maps and type declarations are never loaded at run time and are over half of node_modules.
@@ -107,69 +97,68 @@ COPY --from=build /app/dist ./dist
 USER 1000:1000
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/operator/main.js"]
 
-# ---- trainer-cpu: `--backend=auto` loads native TensorFlow from $BREWERY_CACHE/native/current
-#      (trainer/backend/native.ts) and falls back to wasm, saying why, when it cannot ----
+# ---- cpu-native: tfjs-node's binding built against the tensorflow-cpu wheel's C API
+#      (hack/native/setup.sh, as `npm run setup:native`), so trainer-cpu runs on native TensorFlow rather
+#      than wasm. hack/images lends it the machine's wheel cache at /opt/brewery/native/wheels. ----
+FROM node AS cpu-native
+ARG NODE_EXTRA_CA_CERTS
+ARG npm_config_registry
+ARG PIP_INDEX_URL
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-pip g++ make unzip binutils \
+ && rm -rf /var/lib/apt/lists/*
+COPY hack/native/setup.sh /src/setup.sh
+RUN BREWERY_CACHE=/opt/brewery bash /src/setup.sh \
+ && { mountpoint -q /opt/brewery/native/wheels || rm -rf /opt/brewery/native/wheels; } \
+ && rm -rf /root/.npm /root/.cache
+
+# ---- trainer-cpu ----
 FROM runtime AS trainer-cpu
-ENV BREWERY_CACHE=/opt/brewery
-COPY --from=native-tf /opt/brewery/native /opt/brewery/native
 # Fonts for the text of `caffe plot` pictures.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fontconfig-config fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
+COPY --from=cpu-native /opt/brewery/native /opt/brewery/native
 COPY --from=build /app/caffe /usr/local/bin/caffe
+# trainer/backend/native.ts finds the binding under $BREWERY_CACHE/native/current.
+ENV BREWERY_CACHE=/opt/brewery
 USER 1000:1000
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/trainer/cli/main.js"]
 CMD ["help"]
 
-# ---- cuda-node: the CUDA 11.2 / cuDNN 8 runtime (what tfjs-node-gpu 4.x's libtensorflow is built for)
-#      with the same Node.js 24 binary and npm ----
-FROM ${CUDA_IMAGE} AS cuda-node
-COPY --from=node /usr/local/bin/node /usr/local/bin/node
-COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
-RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
- && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
-
-# ---- gpu-deps: production dependencies plus tfjs-node-gpu, installed on the CUDA base so its native
-#      parts match that system; its install script downloads libtensorflow for the GPU ----
-FROM cuda-node AS gpu-deps
-ARG TFJS_NODE_GPU_VERSION
+# ---- gpu-native: tfjs-node-gpu's binding built against the tensorflow wheel's C API, with the
+#      nvidia-*-cu12 wheels' libraries beside it where libtensorflow's RUNPATH looks
+#      (hack/native/setup-gpu.sh; the same script as `npm run setup:gpu`). Only pip's downloads, no
+#      NVIDIA registry: the host's driver (libcuda, mounted by the NVIDIA container toolkit) is the
+#      one part the image cannot carry. hack/images lends the build its wheel cache at
+#      /opt/brewery/gpu/wheels, so they are downloaded once per machine. ----
+FROM node AS gpu-native
+ARG NODE_EXTRA_CA_CERTS
+ARG npm_config_registry
+ARG PIP_INDEX_URL
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates python3 make g++ \
+ && apt-get install -y --no-install-recommends python3 python3-pip g++ make unzip binutils \
  && rm -rf /var/lib/apt/lists/*
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund \
- && npm install --omit=dev --no-save --no-audit --no-fund "@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU_VERSION}" \
- && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' \) -delete \
- && npm cache clean --force
+COPY hack/native/setup-gpu.sh /src/setup-gpu.sh
+# The wheels stay out of the image; when they are the machine's own (mounted), they are left alone.
+RUN BREWERY_CACHE=/opt/brewery bash /src/setup-gpu.sh \
+ && { mountpoint -q /opt/brewery/gpu/wheels || rm -rf /opt/brewery/gpu/wheels; } \
+ && rm -rf /root/.npm /root/.cache
 
-# ---- gpu-codec: the native image codec built against Ubuntu's libjpeg-turbo, for the CUDA image ----
-FROM cuda-node AS gpu-codec
-COPY --from=node /usr/local/include/node /usr/local/include/node
+# ---- trainer (GPU): trainer-cpu's runtime plus the GPU binding. Without a GPU it trains on the CPU
+#      through the same libtensorflow and says so in one log line. ----
+FROM runtime AS trainer
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev libjpeg-turbo8-dev \
+ && apt-get install -y --no-install-recommends fontconfig-config fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
-WORKDIR /src
-COPY hack/native/codec.sh ./hack/native/
-COPY trainer/data/native ./trainer/data/native
-RUN BREWERY_CACHE=/tmp/cache bash hack/native/codec.sh \
- && cp "$(readlink -f /tmp/cache/native/codec-current/brewery_codec.node)" /brewery_codec.node
-
-# ---- trainer (GPU) ----
-FROM cuda-node AS trainer
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tini fontconfig-config fonts-dejavu-core \
-      libjpeg-turbo8 \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --uid 1000 --user-group --create-home --shell /usr/sbin/nologin brewery
-WORKDIR /app
-ENV NODE_ENV=production BREWERY_CODEC_ADDON=/app/native/brewery_codec.node
-COPY --from=gpu-codec /brewery_codec.node ./native/brewery_codec.node
-COPY package.json package-lock.json ./
-COPY --from=gpu-deps /app/node_modules ./node_modules
-COPY trainer/models ./trainer/models
-COPY --from=build /app/dist ./dist
+COPY --from=gpu-native /opt/brewery/gpu /opt/brewery/gpu
 COPY --from=build /app/caffe /usr/local/bin/caffe
+# trainer/backend/native.ts finds the binding under $BREWERY_CACHE/gpu/current. CUDA keeps the PTX it
+# compiles for a GPU newer than the wheel's kernels (sm_90 and older) in CUDA_CACHE_PATH: mount a
+# volume there (the root file system may be read-only) so that it is compiled once per node, not per pod.
+ENV BREWERY_CACHE=/opt/brewery CUDA_CACHE_PATH=/var/cache/brewery/cuda CUDA_CACHE_MAXSIZE=4294967296 \
+    NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility
+RUN mkdir -p /var/cache/brewery/cuda && chown 1000:1000 /var/cache/brewery/cuda
 USER 1000:1000
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/trainer/cli/main.js"]
 CMD ["help"]

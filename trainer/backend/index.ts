@@ -76,8 +76,18 @@ async function start(candidate: BackendCandidate, env: NodeJS.ProcessEnv): Promi
     case 'tensorflow': {
       const source = loadNativeBinding(candidate === 'tensorflow-gpu' ? 'gpu' : 'cpu', env);
       if (!(await tf.setBackend('tensorflow'))) throw new Error(`${source} loaded but did not start`);
-      const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
-      return { name: 'tensorflow', detail: `${source}, libtensorflow ${binding?.TF_Version ?? 'unknown'}` };
+      const backend = tf.backend() as unknown as {
+        binding?: { TF_Version?: string };
+        isUsingGpuDevice?: boolean;
+      };
+      const version = `${source}, libtensorflow ${backend.binding?.TF_Version ?? 'unknown'}`;
+      // The GPU build runs every op on the CPU when TensorFlow finds no GPU (no driver, no device):
+      // said in this one line, so a job that expected a GPU shows why it is slow.
+      const where =
+        candidate === 'tensorflow-gpu' && !backend.isUsingGpuDevice
+          ? ', no GPU found: running on the CPU'
+          : '';
+      return { name: 'tensorflow', detail: `${version}${where}` };
     }
     case 'wasm': {
       const threads = wasmThreadsFor(os.availableParallelism(), env.BREWERY_WASM_THREADS);

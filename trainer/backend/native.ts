@@ -21,26 +21,36 @@ const packageOf: Record<NativeVariant, string> = {
  * ${BREWERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/brewery}/native/current (as hack/lib/versions.sh).
  */
 export function nativeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.BREWERY_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'brewery');
-  return join(cache, 'native', 'current');
+  return join(breweryCache(env), 'native', 'current');
+}
+
+/** Where `npm run setup:gpu` (hack/native/setup-gpu.sh) points: .../brewery/gpu/current. */
+export function gpuCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(breweryCache(env), 'gpu', 'current');
+}
+
+function breweryCache(env: NodeJS.ProcessEnv): string {
+  return env.BREWERY_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'brewery');
 }
 
 /**
  * Requires the binding package. Returns where it came from, or throws with every place tried and
- * why each failed (the loader's own error is the useful part: a missing .so, an ABI mismatch).
+ * why each failed (the loader's own error is the useful part: a missing .so, an ABI mismatch). The
+ * GPU package is looked for in setup:gpu's cache before setup:native's.
  */
 export function loadNativeBinding(variant: NativeVariant, env: NodeJS.ProcessEnv = process.env): string {
   const name = packageOf[variant];
+  const caches = variant === 'gpu' ? [gpuCacheDir(env), nativeCacheDir(env)] : [nativeCacheDir(env)];
   const places = [
-    { label: 'node_modules', require: createRequire(import.meta.url) },
-    ...(existsSync(join(nativeCacheDir(env), 'node_modules', name))
-      ? [{ label: nativeCacheDir(env), require: createRequire(join(nativeCacheDir(env), 'package.json')) }]
-      : []),
+    { label: 'node_modules', cacheDir: undefined, require: createRequire(import.meta.url) },
+    ...caches
+      .filter((dir) => existsSync(join(dir, 'node_modules', name)))
+      .map((dir) => ({ label: dir, cacheDir: dir, require: createRequire(join(dir, 'package.json')) })),
   ];
   const failures: string[] = [];
   for (const place of places) {
     try {
-      const cacheDir = place.label === 'node_modules' ? undefined : realpathSync(nativeCacheDir(env));
+      const cacheDir = place.cacheDir === undefined ? undefined : realpathSync(place.cacheDir);
       withBindingImports(cacheDir, () => place.require(name));
       return `${name} from ${place.label}`;
     } catch (error) {
