@@ -3,6 +3,7 @@
 //   --metrics-port=8080   --trainer-image=IMAGE   --leader-elect=true|false
 //   --lease-namespace=NS (default $POD_NAMESPACE or default)   --lease-name=brewery-operator
 //   --request-timeout-seconds=60 (each API request but a watch's stream)
+//   --cuda-cache-host-path=DIR (a node folder, writable by uid 1000, for GPU pods' CUDA compilation cache)
 //   --progress-url=https://HOST:PORT (how trainer pods reach it)   --tls-cert-file=F   --tls-key-file=F
 //   --progress-port=8443   --progress-ca-file=F (the CA trainers trust; default: the certificate itself)
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
         type: 'string',
         default: process.env.BREWERY_TRAINER_IMAGE ?? DEFAULT_TRAINER_IMAGE,
       },
+      'cuda-cache-host-path': { type: 'string', default: process.env.BREWERY_CUDA_CACHE_HOST_PATH ?? '' },
       'leader-elect': { type: 'string', default: 'true' },
       'lease-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'default' },
       'lease-name': { type: 'string', default: DEFAULT_LEASE_NAME },
@@ -97,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
       metrics,
       events: kubeEventRecorder(client, systemClock, log, identity),
       trainerImage: values['trainer-image'],
+      ...(values['cuda-cache-host-path'] ? { cudaCacheHostPath: values['cuda-cache-host-path'] } : {}),
       ...(endpoint ? { progress: endpoint.route } : {}),
       identity,
       ...(values['leader-elect'] === 'false'

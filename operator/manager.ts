@@ -23,6 +23,8 @@ export interface OperatorOptions {
   events: EventRecorder;
   /** Image with the `caffe` command for pods whose object names none. */
   trainerImage: string;
+  /** A node folder GPU trainer pods keep CUDA's compilation cache in (`--cuda-cache-host-path`). */
+  cudaCacheHostPath?: string;
   /** Where trainer and finalize pods report (the endpoint operator/progress/server.ts serves). */
   progress?: ProgressRoute;
   /** Unique name of this instance (pod name), the lease holder identity. */
@@ -138,6 +140,7 @@ export async function runControllers(options: OperatorOptions, signal: AbortSign
         pods,
         trainingJobs,
         trainerImage: options.trainerImage,
+        ...(options.cudaCacheHostPath ? { cudaCacheHostPath: options.cudaCacheHostPath } : {}),
         ...(options.progress ? { progress: options.progress } : {}),
         metrics,
       }),

@@ -59,6 +59,8 @@ export interface TrainingControllerDeps {
   /** Every CaffeTrainingJob (cache): whose snapshot prefix is claimed. */
   trainingJobs: Informer;
   trainerImage: string;
+  /** A node folder GPU trainer pods keep CUDA's compilation cache in (objects.ts, TrainerPodDefaults). */
+  cudaCacheHostPath?: string;
   /** Where trainer pods report progress; without it they report nowhere and status shows no progress. */
   progress?: ProgressRoute;
   metrics?: OperatorMetrics;
@@ -249,7 +251,14 @@ async function act(
     case 'ensureService':
       return createOrKeep(SERVICES, metricsService(job!));
     case 'createPod':
-      return createOrKeep(PODS, trainerPod(job!, action.attempt, deps.trainerImage, deps.progress));
+      return createOrKeep(
+        PODS,
+        trainerPod(job!, action.attempt, {
+          image: deps.trainerImage,
+          ...(deps.progress ? { progress: deps.progress } : {}),
+          ...(deps.cudaCacheHostPath ? { cudaCacheHostPath: deps.cudaCacheHostPath } : {}),
+        }),
+      );
     case 'stopPod':
       // The pod's own grace period: the trainer finishes its iteration and snapshots before it exits.
       return client.delete(PODS, namespace, action.name, { uid: action.uid });

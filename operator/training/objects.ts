@@ -111,6 +111,16 @@ function progressVolume(job: JobRef): Record<string, unknown> {
   };
 }
 
+/**
+ * The node's folder when the operator names one (it must exist and be writable by the image's user,
+ * uid 1000: hostPath makes no ownership), else an emptyDir that lasts as long as the pod.
+ */
+function cudaCacheVolume(hostPath: string | undefined): Record<string, unknown> {
+  return hostPath
+    ? { name: 'cuda-cache', hostPath: { path: hostPath, type: 'Directory' } }
+    : { name: 'cuda-cache', emptyDir: {} };
+}
+
 export function metricsService(job: JobRef): KubeObject {
   return {
     apiVersion: 'v1',
@@ -149,13 +159,29 @@ export function trainerArgs(spec: CaffeTrainingJobSpec): string[] {
   return args;
 }
 
-export function trainerPod(
-  job: JobRef,
-  attempt: number,
-  defaultImage: string,
-  progress?: ProgressRoute,
-): KubeObject {
+/** What the operator's flags give every trainer pod. */
+export interface TrainerPodDefaults {
+  /** The image when the job names none. */
+  image: string;
+  /** Where the trainer reports progress; without it, it reports nowhere. */
+  progress?: ProgressRoute;
+  /**
+   * A node folder for CUDA's compilation cache, kept across pods (`--cuda-cache-host-path`). GPU pods
+   * mount it at CUDA_CACHE_MOUNT, else an emptyDir there (so a read-only root file system still works).
+   */
+  cudaCacheHostPath?: string;
+}
+
+/**
+ * Where GPU trainer pods keep CUDA's compilation cache (CUDA_CACHE_PATH, as the Dockerfile's `trainer`
+ * image sets it): PTX compiled at start for a GPU newer than the wheel's kernels is kept there.
+ */
+export const CUDA_CACHE_MOUNT = '/var/cache/brewery/cuda';
+
+export function trainerPod(job: JobRef, attempt: number, defaults: TrainerPodDefaults): KubeObject {
   const { spec } = job;
+  const { progress } = defaults;
+  const gpu = (spec.resources?.gpus ?? 0) > 0;
   const labels: Record<string, string> = {
     ...TRAINER_LABELS,
     [JOB_LABEL]: job.name,
@@ -165,7 +191,7 @@ export function trainerPod(
   if (spec.queueName) labels[QUEUE_NAME_LABEL] = spec.queueName;
   const container: Record<string, unknown> = {
     name: 'trainer',
-    image: spec.image ?? defaultImage,
+    image: spec.image ?? defaults.image,
     command: ['caffe'],
     args: [...trainerArgs(spec), ...(progress ? progressArgs(job, progress) : [])],
     ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
@@ -174,6 +200,7 @@ export function trainerPod(
       { name: 'prototxt', mountPath: PROTOTXT_MOUNT, readOnly: true },
       { name: 'shard-cache', mountPath: SHARD_CACHE_MOUNT },
       ...(progress ? [{ name: 'progress', mountPath: PROGRESS_MOUNT, readOnly: true }] : []),
+      ...(gpu ? [{ name: 'cuda-cache', mountPath: CUDA_CACHE_MOUNT }] : []),
     ],
     // The solver names its net relative to here, as Caffe resolves it.
     workingDir: PROTOTXT_MOUNT,
@@ -181,7 +208,9 @@ export function trainerPod(
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
   if (spec.credentials) container.envFrom = [{ secretRef: { name: spec.credentials.secretName } }];
-  if (spec.env?.length) container.env = spec.env;
+  // CUDA_CACHE_PATH first, so that an entry of spec.env, later in the list, wins.
+  const env = [...(gpu ? [{ name: 'CUDA_CACHE_PATH', value: CUDA_CACHE_MOUNT }] : []), ...(spec.env ?? [])];
+  if (env.length) container.env = env;
   const podSpec: Record<string, unknown> = {
     restartPolicy: 'Never',
     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
@@ -191,6 +220,7 @@ export function trainerPod(
       // The kubelet evicts a pod whose emptyDir outgrows its sizeLimit, so the cache cannot fill the node.
       { name: 'shard-cache', emptyDir: { sizeLimit: spec.shardCacheSize ?? DEFAULT_SHARD_CACHE_SIZE } },
       ...(progress ? [progressVolume(job)] : []),
+      ...(gpu ? [cudaCacheVolume(defaults.cudaCacheHostPath)] : []),
     ],
   };
   if (spec.nodeSelector) podSpec.nodeSelector = spec.nodeSelector;

@@ -11,6 +11,7 @@ import { CaffeTrainingJobSpec } from '../../../operator/api/caffe-training-job.j
 import type { KubeObject } from '../../../operator/runtime/kube-client.js';
 import { decideTraining, type TrainingInput, withLiveStatus } from '../../../operator/training/decide.js';
 import {
+  CUDA_CACHE_MOUNT,
   PROGRESS_MOUNT,
   podName,
   prototxtConfigMap,
@@ -242,8 +243,11 @@ describe('deciding what a training job does next', () => {
   test('the trainer pod of a queued job carries the queue name; of another, no Kueue label', () => {
     const job = { name: 'job', namespace: 'ns', uid: 'u', spec: queuedSpec };
     const labels = (p: KubeObject) => p.metadata?.labels ?? {};
-    assert.equal(labels(trainerPod(job, 1, 'img'))['kueue.x-k8s.io/queue-name'], 'gpus');
-    assert.equal(labels(trainerPod({ ...job, spec }, 1, 'img'))['kueue.x-k8s.io/queue-name'], undefined);
+    assert.equal(labels(trainerPod(job, 1, { image: 'img' }))['kueue.x-k8s.io/queue-name'], 'gpus');
+    assert.equal(
+      labels(trainerPod({ ...job, spec }, 1, { image: 'img' }))['kueue.x-k8s.io/queue-name'],
+      undefined,
+    );
   });
 
   test('a first pod is created to resume from the latest snapshot if there is one, with the config and Service', () => {
@@ -448,9 +452,50 @@ describe('deciding what a training job does next', () => {
 });
 
 describe('the trainer pod and the effective prototxts', () => {
+  test("a GPU pod keeps CUDA's compilation cache on the node folder the operator names, else in an emptyDir", () => {
+    const gpuSpec = CaffeTrainingJobSpec.parse({
+      ...spec,
+      resources: { gpus: 1 },
+      env: [{ name: 'A', value: '1' }],
+    });
+    const job = { name: 'job', namespace: 'ns', uid: 'u', spec: gpuSpec };
+    type PodSpec = {
+      containers: { env?: { name: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+      volumes: { name: string; hostPath?: object; emptyDir?: object }[];
+    };
+    const onNode = trainerPod(job, 1, { image: 'img', cudaCacheHostPath: '/var/lib/cuda' }).spec as PodSpec;
+    assert.deepEqual(
+      onNode.volumes.find((v) => v.name === 'cuda-cache'),
+      {
+        name: 'cuda-cache',
+        hostPath: { path: '/var/lib/cuda', type: 'Directory' },
+      },
+    );
+    const mount = onNode.containers[0]!.volumeMounts.find((m) => m.name === 'cuda-cache');
+    assert.equal(mount?.mountPath, CUDA_CACHE_MOUNT);
+    assert.deepEqual(
+      onNode.containers[0]!.env?.map((e) => e.name),
+      ['CUDA_CACHE_PATH', 'A'],
+    );
+    const perPod = trainerPod(job, 1, { image: 'img' }).spec as PodSpec;
+    assert.deepEqual(
+      perPod.volumes.find((v) => v.name === 'cuda-cache'),
+      { name: 'cuda-cache', emptyDir: {} },
+    );
+    const cpu = trainerPod({ ...job, spec: CaffeTrainingJobSpec.parse(spec) }, 1, {
+      image: 'img',
+      cudaCacheHostPath: '/var/lib/cuda',
+    }).spec as PodSpec;
+    assert.equal(
+      cpu.volumes.find((v) => v.name === 'cuda-cache'),
+      undefined,
+      'CPU pods have none',
+    );
+  });
+
   test('a pod resumes from the latest snapshot the trainer finds, keeps the finalizer and asks for the GPU', () => {
     const gpuSpec = CaffeTrainingJobSpec.parse({ ...spec, resources: { gpus: 1 }, priorityClassName: 'low' });
-    const object = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: gpuSpec }, 3, 'img');
+    const object = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: gpuSpec }, 3, { image: 'img' });
     const podSpec = object.spec as {
       containers: { args: string[]; resources: { limits: object } }[];
       priorityClassName: string;
@@ -460,7 +505,8 @@ describe('the trainer pod and the effective prototxts', () => {
     assert.ok(!podSpec.containers[0]!.args.some((a) => a.startsWith('--weights')));
     const tuned = CaffeTrainingJobSpec.parse({ ...spec, weights: 's3://bkt/base.caffemodel' });
     const tunedArgs = (
-      trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: tuned }, 1, 'img').spec as typeof podSpec
+      trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: tuned }, 1, { image: 'img' })
+        .spec as typeof podSpec
     ).containers[0]!.args;
     // With no snapshot under the prefix yet, the trainer fine-tunes from spec.weights.
     assert.ok(
@@ -484,8 +530,9 @@ describe('the trainer pod and the effective prototxts', () => {
       [sized, '8Gi'],
       [spec, '40Gi'],
     ] as const) {
-      const podSpec = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: jobSpec }, 0, 'img')
-        .spec as CachePod;
+      const podSpec = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: jobSpec }, 0, {
+        image: 'img',
+      }).spec as CachePod;
       const volume = podSpec.volumes.find((v) => v.name === 'shard-cache');
       assert.deepEqual(volume, { name: 'shard-cache', emptyDir: { sizeLimit } });
       const container = podSpec.containers[0]!;
@@ -501,7 +548,10 @@ describe('the trainer pod and the effective prototxts', () => {
 
   test("a pod reports progress with its own token for the operator's audience and the operator's CA", () => {
     const job = { name: 'job', namespace: 'ns', uid: 'u', spec };
-    const object = trainerPod(job, 1, 'img', { url: 'https://op.example:8443/', ca: 'PEM' });
+    const object = trainerPod(job, 1, {
+      image: 'img',
+      progress: { url: 'https://op.example:8443/', ca: 'PEM' },
+    });
     const podSpec = object.spec as {
       containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
       volumes: { name: string; projected?: object }[];
@@ -525,7 +575,7 @@ describe('the trainer pod and the effective prototxts', () => {
       ],
       'PEM',
     );
-    const without = trainerPod(job, 1, 'img').spec as typeof podSpec;
+    const without = trainerPod(job, 1, { image: 'img' }).spec as typeof podSpec;
     assert.ok(!without.containers[0]!.args.some((a) => a.startsWith('--progress')));
     assert.ok(!without.volumes.some((v) => v.name === 'progress'));
   });
@@ -537,13 +587,13 @@ describe('the trainer pod and the effective prototxts', () => {
       env: [{ name: 'BREWERY_BACKEND', value: 'wasm' }],
     });
     const container = (
-      trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: envSpec }, 0, 'img').spec as {
+      trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec: envSpec }, 0, { image: 'img' }).spec as {
         containers: { env?: unknown; envFrom?: unknown }[];
       }
     ).containers[0]!;
     assert.deepEqual(container.envFrom, [{ secretRef: { name: 'keys' } }]);
     assert.deepEqual(container.env, [{ name: 'BREWERY_BACKEND', value: 'wasm' }]);
-    const plain = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec }, 0, 'img');
+    const plain = trainerPod({ name: 'job', namespace: 'ns', uid: 'u', spec }, 0, { image: 'img' });
     assert.equal((plain.spec as { containers: { env?: unknown }[] }).containers[0]!.env, undefined);
   });
 
