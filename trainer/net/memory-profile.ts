@@ -41,14 +41,16 @@ export class MemoryProfile implements NetMemoryObserver {
   /** Bytes of the solver's history, once an update made it. */
   historyBytes = 0;
   private readonly weightsBytes: number;
+  private readonly weights: readonly tf.Tensor[];
 
   constructor(layerNames: string[], weights: readonly tf.Tensor[]) {
     this.layers = layerNames.map((name) => ({ name }));
+    this.weights = weights;
     this.weightsBytes = weights.reduce((sum, w) => sum + w.size * 4, 0);
   }
 
   forward(layer: number): void {
-    this.record('forward', layer, { savedBytes: activeTapeSavedBytes(), gradientBytes: 0 });
+    this.record('forward', layer, { savedBytes: activeTapeSavedBytes(this.weights), gradientBytes: 0 });
   }
 
   backward(layer: number, held: TapeHeld): void {
@@ -76,7 +78,10 @@ export class MemoryProfile implements NetMemoryObserver {
     const fixed = this.weightsBytes + this.historyBytes;
     // The tape's saved tensors may still be blobs in use (forward); they count as kept, not twice.
     const keptForBackward = Math.min(held.savedBytes, Math.max(0, reading.tensorBytes - fixed));
-    const gradients = Math.min(held.gradientBytes, Math.max(0, reading.tensorBytes - fixed - keptForBackward));
+    const gradients = Math.min(
+      held.gradientBytes,
+      Math.max(0, reading.tensorBytes - fixed - keptForBackward),
+    );
     this.peak = {
       ...reading,
       phase,

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { BadInputError } from '../contract/errors.js';
-import { DimCheckMode, type NetParameter } from '../proto/index.js';
+import { DimCheckMode, type NetParameter, Phase } from '../proto/index.js';
 import type { Rng } from '../rng.js';
 import type {
   ForwardResult,
@@ -16,6 +16,7 @@ import type {
 import { type BackwardPlan, backwardPlan } from './backward-plan.js';
 import { type DataSource, SourcedDataLayer } from './data-source.js';
 import { createLayer, type Layer } from './layers/index.js';
+import { checkFitsWasmHeap } from './memory-estimate.js';
 import { copyTrainedLayers, netParameterOf, shareTrainedLayers } from './net-weights.js';
 import { count, type NetSpec, type WeightsMatch } from './spec/index.js';
 import { activeTapeLength, type TapeHeld, tapedGradients } from './tape-backward.js';
@@ -60,6 +61,12 @@ export class Net implements TrainNet, TestNet {
 
   /** Builds every layer in net order and shares parameters by ParamSpec name, as Caffe's Net::Init. */
   static fromSpec(spec: NetSpec, options: NetOptions): Net {
+    // Before anything is allocated: a TRAIN net too big for wasm's heap is refused naming a batch that fits.
+    if (spec.phase === Phase.TRAIN && tf.getBackend() === 'wasm') {
+      const paramBytes =
+        spec.layers.reduce((sum, l) => sum + l.paramShapes.reduce((s, p) => s + count(p), 0), 0) * 4;
+      checkFitsWasmHeap(spec, paramBytes);
+    }
     const layers: Layer[] = [];
     try {
       for (const layerSpec of spec.layers) {

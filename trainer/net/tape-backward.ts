@@ -38,7 +38,7 @@ export interface TapedPass<T> {
 
 /** What the backward walk holds after a node (for `caffe time --memory`), by distinct tensor data. */
 export interface TapeHeld {
-  /** Saved tensors of the nodes not yet back-propagated (what the tape keeps for backward). */
+  /** Saved tensors of the nodes not yet back-propagated (what the tape keeps for backward), the xs' data aside. */
   savedBytes: number;
   /** Gradients not yet consumed, and the parameter gradients gathered so far. */
   gradientBytes: number;
@@ -53,9 +53,12 @@ export function activeTapeLength(): number {
 }
 
 /** Bytes of the distinct tensor data the active tape keeps for backward so far (0 with the tape off). */
-export function activeTapeSavedBytes(): number {
+export function activeTapeSavedBytes(besides: readonly tf.Tensor[] = []): number {
   const tape = (tf.engine().state as unknown as EngineTapeState).activeTape ?? [];
-  return distinctBytes(tape.flatMap((node) => node.saved ?? []));
+  return distinctBytes(
+    tape.flatMap((node) => node.saved ?? []),
+    besides.map((t) => t.dataId),
+  );
 }
 
 /**
@@ -95,8 +98,7 @@ export function tapedGradients<T>(
     path,
     xs,
     pass.loss,
-    observe &&
-      ((i, held) => observe(i < 0 ? -1 : indexOf.get(tape[i]!.id)!, held)),
+    observe && ((i, held) => observe(i < 0 ? -1 : indexOf.get(tape[i]!.id)!, held)),
   );
   return { result: pass.result, loss: pass.loss, grads };
 }
@@ -137,8 +139,12 @@ function backpropagate(
 ): (tf.Tensor | null)[] {
   const wanted = new Set(xs.map((x) => x.id));
   const gradient = new Map<number, tf.Tensor>([[y.id, tf.ones(y.shape)]]);
+  const xsData = xs.map((x) => x.dataId);
   const held = (upTo: number): TapeHeld => ({
-    savedBytes: distinctBytes(tape.slice(0, upTo).flatMap((node) => node.saved ?? [])),
+    savedBytes: distinctBytes(
+      tape.slice(0, upTo).flatMap((node) => node.saved ?? []),
+      xsData,
+    ),
     gradientBytes: distinctBytes([...gradient.values()]),
   });
   observe?.(-1, held(tape.length));
@@ -155,7 +161,8 @@ function backpropagate(
         const backward = gradientOf(dys);
         return inputs.map(([name, input]) => {
           const thunk = backward[name];
-          if (!thunk) throw new Error(`tapedGradients: op ${node.kernelName} gives no gradient for input ${name}`);
+          if (!thunk)
+            throw new Error(`tapedGradients: op ${node.kernelName} gives no gradient for input ${name}`);
           const dx = tf.tidy(thunk);
           if (dx.shape.join() !== input.shape.join()) {
             throw new Error(
@@ -202,9 +209,9 @@ function disposeSaved(nodes: TapeNode[]): void {
   }
 }
 
-/** Bytes of the distinct tensor data among `tensors` (saved tensors are clones sharing their data). */
-function distinctBytes(tensors: tf.Tensor[]): number {
-  const seen = new Set<object>();
+/** Bytes of the distinct tensor data among `tensors` (saved tensors are clones sharing their data), but `besides`. */
+function distinctBytes(tensors: tf.Tensor[], besides: readonly object[] = []): number {
+  const seen = new Set<object>(besides);
   let bytes = 0;
   for (const t of tensors) {
     if (t.isDisposed || seen.has(t.dataId)) continue;

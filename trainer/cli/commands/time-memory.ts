@@ -38,8 +38,12 @@ export async function profileMemory(net: Net, log: Log): Promise<MemoryProfile> 
 }
 
 function report(profile: MemoryProfile, rssBefore: number, log: Log): void {
-  const mib = (bytes: number | undefined) => (bytes === undefined ? '-' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
-  log('caffe.cpp:406', '*** Memory profile: tensors live in tfjs (tf.memory) and process RSS, highest per step ***');
+  const mib = (bytes: number | undefined) =>
+    bytes === undefined ? '-' : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  log(
+    'caffe.cpp:406',
+    '*** Memory profile: tensors live in tfjs (tf.memory) and process RSS, highest per step ***',
+  );
   for (const layer of profile.layers) {
     const name = layer.name.padStart(10);
     log(
@@ -52,11 +56,16 @@ function report(profile: MemoryProfile, rssBefore: number, log: Log): void {
   const maxRss = process.resourceUsage().maxRSS * 1024;
   if (peak) {
     const h = peak.holders;
-    const where = peak.layer === undefined ? peak.phase : `${peak.phase} of ${peak.layer}`;
+    const where =
+      peak.layer !== undefined
+        ? `${peak.phase} of ${peak.layer}`
+        : peak.phase === 'backward'
+          ? 'start of backward'
+          : peak.phase;
     log('caffe.cpp:414', `Peak tensors: ${mib(peak.tensorBytes)} at the ${where}`);
     log(
       'caffe.cpp:415',
-      `Peak held by: activations ${mib(h.activations)}, kept for backward ${mib(h.keptForBackward)}, ` +
+      `Peak held by: activations and other tensors ${mib(h.activations)}, kept for backward ${mib(h.keptForBackward)}, ` +
         `gradients ${mib(h.gradients)}, weights ${mib(h.weights)}, optimizer history ${mib(h.history)}`,
     );
   }

@@ -14,8 +14,8 @@ import { Net } from '../../net/net.js';
 import { Rng } from '../../rng.js';
 import { formatDefaultStream, formatFloat, formatLogLine } from '../../solver/index.js';
 import { registerCommand } from '../command.js';
-import { profileMemory } from './time-memory.js';
 import { dataShapeFlag, numberFlag, parseFlags, phaseFlag } from '../flags.js';
+import { profileMemory } from './time-memory.js';
 
 const usage =
   'caffe time --model=M [--iterations=N (default 50)] [--phase=TRAIN|TEST (default TRAIN)] ' +

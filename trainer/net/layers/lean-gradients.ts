@@ -83,11 +83,13 @@ export function lrnAcrossChannels(x: tf.Tensor4D, settings: AcrossChannels): tf.
         // s = alpha · mean + k, mean reshaped from the pooled (N, C, H·W, 1)
         const dMean = tf.reshape(tf.mul(dScale, tf.cast(tf.scalar(alpha), 'float32')), [n, c, h * w, 1]);
         const paddedInput = padSquares(bottom!);
-        const dPadded = tf.engine().runKernel(
-          'AvgPoolGrad',
-          { dy: dMean, input: paddedInput },
-          { filterSize: [localSize, 1], strides: 1, pad: 'valid' },
-        ) as tf.Tensor4D;
+        const dPadded = tf
+          .engine()
+          .runKernel(
+            'AvgPoolGrad',
+            { dy: dMean, input: paddedInput },
+            { filterSize: [localSize, 1], strides: 1, pad: 'valid' },
+          ) as tf.Tensor4D;
         const dSquares = tf.reshape(tf.slice(dPadded, [0, half, 0, 0], [n, c, h * w, 1]), bottom!.shape);
         const dxSquare = tf.mul(dSquares, tf.mul(tf.cast(bottom!, 'float32'), 2));
         return tf.add(dxDirect, dxSquare);
