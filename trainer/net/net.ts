@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { BadInputError } from '../contract/errors.js';
-import { DimCheckMode, type NetParameter } from '../proto/index.js';
+import { DimCheckMode, type NetParameter, Phase } from '../proto/index.js';
 import type { Rng } from '../rng.js';
 import type {
   ForwardResult,
@@ -16,8 +16,10 @@ import type {
 import { type BackwardPlan, backwardPlan } from './backward-plan.js';
 import { type DataSource, SourcedDataLayer } from './data-source.js';
 import { createLayer, type Layer } from './layers/index.js';
+import { checkFitsWasmHeap } from './memory-estimate.js';
 import { copyTrainedLayers, netParameterOf, shareTrainedLayers } from './net-weights.js';
 import { count, type NetSpec, type WeightsMatch } from './spec/index.js';
+import { activeTapeLength, type TapeHeld, tapedGradients } from './tape-backward.js';
 
 export interface NetOptions {
   /** Fillers at set-up and random layers (Dropout, DummyData) draw from it. */
@@ -32,12 +34,24 @@ export interface GraphResult {
   loss: tf.Scalar;
 }
 
+/** What `caffe time --memory` hears from a pass: called after each layer's forward and backward steps. */
+export interface NetMemoryObserver {
+  /** After layer `layer`'s forward, with the blobs no later layer reads freed. */
+  forward(layer: number): void;
+  /** After one op of layer `layer` was back-propagated (-1: backward is about to start), with what the tape holds. */
+  backward(layer: number, held: TapeHeld): void;
+}
+
 export class Net implements TrainNet, TestNet {
   readonly name: string;
   readonly spec: NetSpec;
   readonly layers: Layer[];
   /** Variables this net uses but another net owns (shareTrainedLayersWith); dispose() leaves them alone. */
   private readonly foreign = new Set<tf.Variable>();
+  /** Set while profiling memory (`caffe time --memory`). */
+  memoryObserver: NetMemoryObserver | undefined;
+  /** Per layer: the tape's length after its forward (which ops it recorded), for the memory observer. */
+  private tapeEnds: number[] = [];
 
   private constructor(spec: NetSpec, layers: Layer[]) {
     this.name = spec.name;
@@ -47,6 +61,12 @@ export class Net implements TrainNet, TestNet {
 
   /** Builds every layer in net order and shares parameters by ParamSpec name, as Caffe's Net::Init. */
   static fromSpec(spec: NetSpec, options: NetOptions): Net {
+    // Before anything is allocated: a TRAIN net too big for wasm's heap is refused naming a batch that fits.
+    if (spec.phase === Phase.TRAIN && tf.getBackend() === 'wasm') {
+      const paramBytes =
+        spec.layers.reduce((sum, l) => sum + l.paramShapes.reduce((s, p) => s + count(p), 0), 0) * 4;
+      checkFitsWasmHeap(spec, paramBytes);
+    }
     const layers: Layer[] = [];
     try {
       for (const layerSpec of spec.layers) {
@@ -145,25 +165,59 @@ export class Net implements TrainNet, TestNet {
 
   /**
    * Runs every layer in order on the current batches. Synchronous: call it inside tf.tidy or
-   * tf.variableGrads, after loadBatches(). A top named like its bottom (in place) replaces the blob.
+   * tapedGradients, after loadBatches(). A top named like its bottom (in place) replaces the blob.
+   * Each layer runs in its own tidy scope, and a blob is freed as soon as no later layer reads it, so
+   * the pass holds what Caffe's would (a tape still keeps what the backward pass needs). The blobs
+   * returned are the net's outputs (blobs no layer reads).
    */
   runGraph(phase = this.phase): GraphResult {
     const blobs = new Map<string, tf.Tensor>();
     let loss: tf.Scalar = tf.scalar(0);
-    for (const layer of this.layers) {
+    const reads = this.blobReads();
+    this.layers.forEach((layer, l) => {
       const bottoms = layer.spec.bottoms.map((name) => {
         const blob = blobs.get(name);
         if (!blob) throw new Error(`${layer.where}: bottom "${name}" was not produced`);
         return blob;
       });
-      const tops = layer.forward(bottoms, phase);
+      const tops = tf.tidy(() => layer.forward(bottoms, phase));
       tops.forEach((top, k) => {
         blobs.set(layer.spec.tops[k]!, top);
         const weight = layer.lossWeights[k] ?? 0;
-        if (weight !== 0) loss = tf.add(loss, tf.mul(tf.sum(top), weight));
+        if (weight !== 0) {
+          const previous = loss;
+          loss = tf.tidy(() => tf.add(previous, tf.mul(tf.sum(top), weight)));
+          previous.dispose();
+        }
       });
-    }
+      // Free what no later layer reads (a tensor may sit under two names: Split, in-place tops).
+      const dead = new Set<tf.Tensor>([...bottoms]);
+      for (const [name, tensor] of blobs) {
+        if (reads.readAfter(l, name)) continue;
+        blobs.delete(name);
+        dead.add(tensor);
+      }
+      const live = new Set(blobs.values());
+      for (const tensor of dead) if (!live.has(tensor)) tensor.dispose();
+      this.tapeEnds[l] = activeTapeLength();
+      this.memoryObserver?.forward(l);
+    });
     return { blobs, loss };
+  }
+
+  /** Which blob names a later layer reads before a layer overwrites them; the net's outputs always. */
+  private blobReads(): { readAfter(layer: number, name: string): boolean } {
+    const layers = this.spec.layers;
+    const outputs = new Set(this.spec.outputs);
+    return {
+      readAfter(layer: number, name: string): boolean {
+        for (let j = layer + 1; j < layers.length; j++) {
+          if (layers[j]!.bottoms.includes(name)) return true;
+          if (layers[j]!.tops.includes(name)) return false;
+        }
+        return outputs.has(name);
+      },
+    };
   }
 
   /** Fetches the next batch of every data layer fed by a DataSource. */
@@ -190,22 +244,32 @@ export class Net implements TrainNet, TestNet {
     const plan = this.backwardPlan();
     const live = new Set(this.layers.filter((_, i) => plan.layerNeedsBackward[i]).flatMap((l) => l.blobs));
     const varList = params.map((p) => p.variable).filter((v) => v.trainable && live.has(v));
-    let outputs: tf.Tensor[] = [];
-    const lossFn = () => {
-      const { blobs, loss } = this.runGraph();
-      outputs = this.keepOutputs(blobs);
-      return loss;
-    };
+    const forward = () =>
+      tf.tidy(() => {
+        const { blobs, loss } = this.runGraph();
+        return { loss, result: this.spec.outputs.map((name) => blobs.get(name)!) };
+      });
     let loss: tf.Scalar;
-    let grads: tf.NamedTensorMap = {};
+    let outputs: tf.Tensor[];
+    const grads = new Map<tf.Variable, tf.Tensor>();
     if (varList.length > 0) {
-      const result = tf.variableGrads(lossFn, varList);
-      loss = result.value;
-      grads = result.grads;
+      const observer = this.memoryObserver;
+      const layerOf = (tapeIndex: number) =>
+        tapeIndex < 0 ? -1 : this.tapeEnds.findIndex((end) => end > tapeIndex);
+      const pass = tapedGradients(
+        forward,
+        varList,
+        observer && ((tapeIndex, held) => observer.backward(layerOf(tapeIndex), held)),
+      );
+      loss = pass.loss;
+      outputs = pass.result;
+      pass.grads.forEach((grad, i) => {
+        if (grad) grads.set(varList[i]!, grad);
+      });
     } else {
-      loss = tf.tidy(() => tf.keep(lossFn()));
+      ({ loss, result: outputs } = forward());
     }
-    const gradients = params.map((p) => grads[p.variable.name] ?? tf.zerosLike(p.variable));
+    const gradients = params.map((p) => grads.get(p.variable) ?? tf.zerosLike(p.variable));
     return { ...(await this.readResult(loss, outputs)), gradients };
   }
 

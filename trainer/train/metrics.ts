@@ -54,6 +54,10 @@ export class TrainingMetrics {
     labelNames: ['test_net'] as const,
     registers: [this.registry],
   });
+  private readonly peakMemory = this.gauge(
+    'caffe_peak_memory_bytes',
+    "The trainer process's peak resident memory (maxRSS) so far, read after each iteration: what a pod's memory limit must hold.",
+  );
   private readonly learningRate = this.gauge(
     'caffe_learning_rate',
     'The learning rate of the last iteration.',
@@ -112,6 +116,10 @@ export class TrainingMetrics {
     this.imagesPerSecond.set(sample.imagesPerSecond);
     this.iterationDuration.observe(sample.seconds);
     this.dataWait.observe(sample.dataWaitSeconds ?? 0);
+  }
+
+  peakMemoryMeasured(bytes: number): void {
+    this.peakMemory.set(bytes);
   }
 
   testDone(result: LiveTestResult): void {

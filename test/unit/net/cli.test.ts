@@ -92,6 +92,40 @@ describe('caffe time', () => {
     assert.ok(lines.includes('     input\tbackward: 0 ms.'));
   });
 
+  it("with --memory, logs each layer's tensor bytes and RSS per phase and what held the peak", async () => {
+    const model = path.join(dir, 'tiny-memory.prototxt');
+    await writeFile(model, TINY_NET);
+    const lines = await caffeStderr([
+      'time',
+      `--model=${model}`,
+      '--backend=cpu',
+      '--iterations=1',
+      '--memory',
+    ]);
+    const mib = String.raw`\d+\.\d MiB`;
+    for (const layer of ['conv', 'relu', 'pool', 'ip', 'loss']) {
+      const row = new RegExp(
+        `^ *${layer}\tforward: tensors ${mib}, RSS ${mib}\tbackward: tensors ${mib}, RSS ${mib}$`,
+      );
+      assert.ok(
+        lines.some((line) => row.test(line)),
+        `${layer}:\n${lines.join('\n')}`,
+      );
+    }
+    assert.ok(
+      lines.some((line) => new RegExp(`^Peak tensors: ${mib} at the `).test(line)),
+      lines.join('\n'),
+    );
+    const held = lines.find((line) => line.startsWith('Peak held by: '));
+    assert.match(
+      held ?? '',
+      new RegExp(`kept for backward ${mib}, gradients ${mib}, weights ${mib}, optimizer history ${mib}$`),
+    );
+    assert.ok(lines.some((line) => /^Peak RSS: \d+\.\d MiB \(process maxRSS/.test(line)));
+    // The profile comes before the benchmark, which still runs.
+    assert.ok(lines.indexOf(held!) < lines.indexOf('*** Benchmark begins ***'));
+  });
+
   it('times the backward of a deploy net (no loss layer), as Caffe computes its parameter gradients', async () => {
     const model = path.join(dir, 'deploy.prototxt');
     await writeFile(model, TINY_NET.replace(/layer \{ name: "loss".*?\}\n/s, ''));

@@ -1,7 +1,8 @@
 // `caffe time --model=M [--iterations=N] [--phase=TRAIN|TEST] [--backend=B] [--level=N] [--stage=S]...`:
 // Caffe's benchmark. Times each layer's forward and backward over N iterations and prints Caffe's lines
 // (time() in BVLC/caffe tools/caffe.cpp) to stderr, as glog does. Data layers get random batches of their
-// shape instead of reading their databases.
+// shape instead of reading their databases. --memory first profiles one training iteration's memory
+// (time-memory.ts).
 import { performance } from 'node:perf_hooks';
 
 import { initBackend } from '../../backend/index.js';
@@ -14,10 +15,11 @@ import { Rng } from '../../rng.js';
 import { formatDefaultStream, formatFloat, formatLogLine } from '../../solver/index.js';
 import { registerCommand } from '../command.js';
 import { dataShapeFlag, numberFlag, parseFlags, phaseFlag } from '../flags.js';
+import { profileMemory } from './time-memory.js';
 
 const usage =
   'caffe time --model=M [--iterations=N (default 50)] [--phase=TRAIN|TEST (default TRAIN)] ' +
-  '[--backend=auto|tensorflow|wasm|cpu] [--level=N] [--stage=S]... [--data-shape=C,H,W (default: from the first record)]';
+  '[--backend=auto|tensorflow|wasm|cpu] [--level=N] [--stage=S]... [--data-shape=C,H,W (default: from the first record)] [--memory]';
 
 // Seed for fillers and random data: a benchmark needs values, not particular ones.
 const SEED = 1701;
@@ -33,6 +35,7 @@ async function run(argv: string[]): Promise<number> {
       level: { type: 'string' },
       stage: { type: 'string', multiple: true },
       'data-shape': { type: 'string' },
+      memory: { type: 'boolean' },
     },
     usage,
   );
@@ -75,6 +78,7 @@ async function run(argv: string[]): Promise<number> {
     log('caffe.cpp:354', `Initial loss: ${formatFloat((await net.forward()).loss)}`);
     log('caffe.cpp:355', 'Performing Backward');
     for (const gradient of (await net.forwardBackward()).gradients) gradient.dispose();
+    if (values.memory) await profileMemory(net, log);
     await benchmark(net, iterations, log);
   } finally {
     net.dispose();

@@ -402,9 +402,10 @@ function makeSolver(
   nets: TrainingNets,
   run: RunProgress,
   signals: ReturnType<typeof listenForStop>,
-  { log, keepSnapshots, warn }: TrainOptions,
+  { log, keepSnapshots, warn, metrics, info }: TrainOptions,
 ): Solver {
   const pace = paceFromEnv(MIN_ITERATION_MS, 'iteration', warn);
+  const reportPeakMemory = peakMemoryReporter(metrics, info);
   const writer = new ProgressSnapshotWriter({
     encodeModel: async () => encodeNetParameter(await nets.train.toNetParameter()),
     position: () => nets.position(),
@@ -440,11 +441,34 @@ function makeSolver(
     log,
     requestedAction: () => signals.requestedAction(),
     observer: {
-      onIteration: (sample) => run.iterationDone(sample),
+      onIteration: (sample) => {
+        run.iterationDone(sample);
+        reportPeakMemory(sample.iter);
+      },
       onTest: (result) => run.testDone(result),
       onSnapshot: ({ iter }) => run.snapshotStarted(iter),
     },
   });
+}
+
+/**
+ * The process's peak RSS so far as the caffe_peak_memory_bytes gauge, after every iteration; after the first
+ * one this process ran, also as a log line beside Net's "Memory required for data" (which counts the
+ * activations alone), so a person can size a pod's memory limit from the log.
+ */
+function peakMemoryReporter(
+  metrics: TrainingMetrics | undefined,
+  info: (source: string, message: string) => void,
+): (iter: number) => void {
+  let logged = false;
+  return (iter) => {
+    const peak = process.resourceUsage().maxRSS * 1024;
+    metrics?.peakMemoryMeasured(peak);
+    if (logged) return;
+    logged = true;
+    const gib = (peak / 2 ** 30).toFixed(2);
+    info('solver.cpp:245', `Peak memory after iteration ${iter}: ${peak} bytes (${gib} GiB, process maxRSS)`);
+  };
 }
 
 /** From the start, or from the resumed state with its smoothed-loss window. */

@@ -7,6 +7,7 @@ import { BadInputError } from '../../contract/errors.js';
 import type { ConvolutionParameter } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer, type LayerContext } from './layer.js';
+import { addChannelBias } from './lean-gradients.js';
 import { positiveInt, unsupported } from './params.js';
 import { registerLayer } from './registry.js';
 
@@ -110,7 +111,7 @@ export function convolveNCHW(
   const filters = (group === 1 ? [filter] : tf.split(filter, group, 3)) as tf.Tensor4D[];
   const outputs = inputs.map((input, g) => tf.conv2d(input, filters[g]!, stride, 'valid', 'NHWC'));
   let y = outputs.length === 1 ? outputs[0]! : tf.concat(outputs, 3);
-  if (bias) y = tf.add(y, bias);
+  if (bias) y = addChannelBias(y, bias) as tf.Tensor4D; // not keeping y for backward (lean-gradients.ts)
   return tf.transpose(y, [0, 3, 1, 2]);
 }
 

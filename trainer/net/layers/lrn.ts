@@ -9,6 +9,7 @@ import { BadInputError } from '../../contract/errors.js';
 import { NormRegion } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer } from './layer.js';
+import { lrnAcrossChannels } from './lean-gradients.js';
 import { enumValue, finiteNumber, positiveInt, unsupported } from './params.js';
 import { registerLayer } from './registry.js';
 
@@ -58,33 +59,22 @@ export class LRNLayer extends Layer {
 export function localResponseNormalize(x: tf.Tensor4D, settings: LrnSettings): tf.Tensor4D {
   const { localSize, alpha, beta, k, region } = settings;
   const [n, c, h, w] = x.shape;
+  // ACROSS_CHANNELS as one op keeping bottom and scale for backward (lean-gradients.ts), same numbers.
+  if (region === NormRegion.ACROSS_CHANNELS) return lrnAcrossChannels(x, { localSize, alpha, beta, k });
   const half = (localSize - 1) / 2;
   const squares = tf.square(x);
-  let meanOfSquares: tf.Tensor;
-  if (region === NormRegion.ACROSS_CHANNELS) {
-    // Channels become the pooled "rows": (N, C, H·W, 1), window localSize × 1 over C padded by half each side.
-    const columns = tf.reshape(squares, [n, c, h * w, 1]) as tf.Tensor4D;
-    const padded = tf.pad(columns, [
-      [0, 0],
-      [half, half],
-      [0, 0],
-      [0, 0],
-    ]);
-    meanOfSquares = tf.avgPool(padded, [localSize, 1], 1, 'valid');
-  } else {
-    const planes = tf.reshape(squares, [n * c, h, w, 1]) as tf.Tensor4D;
-    const padded = tf.pad(planes, [
-      [0, 0],
-      [half, half],
-      [half, half],
-      [0, 0],
-    ]);
-    meanOfSquares = tf.avgPool(padded, [localSize, localSize], 1, 'valid');
-  }
+  // WITHIN_CHANNEL: each plane pooled over an n×n window, zero-padded.
+  const planes = tf.reshape(squares, [n * c, h, w, 1]) as tf.Tensor4D;
+  const padded = tf.pad(planes, [
+    [0, 0],
+    [half, half],
+    [half, half],
+    [0, 0],
+  ]);
+  const meanOfSquares = tf.avgPool(padded, [localSize, localSize], 1, 'valid');
   // Caffe compat: alpha is divided by the window size (n across channels, n² within a channel), and
   // WITHIN_CHANNEL ignores k: its constant is 1. tf.localResponseNormalization uses alpha as given.
-  const offset = region === NormRegion.ACROSS_CHANNELS ? k : 1;
-  const scale = tf.add(tf.mul(tf.reshape(meanOfSquares, x.shape), alpha), offset);
+  const scale = tf.add(tf.mul(tf.reshape(meanOfSquares, x.shape), alpha), 1);
   return tf.mul(x, tf.pow(scale, -beta));
 }
 

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer } from './layer.js';
+import { reluKeepingOutput } from './lean-gradients.js';
 import { finiteNumber } from './params.js';
 import { registerLayer } from './registry.js';
 
@@ -21,7 +22,8 @@ export class ReLULayer extends Layer {
 
   // The derivative at exactly 0 is Caffe's: 0 for the plain ReLU, negative_slope for the leaky one.
   forward([x]: tf.Tensor[]): tf.Tensor[] {
-    return [this.negativeSlope === 0 ? tf.relu(x!) : tf.leakyRelu(x!, this.negativeSlope)];
+    // The plain ReLU keeps its top for backward, not its bottom (lean-gradients.ts).
+    return [this.negativeSlope === 0 ? reluKeepingOutput(x!) : tf.leakyRelu(x!, this.negativeSlope)];
   }
 }
 

@@ -1,0 +1,100 @@
+// Ops whose backward keeps less than tfjs's own gradient of the same ops, with the same arithmetic.
+//
+// tfjs saves, for each op, the inputs and outputs its registered gradient reads (tfjs-core's
+// src/gradients/*_grad.ts): ReLU keeps its input, so a convolution's output stays alive beside the ReLU's
+// output; Add keeps both inputs though its gradient reads only their shapes, so every convolution keeps its
+// output before the bias; LRN, built from seven ops, keeps about seven activations. Each op here is one
+// tf.customGrad node that saves what Caffe's backward reads (ReLU: the top, as in-place Caffe does; LRN:
+// bottom and scale, as Caffe's LRNLayer keeps scale_) and computes its gradient with the same tfjs ops, in
+// the same order, as the tfjs gradients of the ops it replaces, so the numbers are the same bit for bit.
+import * as tf from '@tensorflow/tfjs-core';
+
+/** max(0, x); its gradient dy · step(y), which is tfjs's dy · step(x) since y > 0 exactly where x > 0. */
+export const reluKeepingOutput = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const y = tf.relu(x);
+  save([y]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, [top]: tf.Tensor[]) => tf.mul(dy, tf.cast(tf.step(top!), 'float32')),
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * y + b for y (..., C) and b (C): tfjs's Add gradient without keeping y (dy for y; dy summed over every
+ * axis but the last for b).
+ */
+export const addChannelBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [y, bias] = args as [tf.Tensor, tf.Tensor];
+  const shape = y.shape;
+  const biasShape = bias.shape;
+  const outer = shape.slice(0, -1).map((_, i) => i);
+  return {
+    value: tf.add(y, bias),
+    gradFunc: (dy: tf.Tensor) => [tf.reshape(dy, shape), tf.reshape(tf.sum(dy, outer), biasShape)],
+  };
+}) as (y: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
+
+export interface AcrossChannels {
+  localSize: number;
+  alpha: number;
+  beta: number;
+  k: number;
+}
+
+/**
+ * Caffe's ACROSS_CHANNELS LRN, y = x · (k + alpha · mean over localSize channels of x²)^(-beta), NCHW,
+ * keeping x and the scale for backward. The ops, forward and backward, are those of the plain tfjs
+ * version in lrn.ts and of their tfjs gradients (Multiply, Pow, Add, Multiply, Reshape, AvgPool, PadV2,
+ * Reshape, Square, and the two paths into x summed in the tape's order).
+ */
+export function lrnAcrossChannels(x: tf.Tensor4D, settings: AcrossChannels): tf.Tensor4D {
+  const { localSize, alpha, beta, k } = settings;
+  const [n, c, h, w] = x.shape;
+  const half = (localSize - 1) / 2;
+  const paddings: [number, number][] = [
+    [0, 0],
+    [half, half],
+    [0, 0],
+    [0, 0],
+  ];
+  const padSquares = (input: tf.Tensor) =>
+    tf.pad(tf.reshape(tf.square(input), [n, c, h * w, 1]) as tf.Tensor4D, paddings);
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const padded = padSquares(input);
+    const meanOfSquares = tf.avgPool(padded, [localSize, 1], 1, 'valid');
+    const scale = tf.add(tf.mul(tf.reshape(meanOfSquares, input.shape), alpha), k);
+    save([input, scale]);
+    return {
+      value: tf.mul(input, tf.pow(scale, -beta)),
+      gradFunc: (dy: tf.Tensor, [bottom, s]: tf.Tensor[]) => {
+        const exponent = tf.scalar(-beta);
+        const powered = tf.pow(s!, exponent);
+        // y = bottom · powered
+        const dxDirect = tf.mul(dy, tf.cast(powered, 'float32'));
+        const dPowered = tf.mul(dy, tf.cast(bottom!, 'float32'));
+        // powered = s ^ exponent
+        const expFloat = tf.cast(exponent, 'float32');
+        const dScale = tf.reshape(
+          tf.mul(dPowered, tf.mul(expFloat, tf.pow(s!, tf.sub(expFloat, tf.scalar(1))))),
+          s!.shape,
+        );
+        // s = alpha · mean + k, mean reshaped from the pooled (N, C, H·W, 1)
+        const dMean = tf.reshape(tf.mul(dScale, tf.cast(tf.scalar(alpha), 'float32')), [n, c, h * w, 1]);
+        const paddedInput = padSquares(bottom!);
+        const dPadded = tf
+          .engine()
+          .runKernel(
+            'AvgPoolGrad',
+            { dy: dMean, input: paddedInput },
+            { filterSize: [localSize, 1], strides: 1, pad: 'valid' },
+          ) as tf.Tensor4D;
+        const dSquares = tf.reshape(tf.slice(dPadded, [0, half, 0, 0], [n, c, h * w, 1]), bottom!.shape);
+        const dxSquare = tf.mul(dSquares, tf.mul(tf.cast(bottom!, 'float32'), 2));
+        return tf.add(dxDirect, dxSquare);
+      },
+    };
+  }) as (input: tf.Tensor) => tf.Tensor;
+  return normalize(x) as tf.Tensor4D;
+}
