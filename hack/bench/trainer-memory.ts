@@ -12,7 +12,7 @@
 // net too big for wasm's heap is refused before training, as the trainer refuses it; the row says so.
 // Real Caffe: `caffe time -model M -iterations N` under /usr/bin/time -v (its Average Forward pass,
 // Average Backward pass, Average Forward-Backward, and Maximum resident set size), found as the parity
-// tests find it (test/support/caffe-reference.ts). Only one process runs at a time.
+// tests find it (hack/lib/caffe-reference.ts). Only one process runs at a time.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import { caffeReference } from '../../test/support/caffe-reference.js';
+import { caffeReference } from '../lib/caffe-reference.js';
 import { initBackend } from '../../trainer/backend/index.js';
 import { BadInputError } from '../../trainer/contract/errors.js';
 import { MemoryProfile } from '../../trainer/net/memory-profile.js';
@@ -213,7 +213,7 @@ function realCaffe(model: string, batch: number, iterations: number): Row {
   if (!caffe)
     return {
       ...empty('caffe', batch),
-      note: 'skipped: no real Caffe build (see test/support/caffe-reference.ts)',
+      note: 'skipped: no real Caffe build (see hack/lib/caffe-reference.ts)',
     };
   const run = spawnSync(
     '/usr/bin/time',
