@@ -22,8 +22,6 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs-core';
-
-import { caffeReference } from '../lib/caffe-reference.js';
 import { initBackend } from '../../trainer/backend/index.js';
 import { BadInputError } from '../../trainer/contract/errors.js';
 import { MemoryProfile } from '../../trainer/net/memory-profile.js';
@@ -31,6 +29,7 @@ import { Net } from '../../trainer/net/net.js';
 import { buildNetSpec } from '../../trainer/net/spec/index.js';
 import { Phase, parseNetPrototxt } from '../../trainer/proto/index.js';
 import { Rng } from '../../trainer/rng.js';
+import { caffeReference } from '../lib/caffe-reference.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..');
