@@ -3,7 +3,7 @@
 import { UsageError } from '../contract/errors.js';
 
 /** What a user may ask for with --backend or BREWERY_BACKEND. */
-export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const backendChoices = ['auto', 'tensorflow', 'tensorflow-gpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
 
 /** The backends we can start, fastest first. */
@@ -24,7 +24,8 @@ export function parseBackendChoice(flag: string | undefined, env: string | undef
 /**
  * The candidates to try in order. `auto` falls through to the next when one cannot start; an explicit
  * choice has no fallback, so asking for a backend that is missing is an error, not a silent slow run.
- * `tensorflow` means native TensorFlow: the GPU build when present, else the CPU build.
+ * `tensorflow` means native TensorFlow: the GPU build when present, else the CPU build;
+ * `tensorflow-gpu` the GPU build only (`npm run setup:gpu`), which runs on the CPU when no GPU is found.
  */
 export function candidatesFor(choice: BackendChoice): BackendCandidate[] {
   switch (choice) {
@@ -32,6 +33,8 @@ export function candidatesFor(choice: BackendChoice): BackendCandidate[] {
       return ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
     case 'tensorflow':
       return ['tensorflow-gpu', 'tensorflow'];
+    case 'tensorflow-gpu':
+      return ['tensorflow-gpu'];
     case 'wasm':
       return ['wasm'];
     case 'cpu':

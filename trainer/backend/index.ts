@@ -65,7 +65,11 @@ export async function initBackend(choice?: string, options: InitBackendOptions =
       failures.push({ candidate, reason: error instanceof Error ? error.message : String(error) });
     }
   }
-  const hint = wanted === 'tensorflow' ? ' (run `npm run setup:native` to provision TensorFlow)' : '';
+  const hints: Partial<Record<BackendChoice, string>> = {
+    tensorflow: ' (run `npm run setup:native` to provision TensorFlow)',
+    'tensorflow-gpu': ' (run `npm run setup:gpu` to provision the GPU build)',
+  };
+  const hint = hints[wanted] ?? '';
   const tried = failures.map((f) => `${f.candidate}: ${f.reason}`).join('; ');
   throw new Error(`no compute backend could start for "${wanted}"${hint}: ${tried}`);
 }

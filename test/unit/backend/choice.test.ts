@@ -29,7 +29,8 @@ describe('parseBackendChoice', () => {
       () => parseBackendChoice('webgl', undefined),
       (e: unknown) =>
         e instanceof UsageError &&
-        e.message === '--backend: expected one of auto, tensorflow, wasm, cpu, received "webgl"',
+        e.message ===
+          '--backend: expected one of auto, tensorflow, tensorflow-gpu, wasm, cpu, received "webgl"',
     );
   });
 
@@ -47,6 +48,7 @@ describe('candidatesFor', () => {
   });
   it('an explicit choice has no fallback to another kind of backend', () => {
     assert.deepEqual(candidatesFor('tensorflow'), ['tensorflow-gpu', 'tensorflow']);
+    assert.deepEqual(candidatesFor('tensorflow-gpu'), ['tensorflow-gpu']);
     assert.deepEqual(candidatesFor('wasm'), ['wasm']);
     assert.deepEqual(candidatesFor('cpu'), ['cpu']);
   });
