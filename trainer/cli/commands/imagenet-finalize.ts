@@ -9,6 +9,7 @@ import { countsOf, runFinalize } from '../../data/finalize.js';
 import { type ProgressEndpoint, postProgress } from '../../train/progress-report.js';
 import { registerCommand } from '../command.js';
 import { parseFlags } from '../flags.js';
+import { progressEndpointFlags } from '../progress-flags.js';
 
 const usage =
   'caffe imagenet finalize --out=URI [--progress-url=https://... --progress-token=FILE --progress-ca=FILE]';
@@ -27,7 +28,12 @@ async function run(argv: string[]): Promise<number> {
     usage,
   );
   if (!values.out) throw new UsageError(`--out is required\nusage: ${usage}`);
-  const endpoint = endpointFlags(values['progress-url'], values['progress-token'], values['progress-ca']);
+  const endpoint = progressEndpointFlags(
+    values['progress-url'],
+    values['progress-token'],
+    values['progress-ca'],
+    usage,
+  );
   const manifest = await runFinalize(values.out);
   if (endpoint) await report(endpoint, countsOf(manifest));
   return ExitCode.Ok;
@@ -55,22 +61,6 @@ async function report(endpoint: ProgressEndpoint, counts: DatasetCounts): Promis
       await sleep(wait);
     }
   }
-}
-
-/** The three flags go together, and the URL is https: the token is a credential. */
-function endpointFlags(
-  url: string | undefined,
-  tokenFile: string | undefined,
-  caFile: string | undefined,
-): ProgressEndpoint | undefined {
-  if (url === undefined && tokenFile === undefined && caFile === undefined) return undefined;
-  if (!url || !tokenFile || !caFile) {
-    throw new UsageError(`--progress-url, --progress-token and --progress-ca go together\nusage: ${usage}`);
-  }
-  if (!url.startsWith('https://')) {
-    throw new UsageError(`--progress-url: expected an https:// URL, received '${url}'`);
-  }
-  return { url, tokenFile, caFile };
 }
 
 registerCommand({

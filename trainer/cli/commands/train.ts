@@ -59,6 +59,7 @@ import {
 } from '../../train/snapshots.js';
 import { registerCommand } from '../command.js';
 import { dataShapeFlag, parseFlags } from '../flags.js';
+import { progressEndpointFlags } from '../progress-flags.js';
 import { type RunSize, runSize } from '../resource-flags.js';
 
 const usage =
@@ -125,7 +126,12 @@ async function run(argv: string[]): Promise<number> {
   const keepSnapshots = keepSnapshotsFlag(values['keep-snapshots']);
   const statusFile = values['status-file'];
   const size = runSize({ threads: values.threads, memoryBudget: values.memory_budget }, readCgroupLimits());
-  const report = progressFlags(values['progress-url'], values['progress-token'], values['progress-ca']);
+  const report = progressEndpointFlags(
+    values['progress-url'],
+    values['progress-token'],
+    values['progress-ca'],
+    usage,
+  );
   const log: LogSink = glogSink({
     clock: { now: () => Date.now() },
     threadId: process.pid,
@@ -170,22 +176,6 @@ async function run(argv: string[]): Promise<number> {
   const peak = process.resourceUsage().maxRSS * 1024;
   info(logSource, `Peak resident set size: ${Math.round(peak / 2 ** 20)} MiB (${peak} bytes)`);
   return ExitCode.Ok;
-}
-
-/** The three progress flags go together, and the URL is https: the token is a credential. */
-function progressFlags(
-  url: string | undefined,
-  tokenFile: string | undefined,
-  caFile: string | undefined,
-): ProgressEndpoint | undefined {
-  if (url === undefined && tokenFile === undefined && caFile === undefined) return undefined;
-  if (!url || !tokenFile || !caFile) {
-    throw new UsageError(`--progress-url, --progress-token and --progress-ca go together\nusage: ${usage}`);
-  }
-  if (!url.startsWith('https://')) {
-    throw new UsageError(`--progress-url: expected an https:// URL, received '${url}'`);
-  }
-  return { url, tokenFile, caFile };
 }
 
 interface TrainOptions {
