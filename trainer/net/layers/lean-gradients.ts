@@ -9,14 +9,20 @@
 // the same order, as the tfjs gradients of the ops it replaces, so the numbers are the same bit for bit.
 import * as tf from '@tensorflow/tfjs-core';
 
-/** max(0, x); its gradient dy · step(y), which is tfjs's dy · step(x) since y > 0 exactly where x > 0. */
+import { nativeReluGrad } from '../../backend/tensorflow-ops.js';
+
+/**
+ * max(0, x); its gradient dy · step(y), which is tfjs's dy · step(x) since y > 0 exactly where x > 0 (on
+ * the native backend as TensorFlow's one-pass ReluGrad, the same numbers).
+ */
 export const reluKeepingOutput = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   const y = tf.relu(x);
   save([y]);
   return {
     value: y,
-    gradFunc: (dy: tf.Tensor, [top]: tf.Tensor[]) => tf.mul(dy, tf.cast(tf.step(top!), 'float32')),
+    gradFunc: (dy: tf.Tensor, [top]: tf.Tensor[]) =>
+      nativeReluGrad(dy, top!) ?? tf.mul(dy, tf.cast(tf.step(top!), 'float32')),
   };
 }) as (x: tf.Tensor) => tf.Tensor;
 
@@ -93,6 +99,45 @@ export function lrnAcrossChannels(x: tf.Tensor4D, settings: AcrossChannels): tf.
         const dSquares = tf.reshape(tf.slice(dPadded, [0, half, 0, 0], [n, c, h * w, 1]), bottom!.shape);
         const dxSquare = tf.mul(dSquares, tf.mul(tf.cast(bottom!, 'float32'), 2));
         return tf.add(dxDirect, dxSquare);
+      },
+    };
+  }) as (input: tf.Tensor) => tf.Tensor;
+  return normalize(x) as tf.Tensor4D;
+}
+
+/**
+ * The same LRN with the channel window summed as a matrix product: a band matrix B (C × C, alpha / n
+ * where |i − j| ≤ (n − 1) / 2) times each image's squares (C × H·W). TensorFlow's CPU kernels pool one
+ * channel slowly (the AvgPool above pools each image's channels as one (C, H·W) plane), while a C × C
+ * product is one oneDNN matrix call; the band's zeros add nothing, so each scale is the sum of the same
+ * n squares as Caffe's, in another order. Backward is Caffe's (LRNLayer::CrossChannelBackward_cpu in
+ * BVLC/caffe src/caffe/layers/lrn_layer.cpp), from what it keeps: bottom, top and scale.
+ *   dx = dy · scale^(-beta) − 2·beta · x · (B · (dy · y / scale))
+ */
+export function lrnAcrossChannelsByBand(x: tf.Tensor4D, settings: AcrossChannels): tf.Tensor4D {
+  const { localSize, alpha, beta, k } = settings;
+  const [n, c, h, w] = x.shape;
+  const half = (localSize - 1) / 2;
+  const bandValues = new Float32Array(c * c);
+  for (let i = 0; i < c; i++) {
+    for (let j = Math.max(0, i - half); j <= Math.min(c - 1, i + half); j++)
+      bandValues[i * c + j] = alpha / localSize;
+  }
+  const windowSum = (t: tf.Tensor, band: tf.Tensor3D) =>
+    tf.reshape(tf.matMul(band, tf.reshape(t, [n, c, h * w]) as tf.Tensor3D), [n, c, h, w]);
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const band = tf.tensor3d(bandValues, [1, c, c]);
+    const scale = tf.add(windowSum(tf.square(input), band), k);
+    const y = tf.mul(input, tf.pow(scale, -beta));
+    save([input, y, scale, band]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, [bottom, top, s, b]: tf.Tensor[]) => {
+        const ratio = tf.div(tf.mul(dy, top!), s!);
+        const direct = tf.mul(dy, tf.pow(s!, -beta));
+        const spread = tf.mul(bottom!, windowSum(ratio, b as tf.Tensor3D));
+        return tf.sub(direct, tf.mul(spread, 2 * beta));
       },
     };
   }) as (input: tf.Tensor) => tf.Tensor;
