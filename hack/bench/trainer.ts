@@ -46,6 +46,7 @@ import { Rng } from '../../trainer/rng.js';
 import { Solver } from '../../trainer/solver/index.js';
 import { mallocTuningEnv } from '../../trainer/train/malloc-tuning.js';
 import { caffeReference } from '../lib/caffe-reference.js';
+import { forwardBackwardFlops } from './net-flops.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // dist*/hack/bench → the repository, where the prototxts and the Python script live.
@@ -72,6 +73,10 @@ type BenchRow = {
   tapeMs: number | null;
   iterationMs: number | null;
   peakRssMiB: number;
+  /** The net's convolution and inner-product arithmetic per forward-backward, in GFLOP (net-flops.ts). */
+  gflop: number;
+  /** This runner's library at a 2048 x 2048 matrix product, best of three, in GFLOP/s; null for Caffe. */
+  matMulGflops: number | null;
   /** Why a part failed, when it did. */
   failure?: string;
 };
@@ -131,7 +136,7 @@ async function main(): Promise<void> {
           process.stderr.write(`bench: real caffe time, ${label}...\n`);
           const row = runCaffe(caffe, c, iterations, scratch);
           if (typeof row === 'string') skipped.push(`caffe (${label}): ${row}`);
-          else results.push({ ...row, round });
+          else results.push({ ...row, round, gflop: netGflop(netAtBatch(c).spec), matMulGflops: null });
         }
         for (const backend of backends) {
           process.stderr.write(`bench: ${backend}, ${label}...\n`);
@@ -155,7 +160,7 @@ async function main(): Promise<void> {
           process.stderr.write(`bench: pytorch, ${label}...\n`);
           const row = runTorch(python, c, iterations, threads);
           if (typeof row === 'string') skipped.push(`pytorch (${label}): ${row}`);
-          else results.push({ ...row, round });
+          else results.push({ ...row, round, gflop: netGflop(netAtBatch(c).spec), matMulGflops: null });
         }
         save();
       }
@@ -183,7 +188,7 @@ function runCaffe(
   c: Case,
   iterations: number,
   scratch: string,
-): Omit<BenchRow, 'round'> | string {
+): Omit<BenchRow, 'round' | 'gflop' | 'matMulGflops'> | string {
   const { param, spec } = netAtBatch(c);
   const shapes = new Map(externalDataLayers(spec).map((l) => [l.name, l.topShapes]));
   // The spec's layers are the TRAIN phase's, as `caffe time` filters them (the TEST Data layer is gone).
@@ -272,7 +277,7 @@ function runTorch(
   c: Case,
   iterations: number,
   threads: number,
-): Omit<BenchRow, 'round'> | string {
+): Omit<BenchRow, 'round' | 'gflop' | 'matMulGflops'> | string {
   const script = join(repo, TORCH_SCRIPT);
   const run = spawnSync(python, [script, String(c.batch), String(iterations), String(threads)], {
     encoding: 'utf8',
@@ -361,6 +366,7 @@ async function runWorker(
       meanMs(iterations, warmUp, () => solver.step(1)),
     );
     solver.dispose();
+    const matMulGflops = await attempt('matrix product rate', async () => matMulRate());
     const forwardMs = layerPasses ? mean(layerPasses.map((p) => p.forward)) : Number.NaN;
     const backwardMs = layerPasses ? mean(layerPasses.map((p) => p.backward)) : null;
     return {
@@ -374,11 +380,39 @@ async function runWorker(
       tapeMs,
       iterationMs,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      gflop: netGflop(spec),
+      matMulGflops,
       ...(failures.length > 0 ? { failure: failures.join('; ') } : {}),
     };
   } finally {
     net.dispose();
   }
+}
+
+function netGflop(spec: NetSpec): number {
+  const { forward, backward } = forwardBackwardFlops(spec);
+  return (forward + backward) / 1e9;
+}
+
+/**
+ * The backend's rate at one large square matrix product (2·n³ operations), best of three after a warm-up:
+ * about the most arithmetic per second its library gets on this machine, convolutions being matrix
+ * products inside. Measured after the net's runs, so it does not change their timings.
+ */
+function matMulRate(n = 2048): number {
+  const a = tf.randomUniform([n, n]);
+  const b = tf.randomUniform([n, n]);
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 4; i++) {
+    const start = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    const elapsed = performance.now() - start;
+    c.dispose();
+    if (i > 0) best = Math.min(best, elapsed);
+  }
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (best / 1000) / 1e9;
 }
 
 /** The case's NetParameter with every Data layer's batch_size set, and its TRAIN-phase spec. */
@@ -417,6 +451,7 @@ function formatReport(rows: BenchRow[], skipped: string[]): string {
     return values.length === list.length && values.length > 0 ? mean(values) : null;
   };
   const ms = (value: number | null) => (value === null ? '-' : value.toFixed(0));
+  const rate = (list: BenchRow[]) => avg(list, (r) => r.matMulGflops);
   const ratio = (value: number | null, reference: number | null) =>
     value !== null && reference ? `${(value / reference).toFixed(2)}x` : '-';
   const table = [
@@ -432,6 +467,8 @@ function formatReport(rows: BenchRow[], skipped: string[]): string {
       'iter/(fwd+bwd)',
       'fwd+bwd vs caffe',
       'iteration vs caffe',
+      'GFLOP/s',
+      'matMul GFLOP/s',
       'peak RSS MiB',
     ],
   ];
@@ -454,6 +491,8 @@ function formatReport(rows: BenchRow[], skipped: string[]): string {
       ratio(iteration, fb),
       runner === 'caffe' ? '1.00x' : ratio(fb, caffeFb),
       runner === 'caffe' ? '1.00x' : ratio(iteration, caffeIteration),
+      fb === null ? '-' : (list[0]!.gflop / (fb / 1000)).toFixed(1),
+      rate(list) === null ? '-' : rate(list)!.toFixed(1),
       Math.max(...list.map((r) => r.peakRssMiB)).toFixed(0),
     ]);
   }
@@ -464,6 +503,22 @@ function formatReport(rows: BenchRow[], skipped: string[]): string {
       .join('  ')
       .trimEnd(),
   );
+  lines.push('');
+  // The fastest a forward-backward could be: all of its convolution and inner-product arithmetic at the
+  // runner's own matrix-product rate, nothing else costing anything.
+  for (const [key, list] of groups) {
+    const [net, batch, runner] = key.split('\t') as [string, string, string];
+    const peak = rate(list);
+    if (peak === null) continue;
+    const floorMs = (list[0]!.gflop / peak) * 1000;
+    const caffe = groups.get(`${net}\t${batch}\tcaffe`);
+    const caffeFb = caffe ? avg(caffe, (r) => r.forwardBackwardMs) : null;
+    const against = caffeFb ? ` = ${(floorMs / caffeFb).toFixed(2)}x Caffe's measured fwd+bwd` : '';
+    lines.push(
+      `${net} at batch ${batch}: ${list[0]!.gflop.toFixed(2)} GFLOP per fwd+bwd; ${runner} at its matMul rate ` +
+        `could do it in ${floorMs.toFixed(0)} ms at best${against}`,
+    );
+  }
   lines.push('');
   const details = new Map(rows.map((r) => [r.runner, r.detail]));
   for (const [runner, detail] of details) lines.push(`${runner}: ${detail}`);

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BadInputError } from '../contract/errors.js';
 import { type SolverParameterFields, type SolverSettings, solverSettings } from './config.js';
 import { clipScale, globalL2Norm, normalizeAndRegularize } from './gradients.js';
+import { InPlaceSgd } from './in-place-sgd.js';
 import { type LogSink, logLines, type OutputValue } from './log-lines.js';
 import { learningRate } from './lr-policy.js';
 import { SmoothedLoss } from './smoothed-loss.js';
@@ -98,6 +99,8 @@ export class Solver {
   private readonly smoothedLoss: SmoothedLoss;
   /** history[param][slot]. */
   private history: tf.Tensor[][];
+  /** SGD on the native backend: the update in place (in-place-sgd.ts). */
+  private readonly inPlaceSgd: InPlaceSgd | undefined;
   private iterCount = 0;
   private currentStep = 0;
   private carryLossWindow = false;
@@ -130,6 +133,7 @@ export class Solver {
     this.history = this.params.map((p) =>
       Array.from({ length: this.rule.historySlots }, () => tf.zerosLike(p.variable)),
     );
+    this.inPlaceSgd = InPlaceSgd.create(this.settings.type);
   }
 
   /** Updates done so far. */
@@ -287,6 +291,7 @@ export class Solver {
   /** Frees the history tensors. */
   dispose(): void {
     this.disposeHistory();
+    this.inPlaceSgd?.dispose();
   }
 
   private disposeHistory(): void {
@@ -340,14 +345,25 @@ export class Solver {
 
     for (const [i, param] of this.params.entries()) {
       const history = this.history[i]!;
+      const localDecay = Math.fround(s.weightDecay * Math.fround(param.decayMult));
+      const localRate = Math.fround(lr.rate * Math.fround(param.lrMult));
+      if (this.inPlaceSgd) {
+        // sgd.ts's rule, V ← local_rate·diff + momentum·V; W ← W − V, with the same float32 roundings.
+        const step = tf.tidy(() => {
+          const diff = normalizeAndRegularize(gradients[i]!, param.variable, { ...s, localDecay });
+          return tf.mul(tf.scalar(localRate, 'float32'), diff);
+        });
+        this.history[i] = [this.inPlaceSgd.update(param.variable, history[0]!, step, s.momentum)];
+        step.dispose();
+        continue;
+      }
       const newHistory = tf.tidy(() => {
-        const localDecay = Math.fround(s.weightDecay * Math.fround(param.decayMult));
         const diff = normalizeAndRegularize(gradients[i]!, param.variable, { ...s, localDecay });
         const out = applyUpdate(s.type, {
           value: param.variable,
           diff,
           history,
-          localRate: Math.fround(lr.rate * Math.fround(param.lrMult)),
+          localRate,
           iter: this.iterCount,
           settings: s,
         });
