@@ -19,7 +19,7 @@ const skip = provisioned ? undefined : 'the native backend is not provisioned (n
 
 const SHAPE = [2, 7, 9, 8];
 
-const cases: { name: string; layer: LayerParameter }[] = [
+const cases: { name: string; layer: LayerParameter; shape?: number[] }[] = [
   {
     name: 'MAX pooling, kernel 3, stride 2, pad 1 (rounded-up output)',
     layer: { type: 'Pooling', poolingParam: { pool: 0, kernelSize: 3, stride: 2, pad: 1 } },
@@ -29,6 +29,17 @@ const cases: { name: string; layer: LayerParameter }[] = [
     layer: { type: 'Pooling', poolingParam: { pool: 1, kernelSize: 3, stride: 2, pad: 1 } },
   },
   {
+    // Caffe clips the last window, which would start in the padding: the input's last row is trimmed.
+    name: 'MAX pooling, kernel 2, stride 3, pad 1 (clipped output)',
+    layer: { type: 'Pooling', poolingParam: { pool: 0, kernelSize: 2, stride: 3, pad: 1 } },
+    shape: [2, 3, 5, 5],
+  },
+  {
+    name: 'AVE pooling, kernel 2, stride 3, pad 1 (clipped output)',
+    layer: { type: 'Pooling', poolingParam: { pool: 1, kernelSize: 2, stride: 3, pad: 1 } },
+    shape: [2, 3, 5, 5],
+  },
+  {
     name: 'LRN across 5 channels',
     layer: { type: 'LRN', lrnParam: { localSize: 5, alpha: 0.3, beta: 0.75, k: 2 } },
   },
@@ -36,10 +47,10 @@ const cases: { name: string; layer: LayerParameter }[] = [
 ];
 
 /** The layer's top and d(Σ top · w)/d bottom, read back, on the backend that is current. */
-async function forwardAndGradient(layer: LayerParameter): Promise<Float32Array[]> {
-  const built = buildLayer({ x: SHAPE }, { name: 'under_test', bottom: ['x'], top: ['y'], ...layer });
+async function forwardAndGradient(layer: LayerParameter, shape: number[]): Promise<Float32Array[]> {
+  const built = buildLayer({ x: shape }, { name: 'under_test', bottom: ['x'], top: ['y'], ...layer });
   const out = tf.tidy(() => {
-    const x = seeded(SHAPE, 5, -2, 2);
+    const x = seeded(shape, 5, -2, 2);
     const top = built.forward([x], 0)[0]!;
     const weights = seeded(top.shape, 6);
     const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(built.forward([input], 0)[0]!, weights)))(x);
@@ -52,13 +63,13 @@ async function forwardAndGradient(layer: LayerParameter): Promise<Float32Array[]
 }
 
 describe('layers on the native backend agree with the pure-JS backend', { skip }, () => {
-  for (const { name, layer } of cases) {
+  for (const { name, layer, shape = SHAPE } of cases) {
     it(name, async () => {
       assert.ok(await tf.setBackend('cpu'));
-      const expected = await forwardAndGradient(layer);
+      const expected = await forwardAndGradient(layer, shape);
       loadNativeBinding('cpu');
       assert.ok(await tf.setBackend('tensorflow'));
-      const actual = await forwardAndGradient(layer);
+      const actual = await forwardAndGradient(layer, shape);
       assertClose(actual[0]!, expected[0]!, `${name}: top`);
       assertClose(actual[1]!, expected[1]!, `${name}: bottom gradient`);
       assert.ok(await tf.setBackend('cpu'));

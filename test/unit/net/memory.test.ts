@@ -8,6 +8,7 @@ import { BadInputError } from '../../../trainer/contract/errors.js';
 import {
   addChannelBias,
   lrnAcrossChannels,
+  lrnAcrossChannelsByBand,
   reluKeepingOutput,
 } from '../../../trainer/net/layers/lean-gradients.js';
 import {
@@ -105,6 +106,20 @@ describe('lean gradients', () => {
     }
   });
 
+  it("LRN's band-matrix form (the native backend's) gives the same values and gradient to float32 rounding", async () => {
+    const settings = { localSize: 5, alpha: 1e-4 * 3, beta: 0.75, k: 2 };
+    const band = (t: tf.Tensor) => lrnAcrossChannelsByBand(t as tf.Tensor4D, settings);
+    const pooled = (t: tf.Tensor) => lrnAcrossChannels(t as tf.Tensor4D, settings);
+    for (const [got, want] of [
+      [await band(x()).data(), await pooled(x()).data()],
+      [await grad(band).data(), await grad(pooled).data()],
+    ]) {
+      for (let i = 0; i < want!.length; i++) {
+        assert.ok(Math.abs(got![i]! - want![i]!) <= 1e-6 + 1e-5 * Math.abs(want![i]!), `element ${i}`);
+      }
+    }
+  });
+
   it('keep fewer bytes for backward than the plain ops', () => {
     const kept = (f: (input: tf.Tensor) => tf.Tensor) => {
       const state = tf.engine().state as unknown as { activeTape: unknown[] | null; gradientDepth: number };
@@ -127,6 +142,9 @@ describe('lean gradients', () => {
     const activation = 2 * 6 * 4 * 4 * 4;
     const lrn = kept((t) => lrnAcrossChannels(tf.add(t, 1) as tf.Tensor4D, settings));
     assert.ok(lrn <= 3 * activation + 4, `LRN keeps ${lrn} bytes`);
+    // The band form keeps its bottom, its scale and the C x C band (and the same scalar as above).
+    const byBand = kept((t) => lrnAcrossChannelsByBand(tf.add(t, 1) as tf.Tensor4D, settings));
+    assert.ok(byBand <= 3 * activation + 4 + 6 * 6 * 4, `LRN by band keeps ${byBand} bytes`);
     assert.ok(kept((t) => plainLrn(tf.add(t, 1), settings)) >= 6 * activation);
   });
 });

@@ -111,7 +111,7 @@ export function lrnAcrossChannels(x: tf.Tensor4D, settings: AcrossChannels): tf.
  * channel slowly (the AvgPool above pools each image's channels as one (C, H·W) plane), while a C × C
  * product is one oneDNN matrix call; the band's zeros add nothing, so each scale is the sum of the same
  * n squares as Caffe's, in another order. Backward is Caffe's (LRNLayer::CrossChannelBackward_cpu in
- * BVLC/caffe src/caffe/layers/lrn_layer.cpp), from what it keeps: bottom, top and scale.
+ * BVLC/caffe src/caffe/layers/lrn_layer.cpp), from what it keeps: bottom and scale, as Caffe's does.
  *   dx = dy · scale^(-beta) − 2·beta · x · (B · (dy · y / scale))
  */
 export function lrnAcrossChannelsByBand(x: tf.Tensor4D, settings: AcrossChannels): tf.Tensor4D {
@@ -129,13 +129,13 @@ export function lrnAcrossChannelsByBand(x: tf.Tensor4D, settings: AcrossChannels
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const band = tf.tensor3d(bandValues, [1, c, c]);
     const scale = tf.add(windowSum(tf.square(input), band), k);
-    const y = tf.mul(input, tf.pow(scale, -beta));
-    save([input, y, scale, band]);
+    save([input, scale, band]);
     return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, [bottom, top, s, b]: tf.Tensor[]) => {
-        const ratio = tf.div(tf.mul(dy, top!), s!);
+      value: tf.mul(input, tf.pow(scale, -beta)),
+      gradFunc: (dy: tf.Tensor, [bottom, s, b]: tf.Tensor[]) => {
         const direct = tf.mul(dy, tf.pow(s!, -beta));
+        // dy · top / scale, with top = bottom · scale^(-beta) made again rather than kept.
+        const ratio = tf.div(tf.mul(direct, bottom!), s!);
         const spread = tf.mul(bottom!, windowSum(ratio, b as tf.Tensor3D));
         return tf.sub(direct, tf.mul(spread, 2 * beta));
       },

@@ -54,19 +54,66 @@ export class PoolingLayer extends Layer {
     // reshape, and our wasm pooling kernels have a fast path for one channel. TensorFlow's CPU kernels
     // vectorise over channels and are slow on one (pool1 of CaffeNet: 43 ms against 7 ms at batch 10), so
     // on the native backend the blob is transposed to (N, H, W, C) and back, which costs less.
-    const channelsLast = onNativeBackend();
-    const input = (
-      channelsLast ? tf.transpose(x!, [0, 2, 3, 1]) : tf.reshape(x!, [n * c, h, w, 1])
-    ) as tf.Tensor4D;
-    const isMax = this.method === PoolMethod.MAX;
-    // Caffe compat: MAX ignores padded cells, which -Infinity padding reproduces; AVE pads with zeros.
-    const padded = padToWindows(input, this.rows, this.cols, isMax ? Number.NEGATIVE_INFINITY : 0);
-    const kernel: [number, number] = [this.rows.kernel, this.cols.kernel];
-    const stride: [number, number] = [this.rows.stride, this.cols.stride];
-    let y = isMax ? tf.maxPool(padded, kernel, stride, 'valid') : tf.avgPool(padded, kernel, stride, 'valid');
+    if (onNativeBackend()) return [this.poolChannelsLast(x as tf.Tensor4D)];
+    const planes = tf.reshape(x!, [n * c, h, w, 1]) as tf.Tensor4D;
+    return [tf.reshape(this.poolImages(planes), [n, c, this.rows.output, this.cols.output])];
+  }
+
+  /** Pools NHWC images with Caffe's windows: padded to them, tf's 'valid' pooling, AVE rescaled. */
+  private poolImages(images: tf.Tensor4D): tf.Tensor4D {
+    const padded = this.padded(images);
+    let y =
+      this.method === PoolMethod.MAX
+        ? tf.maxPool(padded, this.kernel, this.stride, 'valid')
+        : tf.avgPool(padded, this.kernel, this.stride, 'valid');
     if (this.aveRescale) y = tf.mul(y, this.aveRescale);
-    if (channelsLast) return [tf.transpose(y, [0, 3, 1, 2])];
-    return [tf.reshape(y, [n, c, this.rows.output, this.cols.output])];
+    return y;
+  }
+
+  // Caffe compat: MAX ignores padded cells, which -Infinity padding reproduces; AVE pads with zeros.
+  private padded(images: tf.Tensor4D): tf.Tensor4D {
+    const fill = this.method === PoolMethod.MAX ? Number.NEGATIVE_INFINITY : 0;
+    return padToWindows(images, this.rows, this.cols, fill);
+  }
+
+  private get kernel(): [number, number] {
+    return [this.rows.kernel, this.cols.kernel];
+  }
+
+  private get stride(): [number, number] {
+    return [this.rows.stride, this.cols.stride];
+  }
+
+  /**
+   * The native path, keeping for backward only its NCHW bottom and top (which the layers around it keep
+   * anyway), not the NHWC copies tf's pooling gradient would keep: at batch 256 those were 650 MB for
+   * CaffeNet. Backward makes them again and calls the same gradient kernels tf's gradient calls.
+   */
+  private poolChannelsLast(x: tf.Tensor4D): tf.Tensor4D {
+    const toNHWC = (t: tf.Tensor) => tf.transpose(t, [0, 2, 3, 1]) as tf.Tensor4D;
+    const pool = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [bottom, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+      const top = tf.transpose(this.poolImages(toNHWC(bottom)), [0, 3, 1, 2]);
+      save([bottom, top]);
+      return {
+        value: top,
+        gradFunc: (dy: tf.Tensor, [savedBottom, savedTop]: tf.Tensor[]) => {
+          const padded = this.padded(toNHWC(savedBottom!));
+          const attrs = { filterSize: this.kernel, strides: this.stride, pad: 'valid' };
+          let dTop = toNHWC(dy);
+          let dPadded: tf.Tensor4D;
+          if (this.method === PoolMethod.MAX) {
+            const inputs = { dy: dTop, input: padded, output: toNHWC(savedTop!) };
+            dPadded = tf.engine().runKernel('MaxPoolGrad', inputs, attrs) as tf.Tensor4D;
+          } else {
+            if (this.aveRescale) dTop = tf.mul(dTop, this.aveRescale);
+            dPadded = tf.engine().runKernel('AvgPoolGrad', { dy: dTop, input: padded }, attrs) as tf.Tensor4D;
+          }
+          return tf.transpose(unpadFromWindows(dPadded, this.rows, this.cols), [0, 3, 1, 2]);
+        },
+      };
+    }) as (bottom: tf.Tensor) => tf.Tensor;
+    return pool(x) as tf.Tensor4D;
   }
 
   override dispose(): void {
@@ -163,6 +210,24 @@ function padToWindows(images: tf.Tensor4D, rows: PoolAxis, cols: PoolAxis, value
     padded = tf.slice(padded, [0, 0, 0, 0], [n, h + Math.min(0, rowsAfter), w + Math.min(0, colsAfter), c]);
   }
   return padded;
+}
+
+/** The gradient of padToWindows: zeros for what it trimmed, the padding's cells dropped. */
+function unpadFromWindows(dPadded: tf.Tensor4D, rows: PoolAxis, cols: PoolAxis): tf.Tensor4D {
+  const after = (axis: PoolAxis) => (axis.output - 1) * axis.stride + axis.kernel - axis.input - axis.pad;
+  const trimmedRows = Math.max(0, -after(rows));
+  const trimmedCols = Math.max(0, -after(cols));
+  let d = dPadded;
+  if (trimmedRows > 0 || trimmedCols > 0) {
+    d = tf.pad(d, [
+      [0, 0],
+      [0, trimmedRows],
+      [0, trimmedCols],
+      [0, 0],
+    ]);
+  }
+  const [n, , , c] = d.shape;
+  return tf.slice(d, [0, rows.pad, cols.pad, 0], [n, rows.input, cols.input, c]);
 }
 
 /**
