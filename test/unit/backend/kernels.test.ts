@@ -162,6 +162,8 @@ describe('Identity and Transpose on wasm match the pure-JS backend', () => {
       () => [
         tf.transpose(input([2, 300, 270], 24), [0, 2, 1]),
         tf.transpose(input([2, 70, 45], 50), [0, 2, 1]),
+        // Rows left over after the four-row passes, in a tile that is not full.
+        tf.transpose(input([2, 301, 263], 55), [0, 2, 1]),
         tf.transpose(input([3, 5], 25)),
       ],
       'swap last two',
