@@ -7,7 +7,9 @@ import { describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs-core';
 
+import { LrnAcrossChannels } from '../../../trainer/backend/wasm/custom_kernel_names.js';
 import { addedKernels, replacedKernels } from '../../../trainer/backend/wasm/register.js';
+import { lrnAcrossChannels } from '../../../trainer/net/layers/lean-gradients.js';
 import { assertSameOnBackends, input, startWasm } from './compare.js';
 
 type Pad =
@@ -304,6 +306,43 @@ describe('pooling gradients on wasm match the pure-JS backend', () => {
 
   function outShape(c: { x: number[]; size: number; stride: number; pad: Pad; round?: 'ceil' }): number[] {
     return tf.maxPool(tf.zeros(c.x) as unknown as tf.Tensor4D, c.size, c.stride, c.pad, c.round).shape;
+  }
+});
+
+describe('LRN across channels as one kernel each way on wasm matches the ops the pure-JS backend composes', () => {
+  // Large alpha so the normalisation, not the identity, dominates; odd shapes; windows wider than C.
+  const cases = [
+    {
+      name: 'CaffeNet settings scaled up (beta 0.75)',
+      x: [2, 7, 3, 5],
+      localSize: 5,
+      alpha: 2,
+      beta: 0.75,
+      k: 1,
+    },
+    { name: 'window wider than the channels', x: [1, 3, 4, 4], localSize: 5, alpha: 1.5, beta: 0.75, k: 1 },
+    {
+      name: 'local_size 3, beta 0.6, k 2 (Math.pow path)',
+      x: [3, 5, 2, 3],
+      localSize: 3,
+      alpha: 3,
+      beta: 0.6,
+      k: 2,
+    },
+    { name: 'local_size 1, one channel', x: [2, 1, 5, 3], localSize: 1, alpha: 1, beta: 1.3, k: 0.5 },
+    { name: 'local_size 7, 1x1 planes', x: [4, 9, 1, 1], localSize: 7, alpha: 1, beta: 0.75, k: 1 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      await startWasm();
+      assert.ok(tf.getKernel(LrnAcrossChannels, 'wasm'), 'the fused kernel is registered on wasm');
+      await assertSameOnBackends(() => {
+        const x = input(c.x, 60) as tf.Tensor4D;
+        const upstream = input(c.x, 61);
+        const f = (v: tf.Tensor) => lrnAcrossChannels(v as tf.Tensor4D, c);
+        return [f(x), tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), upstream)))(x)];
+      }, c.name);
+    });
   }
 });
 

@@ -9,6 +9,8 @@
 // the same order, as the tfjs gradients of the ops it replaces, so the numbers are the same bit for bit.
 import * as tf from '@tensorflow/tfjs-core';
 
+import { LrnAcrossChannels, LrnAcrossChannelsGrad } from '../../backend/wasm/custom_kernel_names.js';
+
 /** max(0, x); its gradient dy · step(y), which is tfjs's dy · step(x) since y > 0 exactly where x > 0. */
 export const reluKeepingOutput = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
@@ -49,6 +51,9 @@ export interface AcrossChannels {
  * Reshape, Square, and the two paths into x summed in the tape's order).
  */
 export function lrnAcrossChannels(x: tf.Tensor4D, settings: AcrossChannels): tf.Tensor4D {
+  // A backend with the whole LRN as one kernel each way (wasm: trainer/backend/wasm/lrn.ts) runs that:
+  // the same arithmetic, equal to float rounding, without a dozen passes over the blob.
+  if (tf.getKernel(LrnAcrossChannels, tf.getBackend()) !== undefined) return lrnByKernels(x, settings);
   const { localSize, alpha, beta, k } = settings;
   const [n, c, h, w] = x.shape;
   const half = (localSize - 1) / 2;
@@ -94,6 +99,21 @@ export function lrnAcrossChannels(x: tf.Tensor4D, settings: AcrossChannels): tf.
         const dxSquare = tf.mul(dSquares, tf.mul(tf.cast(bottom!, 'float32'), 2));
         return tf.add(dxDirect, dxSquare);
       },
+    };
+  }) as (input: tf.Tensor) => tf.Tensor;
+  return normalize(x) as tf.Tensor4D;
+}
+
+function lrnByKernels(x: tf.Tensor4D, settings: AcrossChannels): tf.Tensor4D {
+  const attrs = { ...settings } as unknown as tf.NamedAttrMap;
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const [y, scale] = tf.engine().runKernel(LrnAcrossChannels, { x: input }, attrs) as tf.Tensor[];
+    save([input, scale!]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, [bottom, s]: tf.Tensor[]) =>
+        tf.engine().runKernel(LrnAcrossChannelsGrad, { dy, x: bottom!, scale: s! }, attrs) as tf.Tensor,
     };
   }) as (input: tf.Tensor) => tf.Tensor;
   return normalize(x) as tf.Tensor4D;
