@@ -295,6 +295,24 @@ describe('pooling gradients on wasm match the pure-JS backend', () => {
     }, 'lrn window');
   });
 
+  it('MaxPoolGrad without the forward output (full scan) agrees with the reference, odd planes', async () => {
+    // tf.grad passes the forward's maxima (the equality scan); a direct call may leave them out.
+    await assertSameOnBackends(() => {
+      const x = tf.round(tf.mul(input([5, 13, 11, 1], 62), 3)) as tf.Tensor4D; // many ties
+      const dy = input([5, 6, 5, 1], 63);
+      const attrs = { filterSize: [3, 3], strides: [2, 2], pad: 'valid' };
+      const withOutput = tf
+        .engine()
+        .runKernel(
+          'MaxPoolGrad',
+          { dy, input: x, output: tf.maxPool(x, 3, 2, 'valid') },
+          attrs as never,
+        ) as tf.Tensor;
+      const without = tf.engine().runKernel('MaxPoolGrad', { dy, input: x }, attrs as never) as tf.Tensor;
+      return [withOutput, without];
+    }, 'max pool grad with and without output');
+  });
+
   it('MaxPoolGrad sends a tied window to its first maximum, as the reference does', async () => {
     await assertSameOnBackends(() => {
       const x = tf.tensor4d([1, 5, 5, 1, 5, 2, 0, 5, 5], [1, 3, 3, 1]);
