@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs-core';
-
+import { heapMemory } from '../../../trainer/backend/wasm/copies.js';
 import { LrnAcrossChannels } from '../../../trainer/backend/wasm/custom_kernel_names.js';
 import { addedKernels, replacedKernels } from '../../../trainer/backend/wasm/register.js';
+import { simdTranspose } from '../../../trainer/backend/wasm/simd_transpose.js';
 import { lrnAcrossChannels } from '../../../trainer/net/layers/lean-gradients.js';
 import { assertSameOnBackends, input, startWasm } from './compare.js';
 
@@ -159,6 +160,11 @@ describe('BatchMatMul on wasm transposes the product rather than a large operand
 });
 
 describe('Identity and Transpose on wasm match the pure-JS backend', () => {
+  it("runs the SIMD block transpose on the backend's own memory (the path the cases below check)", async () => {
+    await startWasm();
+    await tf.setBackend('wasm');
+    assert.equal(typeof simdTranspose(heapMemory(tf.backend() as never)), 'function');
+  });
   it('transposes the last two dimensions of a batch in tiles larger and smaller than a tile', async () => {
     await assertSameOnBackends(
       () => [

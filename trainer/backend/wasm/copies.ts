@@ -52,7 +52,7 @@ export function transpose(args: WasmKernelArgs): TensorInfo {
   // Int32 views move float32 and int32 bit for bit. Views are taken after allocating the output.
   const source = int32View(backend.typedArrayFromHeap(x));
   const target = int32View(backend.typedArrayFromHeap(out));
-  const simd = simdTranspose((backend as unknown as { wasm: { wasmMemory?: unknown } }).wasm.wasmMemory);
+  const simd = simdTranspose(heapMemory(backend));
   if (plan.rows === 1 || plan.cols === 1) target.set(source);
   else if (plan.inner === 1 && simd !== undefined) transposeSimd(source, target, plan, simd);
   else if (plan.inner === 1) transposeTiles(source, target, plan);
@@ -104,6 +104,15 @@ export function swapPlan(shape: readonly number[], perm: readonly number[]): Swa
     cols: extents[end - 1]!,
     inner: innerFixed ? extents[rank - 1]! : 1,
   };
+}
+
+/**
+ * The backend's WebAssembly.Memory: the threaded build exports it as Module.wasmMemory (for its
+ * workers), the single-threaded one only among the module's exports (Module.asm.memory).
+ */
+export function heapMemory(backend: WasmKernelArgs['backend']): unknown {
+  const module = (backend as unknown as { wasm: { wasmMemory?: unknown; asm?: { memory?: unknown } } }).wasm;
+  return module.wasmMemory ?? module.asm?.memory;
 }
 
 function int32View(array: ArrayBufferView): Int32Array {

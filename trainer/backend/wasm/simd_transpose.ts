@@ -4,8 +4,8 @@
 // each on fc6's weights). This module, a few hundred bytes assembled below, loads four rows of four
 // floats as 128-bit vectors, transposes them with eight shuffles and stores four columns: one pass of
 // 16-byte loads and stores. It imports the backend's memory, so it reads and writes tensors in place.
-// That memory is exported (Module.wasmMemory) by the threaded build only; elsewhere `simdTranspose`
-// is undefined and callers keep their JavaScript loop.
+// Where no memory can be had, or the module does not build, `simdTranspose` is undefined and callers
+// keep their JavaScript loop.
 //
 // The function: t4(src, dst, rows, cols, srcRowBytes, dstRowBytes), rows and cols multiples of 4,
 // src/dst byte addresses: dst[j][i] = src[i][j] for i < rows, j < cols (32-bit elements).
