@@ -18,6 +18,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { initBackend } from '../../trainer/backend/index.js';
+import { LrnAcrossChannels, LrnAcrossChannelsGrad } from '../../trainer/backend/wasm/custom_kernel_names.js';
 import { stockWasmKernel, wasmKernel } from '../../trainer/backend/wasm/originals.js';
 
 type Case = {
@@ -144,6 +145,24 @@ const cases: Case[] = [
     stock: true,
   },
   {
+    name: 'norm1 LRN forward, NCHW, one pass (ours)',
+    kernel: LrnAcrossChannels,
+    inputs: () => ({ x: normal([10, 96, 27, 27], 29) }),
+    attrs: { localSize: 5, alpha: 0.0001, beta: 0.75, k: 1 },
+    stock: false,
+  },
+  {
+    name: 'norm1 LRN gradient, NCHW, one pass (ours)',
+    kernel: LrnAcrossChannelsGrad,
+    inputs: () => ({
+      x: normal([10, 96, 27, 27], 30),
+      scale: tf.add(tf.abs(normal([10, 96, 27, 27], 31)), 1),
+      dy: normal([10, 96, 27, 27], 32),
+    }),
+    attrs: { localSize: 5, alpha: 0.0001, beta: 0.75, k: 1 },
+    stock: false,
+  },
+  {
     // Not ours: the backend's LRN kernels, for comparison with the ops our LRN layer composes today.
     name: "norm1 as one LRN kernel, NHWC (backend's own)",
     kernel: 'LRN',
@@ -220,10 +239,10 @@ function measure(c: Case, kernel: tf.KernelFunc): { wallMs: number; cpuMs: numbe
     const cpuStart = process.cpuUsage();
     const start = performance.now();
     // wasm kernels are synchronous (XNNPACK's threads join before it returns): no read-back needed.
-    const out = kernel({ inputs, backend, attrs: c.attrs } as never) as tf.TensorInfo;
+    const out = kernel({ inputs, backend, attrs: c.attrs } as never) as tf.TensorInfo | tf.TensorInfo[];
     const wall = performance.now() - start;
     const cpu = process.cpuUsage(cpuStart);
-    backend.disposeData(out.dataId);
+    for (const t of Array.isArray(out) ? out : [out]) backend.disposeData(t.dataId);
     for (const t of Object.values(inputs)) t.dispose();
     if (run === 0) continue;
     wallMs = Math.min(wallMs, wall);

@@ -6,8 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs-core';
-
+import { heapMemory } from '../../../trainer/backend/wasm/copies.js';
+import { LrnAcrossChannels } from '../../../trainer/backend/wasm/custom_kernel_names.js';
 import { addedKernels, replacedKernels } from '../../../trainer/backend/wasm/register.js';
+import { simdTranspose } from '../../../trainer/backend/wasm/simd_transpose.js';
+import { lrnAcrossChannels } from '../../../trainer/net/layers/lean-gradients.js';
 import { assertSameOnBackends, input, startWasm } from './compare.js';
 
 type Pad =
@@ -157,11 +160,18 @@ describe('BatchMatMul on wasm transposes the product rather than a large operand
 });
 
 describe('Identity and Transpose on wasm match the pure-JS backend', () => {
+  it("runs the SIMD block transpose on the backend's own memory (the path the cases below check)", async () => {
+    await startWasm();
+    await tf.setBackend('wasm');
+    assert.equal(typeof simdTranspose(heapMemory(tf.backend() as never)), 'function');
+  });
   it('transposes the last two dimensions of a batch in tiles larger and smaller than a tile', async () => {
     await assertSameOnBackends(
       () => [
         tf.transpose(input([2, 300, 270], 24), [0, 2, 1]),
         tf.transpose(input([2, 70, 45], 50), [0, 2, 1]),
+        // Rows left over after the four-row passes, in a tile that is not full.
+        tf.transpose(input([2, 301, 263], 55), [0, 2, 1]),
         tf.transpose(input([3, 5], 25)),
       ],
       'swap last two',
@@ -291,6 +301,24 @@ describe('pooling gradients on wasm match the pure-JS backend', () => {
     }, 'lrn window');
   });
 
+  it('MaxPoolGrad without the forward output (full scan) agrees with the reference, odd planes', async () => {
+    // tf.grad passes the forward's maxima (the equality scan); a direct call may leave them out.
+    await assertSameOnBackends(() => {
+      const x = tf.round(tf.mul(input([5, 13, 11, 1], 62), 3)) as tf.Tensor4D; // many ties
+      const dy = input([5, 6, 5, 1], 63);
+      const attrs = { filterSize: [3, 3], strides: [2, 2], pad: 'valid' };
+      const withOutput = tf
+        .engine()
+        .runKernel(
+          'MaxPoolGrad',
+          { dy, input: x, output: tf.maxPool(x, 3, 2, 'valid') },
+          attrs as never,
+        ) as tf.Tensor;
+      const without = tf.engine().runKernel('MaxPoolGrad', { dy, input: x }, attrs as never) as tf.Tensor;
+      return [withOutput, without];
+    }, 'max pool grad with and without output');
+  });
+
   it('MaxPoolGrad sends a tied window to its first maximum, as the reference does', async () => {
     await assertSameOnBackends(() => {
       const x = tf.tensor4d([1, 5, 5, 1, 5, 2, 0, 5, 5], [1, 3, 3, 1]);
@@ -302,6 +330,43 @@ describe('pooling gradients on wasm match the pure-JS backend', () => {
 
   function outShape(c: { x: number[]; size: number; stride: number; pad: Pad; round?: 'ceil' }): number[] {
     return tf.maxPool(tf.zeros(c.x) as unknown as tf.Tensor4D, c.size, c.stride, c.pad, c.round).shape;
+  }
+});
+
+describe('LRN across channels as one kernel each way on wasm matches the ops the pure-JS backend composes', () => {
+  // Large alpha so the normalisation, not the identity, dominates; odd shapes; windows wider than C.
+  const cases = [
+    {
+      name: 'CaffeNet settings scaled up (beta 0.75)',
+      x: [2, 7, 3, 5],
+      localSize: 5,
+      alpha: 2,
+      beta: 0.75,
+      k: 1,
+    },
+    { name: 'window wider than the channels', x: [1, 3, 4, 4], localSize: 5, alpha: 1.5, beta: 0.75, k: 1 },
+    {
+      name: 'local_size 3, beta 0.6, k 2 (Math.pow path)',
+      x: [3, 5, 2, 3],
+      localSize: 3,
+      alpha: 3,
+      beta: 0.6,
+      k: 2,
+    },
+    { name: 'local_size 1, one channel', x: [2, 1, 5, 3], localSize: 1, alpha: 1, beta: 1.3, k: 0.5 },
+    { name: 'local_size 7, 1x1 planes', x: [4, 9, 1, 1], localSize: 7, alpha: 1, beta: 0.75, k: 1 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      await startWasm();
+      assert.ok(tf.getKernel(LrnAcrossChannels, 'wasm'), 'the fused kernel is registered on wasm');
+      await assertSameOnBackends(() => {
+        const x = input(c.x, 60) as tf.Tensor4D;
+        const upstream = input(c.x, 61);
+        const f = (v: tf.Tensor) => lrnAcrossChannels(v as tf.Tensor4D, c);
+        return [f(x), tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), upstream)))(x)];
+      }, c.name);
+    });
   }
 });
 

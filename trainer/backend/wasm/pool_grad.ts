@@ -19,7 +19,7 @@ import {
 import type { WasmKernelArgs } from './kernel_scope.js';
 
 export function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
-  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  const { dy, input, output } = inputs as { dy: TensorInfo; input: TensorInfo; output?: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
   const info = poolInfo(input, filterSize, strides, pad, dimRoundingMode);
   const dx = backend.makeOutput(input.shape, 'float32');
@@ -27,25 +27,35 @@ export function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorI
   const x = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
+  // The forward's maxima, when given with dy's shape (tfjs's MaxPool gradient passes them).
+  const maxima =
+    output !== undefined && output.dtype === 'float32' && output.shape.join() === dy.shape.join()
+      ? (backend.typedArrayFromHeap(output) as Float32Array)
+      : undefined;
   out.fill(0);
-  if (info.inChannels === 1) maxPoolGradPlanes(info, x, g, out);
+  if (info.inChannels === 1) maxPoolGradPlanes(info, x, g, out, maxima);
   else maxPoolGradChannels(info, x, g, out);
   return dx;
 }
 
 /**
- * One channel (how our Pooling layer calls it: every (n, c) plane as its own image): a scalar scan
- * of each window, no per-window state.
+ * One channel (how our Pooling layer calls it: every (n, c) plane as its own image). With the forward's
+ * maxima, each window is scanned for the first cell equal to its maximum and left there: the same cell
+ * as a scan for the first maximum (row-major), with one unpredictable branch per window instead of one
+ * per cell (pool1 at batch 10: ~22 ms instead of ~40 in a JS loop). A window where no cell equals the
+ * given maximum (an inconsistent `output`) falls back to the full scan.
  */
 function maxPoolGradPlanes(
   info: backend_util.Conv2DInfo,
   x: Float32Array,
   g: Float32Array,
   out: Float32Array,
+  maxima: Float32Array | undefined,
 ) {
   const { inHeight, inWidth, outHeight, outWidth, dilationHeight, dilationWidth } = info;
   const rows = windowRows(info);
   const cols = windowCols(info);
+  const undilated = dilationHeight === 1 && dilationWidth === 1;
   let gradAt = 0;
   for (let n = 0; n < info.batchSize; n++) {
     const plane = n * inHeight * inWidth;
@@ -55,15 +65,39 @@ function maxPoolGradPlanes(
       for (let ox = 0; ox < outWidth; ox++, gradAt++) {
         const colStart = cols.start[ox]!;
         const colEnd = cols.end[ox]!;
-        let best = Number.NEGATIVE_INFINITY;
         let bestAt = -1;
-        for (let y = rowStart; y < rowEnd; y += dilationHeight) {
-          const row = plane + y * inWidth;
-          for (let xx = colStart; xx < colEnd; xx += dilationWidth) {
-            const v = x[row + xx]!;
-            if (v > best) {
-              best = v;
-              bestAt = row + xx;
+        if (maxima !== undefined && undilated) {
+          const m = maxima[gradAt]!;
+          found: for (let row = plane + rowStart * inWidth; row < plane + rowEnd * inWidth; row += inWidth) {
+            for (let at = row + colStart; at < row + colEnd; at++) {
+              if (x[at] === m) {
+                bestAt = at;
+                break found;
+              }
+            }
+          }
+        } else if (maxima !== undefined) {
+          const m = maxima[gradAt]!;
+          found: for (let y = rowStart; y < rowEnd; y += dilationHeight) {
+            const row = plane + y * inWidth;
+            for (let xx = colStart; xx < colEnd; xx += dilationWidth) {
+              if (x[row + xx] === m) {
+                bestAt = row + xx;
+                break found;
+              }
+            }
+          }
+        }
+        if (bestAt < 0) {
+          let best = Number.NEGATIVE_INFINITY;
+          for (let y = rowStart; y < rowEnd; y += dilationHeight) {
+            const row = plane + y * inWidth;
+            for (let xx = colStart; xx < colEnd; xx += dilationWidth) {
+              const v = x[row + xx]!;
+              if (v > best) {
+                best = v;
+                bestAt = row + xx;
+              }
             }
           }
         }

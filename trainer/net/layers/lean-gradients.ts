@@ -7,9 +7,13 @@
 // tf.customGrad node that saves what Caffe's backward reads (ReLU: the top, as in-place Caffe does; LRN:
 // bottom and scale, as Caffe's LRNLayer keeps scale_) and computes its gradient with the same tfjs ops, in
 // the same order, as the tfjs gradients of the ops it replaces, so the numbers are the same bit for bit.
+// LRN is the exception on two backends, where the same maths in another order is far faster (equal to
+// float32 rounding): wasm's own LRN kernels (trainer/backend/wasm/lrn.ts) and, on native TensorFlow,
+// the window sum as a band-matrix product (lrnAcrossChannelsByBand).
 import * as tf from '@tensorflow/tfjs-core';
 
 import { nativeReluGrad } from '../../backend/tensorflow-ops.js';
+import { LrnAcrossChannels, LrnAcrossChannelsGrad } from '../../backend/wasm/custom_kernel_names.js';
 
 /**
  * max(0, x); its gradient dy · step(y), which is tfjs's dy · step(x) since y > 0 exactly where x > 0 (on
@@ -55,6 +59,9 @@ export interface AcrossChannels {
  * Reshape, Square, and the two paths into x summed in the tape's order).
  */
 export function lrnAcrossChannels(x: tf.Tensor4D, settings: AcrossChannels): tf.Tensor4D {
+  // A backend with the whole LRN as one kernel each way (wasm: trainer/backend/wasm/lrn.ts) runs that:
+  // the same arithmetic, equal to float rounding, without a dozen passes over the blob.
+  if (tf.getKernel(LrnAcrossChannels, tf.getBackend()) !== undefined) return lrnByKernels(x, settings);
   const { localSize, alpha, beta, k } = settings;
   const [n, c, h, w] = x.shape;
   const half = (localSize - 1) / 2;
@@ -139,6 +146,21 @@ export function lrnAcrossChannelsByBand(x: tf.Tensor4D, settings: AcrossChannels
         const spread = tf.mul(bottom!, windowSum(ratio, b as tf.Tensor3D));
         return tf.sub(direct, tf.mul(spread, 2 * beta));
       },
+    };
+  }) as (input: tf.Tensor) => tf.Tensor;
+  return normalize(x) as tf.Tensor4D;
+}
+
+function lrnByKernels(x: tf.Tensor4D, settings: AcrossChannels): tf.Tensor4D {
+  const attrs = { ...settings } as unknown as tf.NamedAttrMap;
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const [y, scale] = tf.engine().runKernel(LrnAcrossChannels, { x: input }, attrs) as tf.Tensor[];
+    save([input, scale!]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, [bottom, s]: tf.Tensor[]) =>
+        tf.engine().runKernel(LrnAcrossChannelsGrad, { dy, x: bottom!, scale: s! }, attrs) as tf.Tensor,
     };
   }) as (input: tf.Tensor) => tf.Tensor;
   return normalize(x) as tf.Tensor4D;
