@@ -13,12 +13,8 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import sharp from 'sharp';
-import { resizeToJpeg } from '../../trainer/data/images.js';
-import { LmdbWriter } from '../../trainer/data/lmdb-writer.js';
 import { DataLoader } from '../../trainer/data/loader.js';
-import { encodedDatumBytes, meanBlobBytes } from '../../trainer/data/records.js';
-import { LocalStorage } from '../../trainer/storage/index.js';
-import { generateSampleImagenet } from '../sample-imagenet.js';
+import { writeJpegLmdb } from './jpeg-lmdb.js';
 import { printShardBoundaryRows, shardBoundaryBench } from './loader-shards.js';
 
 const BATCH = 64;
@@ -35,26 +31,7 @@ async function main(): Promise<void> {
   });
   const work = mkdtempSync(join(tmpdir(), 'brewery-bench-loader-'));
   try {
-    const tree = await generateSampleImagenet({
-      out: join(work, 'tree'),
-      classes: 4,
-      perClass: Math.ceil(Number(values.images) / 4),
-      valPerClass: 0,
-      seed: 2,
-      width: 500,
-      height: 375,
-      brokenPerKind: 0,
-    });
-    const shard = join(work, 'shard');
-    const writer = new LmdbWriter(shard);
-    const files = await new LocalStorage().list(tree.train);
-    for (const [i, file] of files.entries()) {
-      const jpeg = await resizeToJpeg(await new LocalStorage().read(file.uri), 256, 'squash', 95);
-      writer.put(Buffer.from(`${String(i).padStart(8, '0')}_x`), encodedDatumBytes(jpeg, i % 4));
-    }
-    writer.finish();
-    const meanFile = join(work, 'mean.binaryproto');
-    writeFileSync(meanFile, meanBlobBytes(new Float32Array(3 * 256 * 256).fill(118), 3, 256, 256));
+    const { lmdb: shard, meanFile } = await writeJpegLmdb(work, Number(values.images));
 
     const rows = [];
     for (const threads of [1, 2]) {

@@ -15,13 +15,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { resizeToJpeg } from '../../trainer/data/images.js';
-import { LmdbWriter } from '../../trainer/data/lmdb-writer.js';
-import { encodedDatumBytes, meanBlobBytes } from '../../trainer/data/records.js';
 import { parseNetPrototxt, printNetPrototxt } from '../../trainer/proto/index.js';
-import { LocalStorage } from '../../trainer/storage/index.js';
 import { caffeReference } from '../lib/caffe-reference.js';
-import { generateSampleImagenet } from '../sample-imagenet.js';
+import { writeJpegLmdb } from './jpeg-lmdb.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..');
@@ -60,14 +56,13 @@ const work = mkdtempSync(join(os.tmpdir(), 'brewery-bench-trainer-data-'));
 const loadBefore = os.loadavg();
 const rows: Row[] = [];
 try {
-  const { netFile, solverFile } = await prepare(work);
+  const solverFile = await prepare(work);
   if (values.caffe !== 'false') {
     const caffe = caffeReference();
     if (caffe) rows.push(runCaffe(caffe.env, solverFile));
     else process.stderr.write('bench: real Caffe is not built; its row is left out\n');
   }
   for (const backend of values.backends.split(',').filter(Boolean)) rows.push(runOurs(backend, solverFile));
-  void netFile;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -98,34 +93,22 @@ const loadAfter = os.loadavg();
 const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
 console.log(`load average before ${load(loadBefore)}, after ${load(loadAfter)}`);
 mkdirSync(dirname(values.out), { recursive: true });
-writeFileSync(
-  values.out,
-  `${JSON.stringify({ date: new Date().toISOString(), cores: os.availableParallelism(), batch, iterations, display, images: Number(values.images), loadAverage: { before: loadBefore, after: loadAfter }, rows }, null, 2)}\n`,
-);
+const report = {
+  date: new Date().toISOString(),
+  cores: os.availableParallelism(),
+  batch,
+  iterations,
+  display,
+  images: Number(values.images),
+  loadAverage: { before: loadBefore, after: loadAfter },
+  rows,
+};
+writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`saved ${values.out}`);
 
-/** An LMDB of 256x256 JPEG records, a flat mean, and CaffeNet's train_val and a solver reading them. */
-async function prepare(dir: string): Promise<{ netFile: string; solverFile: string }> {
-  const tree = await generateSampleImagenet({
-    out: join(dir, 'tree'),
-    classes: 4,
-    perClass: Math.ceil(Number(values.images) / 4),
-    valPerClass: 0,
-    seed: 2,
-    width: 500,
-    height: 375,
-    brokenPerKind: 0,
-  });
-  const lmdb = join(dir, 'train_lmdb');
-  const writer = new LmdbWriter(lmdb);
-  const storage = new LocalStorage();
-  for (const [i, file] of (await storage.list(tree.train)).entries()) {
-    const jpeg = await resizeToJpeg(await storage.read(file.uri), 256, 'squash', 95);
-    writer.put(Buffer.from(`${String(i).padStart(8, '0')}_x`), encodedDatumBytes(jpeg, i % 4));
-  }
-  writer.finish();
-  const meanFile = join(dir, 'mean.binaryproto');
-  writeFileSync(meanFile, meanBlobBytes(new Float32Array(3 * 256 * 256).fill(118), 3, 256, 256));
+/** An LMDB of 256x256 JPEG records, a flat mean, CaffeNet's train_val reading them, and its solver's path. */
+async function prepare(dir: string): Promise<string> {
+  const { lmdb, meanFile } = await writeJpegLmdb(dir, Number(values.images));
   // The tutorial's train_val with its TRAIN Data layer pointed at these files; the TEST net is not built
   // (no test_iter), as in real Caffe.
   const net = parseNetPrototxt(readFileSync(CAFFENET, 'utf8'), CAFFENET);
@@ -153,7 +136,7 @@ async function prepare(dir: string): Promise<{ netFile: string; solverFile: stri
       '',
     ].join('\n'),
   );
-  return { netFile, solverFile };
+  return solverFile;
 }
 
 /** Seconds per iteration from "Iteration N (x iter/s, Ts/K iters)" lines, the first interval left out. */
