@@ -51,18 +51,20 @@ let resourceCount = 0;
 
 /**
  * One parameter blob and its momentum history as TensorFlow resource variables, so that Caffe's SGD
- * update (history ← local_rate·diff + momentum·history; value ← value − history) runs as one in-place
- * pass, ResourceApplyMomentum with a learning rate of 1 (tensorflow/core/kernels/training_ops.cc:
- * accum ← accum·momentum + grad; var ← var − lr·accum). Done with tfjs ops it is a new tensor per step,
- * each a fresh allocation the size of the blob: for CaffeNet's 61M parameters, four times the memory
- * traffic. TensorFlow copies a variable before updating it while anything else still reads it, so the
- * result is right whoever holds a read; it is in place when nothing does.
+ * update (V ← local_rate·diff + momentum·V; W ← W − V) runs as one in-place pass:
+ * ResourceApplyKerasMomentum (tensorflow/core/kernels/training_ops.cc: accum ← accum·momentum −
+ * grad·lr; var ← var + accum) with accum = −V, the same products and sums as Caffe's, negated, so the
+ * same roundings. Done with tfjs ops it is a new tensor per step, each a fresh allocation the size of the
+ * blob: for CaffeNet's 61M parameters, five times the memory traffic. TensorFlow copies a variable
+ * before updating it while anything else still reads it, so the result is right whoever holds a read;
+ * it is in place when nothing does.
  */
 export class InPlaceMomentum {
   private constructor(
     private readonly backend: NativeBackend,
     private readonly value: tf.Tensor,
-    private readonly history: tf.Tensor,
+    /** −V: Caffe's history, negated. */
+    private readonly negatedHistory: tf.Tensor,
   ) {}
 
   /** A pair of resource variables of this shape on the native backend; undefined on any other. */
@@ -89,35 +91,46 @@ export class InPlaceMomentum {
     this.assign(this.value, value);
   }
 
+  /** Makes the history Caffe's V of this tensor. */
   loadHistory(history: tf.Tensor): void {
-    this.assign(this.history, history);
+    const negated = tf.neg(history);
+    this.assign(this.negatedHistory, negated);
+    negated.dispose();
   }
 
-  /** history ← momentum·history + step; value ← value − history. */
-  apply(step: tf.Tensor, momentum: number): void {
+  /** V ← rate·gradient + momentum·V; value ← value − V. */
+  apply(gradient: tf.Tensor, rate: number, momentum: number): void {
     const b = this.backend.binding;
-    const one = tf.scalar(1, 'float32');
+    const lr = tf.scalar(rate, 'float32');
     const m = tf.scalar(momentum, 'float32');
     this.run(
-      'ResourceApplyMomentum',
+      'ResourceApplyKerasMomentum',
       [
         { name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
         { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false },
         { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false },
       ],
-      [this.value, this.history, one, step, m],
+      [this.value, this.negatedHistory, lr, gradient, m],
     );
-    tf.dispose([one, m]);
+    tf.dispose([lr, m]);
   }
 
-  /** The current value and history as tfjs tensors sharing the variables' buffers. */
-  read(): { value: tf.Tensor; history: tf.Tensor } {
-    return { value: this.readVariable(this.value), history: this.readVariable(this.history) };
+  /** The current value, sharing the variable's buffer. */
+  readValue(): tf.Tensor {
+    return this.readVariable(this.value);
+  }
+
+  /** Caffe's V, as a new tensor. */
+  readHistory(): tf.Tensor {
+    const negated = this.readVariable(this.negatedHistory);
+    const history = tf.neg(negated);
+    negated.dispose();
+    return history;
   }
 
   dispose(): void {
     const b = this.backend.binding;
-    for (const handle of [this.value, this.history]) {
+    for (const handle of [this.value, this.negatedHistory]) {
       this.run(
         'DestroyResourceOp',
         [{ name: 'ignore_lookup_error', type: b.TF_ATTR_BOOL, value: true }],

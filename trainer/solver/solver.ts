@@ -97,7 +97,7 @@ export class Solver {
   private readonly observer: SolverObserver;
   private readonly snapshotWriter: SnapshotWriter | undefined;
   private readonly smoothedLoss: SmoothedLoss;
-  /** history[param][slot]. */
+  /** history[param][slot]; empty for a parameter whose history the in-place update keeps. */
   private history: tf.Tensor[][];
   /** SGD on the native backend: the update in place (in-place-sgd.ts). */
   private readonly inPlaceSgd: InPlaceSgd | undefined;
@@ -235,7 +235,11 @@ export class Solver {
     const history = [];
     for (let slot = 0; slot < this.rule.historySlots; slot++) {
       for (const [i, param] of this.params.entries()) {
-        const data = (await this.history[i]![slot]!.data()) as Float32Array;
+        const kept = this.history[i]![slot];
+        const blob = kept ?? this.inPlaceSgd?.history(param.variable);
+        if (!blob) throw new Error(`no history for ${param.name}`);
+        const data = (await blob.data()) as Float32Array;
+        if (!kept) blob.dispose();
         history.push({ shape: [...param.variable.shape], data: data.slice() });
       }
     }
@@ -348,13 +352,12 @@ export class Solver {
       const localDecay = Math.fround(s.weightDecay * Math.fround(param.decayMult));
       const localRate = Math.fround(lr.rate * Math.fround(param.lrMult));
       if (this.inPlaceSgd) {
-        // sgd.ts's rule, V ← local_rate·diff + momentum·V; W ← W − V, with the same float32 roundings.
-        const step = tf.tidy(() => {
-          const diff = normalizeAndRegularize(gradients[i]!, param.variable, { ...s, localDecay });
-          return tf.mul(tf.scalar(localRate, 'float32'), diff);
-        });
-        this.history[i] = [this.inPlaceSgd.update(param.variable, history[0]!, step, s.momentum)];
-        step.dispose();
+        // sgd.ts's rule, V ← local_rate·diff + momentum·V; W ← W − V, with the same float32 roundings. The
+        // history moves into the in-place update, which keeps it from then on (exportState asks for it).
+        const diff = normalizeAndRegularize(gradients[i]!, param.variable, { ...s, localDecay });
+        this.inPlaceSgd.update(param.variable, history[0], diff, localRate, s.momentum);
+        diff.dispose();
+        this.history[i] = [];
         continue;
       }
       const newHistory = tf.tidy(() => {
