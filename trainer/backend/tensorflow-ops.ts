@@ -54,8 +54,8 @@ let resourceCount = 0;
  * update (V ← local_rate·diff + momentum·V; W ← W − V) runs as one in-place pass:
  * ResourceApplyKerasMomentum (tensorflow/core/kernels/training_ops.cc: accum ← accum·momentum −
  * grad·lr; var ← var + accum) with accum = −V, the same products and sums as Caffe's, negated, so the
- * same roundings. Done with tfjs ops it is a new tensor per step, each a fresh allocation the size of the
- * blob: for CaffeNet's 61M parameters, five times the memory traffic. TensorFlow copies a variable
+ * same roundings. Done with tfjs ops (update-rules/sgd.ts) it is four new tensors per step, each a fresh
+ * allocation the size of the blob: for CaffeNet's 61M parameters, about four times the memory traffic. TensorFlow copies a variable
  * before updating it while anything else still reads it, so the result is right whoever holds a read;
  * it is in place when nothing does.
  */

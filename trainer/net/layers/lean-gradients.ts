@@ -12,7 +12,7 @@
 // the window sum as a band-matrix product (lrnAcrossChannelsByBand).
 import * as tf from '@tensorflow/tfjs-core';
 
-import { nativeReluGrad } from '../../backend/tensorflow-ops.js';
+import { nativeReluGrad, onNativeBackend } from '../../backend/tensorflow-ops.js';
 import { LrnAcrossChannels, LrnAcrossChannelsGrad } from '../../backend/wasm/custom_kernel_names.js';
 
 /**
@@ -62,6 +62,8 @@ export function lrnAcrossChannels(x: tf.Tensor4D, settings: AcrossChannels): tf.
   // A backend with the whole LRN as one kernel each way (wasm: trainer/backend/wasm/lrn.ts) runs that:
   // the same arithmetic, equal to float rounding, without a dozen passes over the blob.
   if (tf.getKernel(LrnAcrossChannels, tf.getBackend()) !== undefined) return lrnByKernels(x, settings);
+  // Native TensorFlow pools one channel slowly; its window sum is a matrix product there.
+  if (onNativeBackend()) return lrnAcrossChannelsByBand(x, settings);
   const { localSize, alpha, beta, k } = settings;
   const [n, c, h, w] = x.shape;
   const half = (localSize - 1) / 2;

@@ -4,12 +4,11 @@
 // Both sums are written as an average pooling of x², so the layer needs only ops with tfjs gradients on
 // every backend (no LRN kernel, no transposes).
 import * as tf from '@tensorflow/tfjs-core';
-import { onNativeBackend } from '../../backend/tensorflow-ops.js';
 import { BadInputError } from '../../contract/errors.js';
 import { NormRegion } from '../../proto/messages.js';
 import type { LayerSpec } from '../spec/types.js';
 import { exactly, Layer } from './layer.js';
-import { lrnAcrossChannels, lrnAcrossChannelsByBand } from './lean-gradients.js';
+import { lrnAcrossChannels } from './lean-gradients.js';
 import { enumValue, finiteNumber, positiveInt, unsupported } from './params.js';
 import { registerLayer } from './registry.js';
 
@@ -59,12 +58,9 @@ export class LRNLayer extends Layer {
 export function localResponseNormalize(x: tf.Tensor4D, settings: LrnSettings): tf.Tensor4D {
   const { localSize, alpha, beta, k, region } = settings;
   const [n, c, h, w] = x.shape;
-  // ACROSS_CHANNELS as one op keeping bottom and scale for backward (lean-gradients.ts); on the native
-  // backend its window sum is a matrix product, which TensorFlow's CPU kernels do far faster.
-  if (region === NormRegion.ACROSS_CHANNELS) {
-    const across = onNativeBackend() ? lrnAcrossChannelsByBand : lrnAcrossChannels;
-    return across(x, { localSize, alpha, beta, k });
-  }
+  // ACROSS_CHANNELS as one op keeping bottom and scale for backward (lean-gradients.ts, which also picks
+  // the fastest form for the backend).
+  if (region === NormRegion.ACROSS_CHANNELS) return lrnAcrossChannels(x, { localSize, alpha, beta, k });
   const half = (localSize - 1) / 2;
   const squares = tf.square(x);
   // WITHIN_CHANNEL: each plane pooled over an n×n window, zero-padded.

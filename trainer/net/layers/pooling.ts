@@ -2,6 +2,7 @@
 // spec (Caffe's round-up rule with its clip); here the input is padded explicitly so that tf's 'valid'
 // pooling produces exactly that size, and AVE is rescaled to Caffe's divisor.
 import * as tf from '@tensorflow/tfjs-core';
+
 import { onNativeBackend } from '../../backend/tensorflow-ops.js';
 import { BadInputError } from '../../contract/errors.js';
 import type { PoolingParameter } from '../../proto/messages.js';
@@ -189,9 +190,8 @@ export function readPoolWindow(
  * 'valid' pooling yields the spec's output size with Caffe's window positions.
  */
 function padToWindows(images: tf.Tensor4D, rows: PoolAxis, cols: PoolAxis, value: number): tf.Tensor4D {
-  const after = (axis: PoolAxis) => (axis.output - 1) * axis.stride + axis.kernel - axis.input - axis.pad;
-  const rowsAfter = after(rows);
-  const colsAfter = after(cols);
+  const rowsAfter = paddingAfter(rows);
+  const colsAfter = paddingAfter(cols);
   let padded = images;
   if (rows.pad > 0 || cols.pad > 0 || rowsAfter > 0 || colsAfter > 0) {
     padded = tf.pad(
@@ -212,11 +212,15 @@ function padToWindows(images: tf.Tensor4D, rows: PoolAxis, cols: PoolAxis, value
   return padded;
 }
 
+/** Cells the windows reach past the input's end (negative: input cells no window reaches). */
+function paddingAfter(axis: PoolAxis): number {
+  return (axis.output - 1) * axis.stride + axis.kernel - axis.input - axis.pad;
+}
+
 /** The gradient of padToWindows: zeros for what it trimmed, the padding's cells dropped. */
 function unpadFromWindows(dPadded: tf.Tensor4D, rows: PoolAxis, cols: PoolAxis): tf.Tensor4D {
-  const after = (axis: PoolAxis) => (axis.output - 1) * axis.stride + axis.kernel - axis.input - axis.pad;
-  const trimmedRows = Math.max(0, -after(rows));
-  const trimmedCols = Math.max(0, -after(cols));
+  const trimmedRows = Math.max(0, -paddingAfter(rows));
+  const trimmedCols = Math.max(0, -paddingAfter(cols));
   let d = dPadded;
   if (trimmedRows > 0 || trimmedCols > 0) {
     d = tf.pad(d, [
